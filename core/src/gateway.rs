@@ -1,0 +1,296 @@
+//! The account gateway (PROTOCOL §1): every call to the service is a proxy
+//! envelope POSTed to `{tracktags_url}/api/v1/proxy`, and every answer is read
+//! here into a typed result or a typed error, never a panic.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::http::{HttpRequest, HttpResponse, Target};
+
+/// The path of the proxy on the gateway.
+pub const PROXY_PATH: &str = "/api/v1/proxy";
+/// The path of the jobs endpoint on the service.
+pub const JOBS_PATH: &str = "/api/v1/jobs";
+/// The path of the webhook-secrets endpoint on the service.
+pub const SECRETS_PATH: &str = "/api/v1/webhook-secrets";
+
+/// The envelope the gateway receives (PROTOCOL §1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Always `"customer"`.
+    pub scope: String,
+    /// Empty: check every limit of the plan.
+    pub metric_name: String,
+    /// The service URL the gateway forwards to.
+    pub target_url: String,
+    /// The method of the forwarded call.
+    pub method: String,
+    /// Headers of the forwarded call.
+    pub headers: Map<String, Value>,
+    /// The forwarded body: JSON serialized to a string.
+    pub body: String,
+}
+
+/// The service's answer to an accepted submission.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmitAnswer {
+    job_id: String,
+    status: String,
+    raw: Map<String, Value>,
+}
+
+impl SubmitAnswer {
+    /// Read a forwarded body: a JSON object with a string `job_id`.
+    pub fn from_body(body: &str) -> Result<Self> {
+        let raw = parse_object(body, "the job answer")?;
+        let job_id = raw
+            .get("job_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::protocol("the job answer has no string job_id"))?
+            .to_owned();
+        let status = raw
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self {
+            job_id,
+            status,
+            raw,
+        })
+    }
+
+    /// The job's id.
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+
+    /// `queued`, `duplicate`, … as the service said (empty when absent).
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// The whole answer, as the service sent it.
+    pub fn as_json(&self) -> &Map<String, Value> {
+        &self.raw
+    }
+}
+
+/// The masked webhook secrets of the account (PROTOCOL §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretInfo {
+    /// The customer the secrets belong to.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// The primary secret, masked (`abcd****efgh`).
+    pub primary_secret: String,
+    /// The secondary secret, masked, during rotation.
+    #[serde(default)]
+    pub secondary_secret: Option<String>,
+    /// Whether a secondary secret is set.
+    #[serde(default)]
+    pub has_secondary: bool,
+}
+
+/// What the gateway forwarded back from the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The service's status code.
+    pub status_code: u16,
+    /// The service's body text.
+    pub body: String,
+}
+
+impl Forwarded {
+    fn is_success(&self) -> bool {
+        (200..300).contains(&self.status_code)
+    }
+
+    /// A non-2xx forwarded answer is a rejection.
+    pub fn into_success(self) -> Result<Self> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(Error::JobRejected {
+                status: self.status_code,
+                body: self.body,
+            })
+        }
+    }
+}
+
+/// The minimum length of a webhook secret.
+pub const MIN_SECRET_LEN: usize = 16;
+
+impl ClientConfig {
+    /// The proxy request that sends `body` to `{ezthrottle_url}{path}` with `method`.
+    pub fn proxy_request(&self, method: &str, path: &str, body: Option<&Value>) -> HttpRequest {
+        let mut headers = Map::new();
+        if body.is_some() {
+            headers.insert("Content-Type".into(), "application/json".into());
+        }
+        let envelope = Envelope {
+            scope: "customer".into(),
+            metric_name: String::new(),
+            target_url: format!("{}{path}", self.ezthrottle_url()),
+            method: method.into(),
+            headers,
+            body: body.map(Value::to_string).unwrap_or_default(),
+        };
+        self.envelope_request(&envelope)
+    }
+
+    /// The gateway request carrying an already serialized job.
+    pub(crate) fn submit_request_json(&self, job_json: String) -> HttpRequest {
+        let mut headers = Map::new();
+        headers.insert("Content-Type".into(), "application/json".into());
+        self.envelope_request(&Envelope {
+            scope: "customer".into(),
+            metric_name: String::new(),
+            target_url: format!("{}{JOBS_PATH}", self.ezthrottle_url()),
+            method: "POST".into(),
+            headers,
+            body: job_json,
+        })
+    }
+
+    fn envelope_request(&self, envelope: &Envelope) -> HttpRequest {
+        HttpRequest {
+            target: Target::Gateway,
+            method: "POST".into(),
+            url: format!("{}{PROXY_PATH}", self.tracktags_url()),
+            headers: vec![
+                (
+                    "Authorization".into(),
+                    format!("Bearer {}", self.api_key().expose()),
+                ),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            body: Some(serde_json::to_string(envelope).unwrap_or_default()),
+            timeout_ms: self.timeout_ms(),
+        }
+    }
+}
+
+/// Check a webhook secret before it is sent.
+pub fn check_secret(field: &str, secret: &str) -> Result<()> {
+    if secret.chars().count() < MIN_SECRET_LEN {
+        return Err(Error::validation(
+            field,
+            format!("must be at least {MIN_SECRET_LEN} characters"),
+        ));
+    }
+    if secret.chars().any(char::is_control) {
+        return Err(Error::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Read the gateway's answer (PROTOCOL §1) into what the service forwarded.
+///
+/// `now_ms` (milliseconds since the Unix epoch) turns a `Retry-After` header
+/// into the `retry_at_ms` of a rate-limited error.
+pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwarded> {
+    let parsed = || serde_json::from_str::<Map<String, Value>>(&response.body).ok();
+    let error_text = || {
+        parsed()
+            .and_then(|m| m.get("error").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| response.body.clone())
+    };
+    match response.status {
+        429 => {
+            let from_header = response
+                .header("Retry-After")
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map(|secs| now_ms.saturating_add(secs.saturating_mul(1000)));
+            let from_body = parsed().and_then(|m| m.get("retry_at").and_then(Value::as_u64));
+            Err(Error::RateLimited {
+                message: error_text(),
+                retry_at_ms: from_header.or(from_body),
+            })
+        }
+        401 | 403 => Err(Error::Authentication {
+            message: error_text(),
+        }),
+        200 => {
+            let answer = parse_object(&response.body, "the gateway answer")?;
+            match answer.get("status").and_then(Value::as_str) {
+                Some("allowed") => {}
+                Some(_) => {
+                    return Err(Error::Denied {
+                        message: answer
+                            .get("error")
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown error")
+                            .to_owned(),
+                    })
+                }
+                None => return Err(Error::protocol("the gateway answer has no string status")),
+            }
+            let forwarded = answer
+                .get("forwarded_response")
+                .and_then(Value::as_object)
+                .ok_or_else(|| {
+                    Error::protocol("the gateway answer has no forwarded_response object")
+                })?;
+            let status_code = forwarded
+                .get("status_code")
+                .and_then(Value::as_u64)
+                .filter(|c| (100..=599).contains(c))
+                .ok_or_else(|| {
+                    Error::protocol(
+                        "forwarded_response.status_code is missing or not a status code",
+                    )
+                })? as u16;
+            let body = match forwarded.get("body") {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(text)) => text.clone(),
+                Some(other) => other.to_string(),
+            };
+            Ok(Forwarded { status_code, body })
+        }
+        status => Err(Error::Gateway {
+            status,
+            body: response.body.clone(),
+        }),
+    }
+}
+
+pub(crate) fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::protocol(format!("{what} is JSON but not an object"))),
+        Err(e) => Err(Error::protocol(format!("{what} is not JSON: {e}"))),
+    }
+}
+
+/// Read an answer whose body is any JSON object (secret create / delete);
+/// an empty body is an empty object.
+pub(crate) fn read_object(forwarded: Forwarded) -> Result<Map<String, Value>> {
+    let forwarded = forwarded.into_success()?;
+    if forwarded.body.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    parse_object(&forwarded.body, "the service answer")
+}
+
+/// Read the answer of a secrets GET.
+pub(crate) fn read_secret_info(forwarded: Forwarded) -> Result<SecretInfo> {
+    if forwarded.status_code == 404 {
+        return Err(Error::SecretsNotConfigured);
+    }
+    let forwarded = forwarded.into_success()?;
+    serde_json::from_str(&forwarded.body)
+        .map_err(|e| Error::protocol(format!("the webhook secrets answer is malformed: {e}")))
+}
+
+/// Read the answer of a job submission.
+pub(crate) fn read_submit_answer(forwarded: Forwarded) -> Result<SubmitAnswer> {
+    SubmitAnswer::from_body(&forwarded.into_success()?.body)
+}

@@ -1,0 +1,111 @@
+//! The HTTP the core asks its host to perform, and what the host answers.
+
+use std::fmt;
+
+/// Who a request goes to: decides nothing in the host, but lets it log, route
+/// or meter the two kinds separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// The step's own URL, run locally (FRUGAL).
+    Local,
+    /// The EZThrottle account gateway.
+    Gateway,
+}
+
+/// One HTTP request for the host to send.
+///
+/// `Debug` redacts the `Authorization` header, so logging a request never
+/// leaks the API key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Local step call or gateway call.
+    pub target: Target,
+    /// Upper-case method.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers in order.
+    pub headers: Vec<(String, String)>,
+    /// Body text, if any.
+    pub body: Option<String>,
+    /// Give up after this many milliseconds and report a timeout.
+    pub timeout_ms: u64,
+}
+
+impl HttpRequest {
+    /// The first value of header `name`, ignoring case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if k.eq_ignore_ascii_case("authorization") {
+                    "<redacted>"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("target", &self.target)
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// What the host received.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Response headers in order (names in any case).
+    pub headers: Vec<(String, String)>,
+    /// The body as text (hosts decode bytes lossily as UTF-8).
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// A response with no headers.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// Add a header.
+    #[must_use]
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The first value of header `name`, ignoring case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}

@@ -1,0 +1,241 @@
+//! The job payload (PROTOCOL §2): what a step becomes on the wire.
+//!
+//! Fields serialize in the protocol's order and a field at its default is left
+//! out, so the JSON is deterministic and equal to the reference SDK's.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+use crate::model::{
+    ExecutionMode, IdempotentStrategy, RegionPolicy, RetryPolicy, Trigger, Webhook,
+};
+use crate::step::Step;
+use crate::validate;
+
+/// A job as the service receives it. Build one with [`Step::build_job`];
+/// parse one from the wire with [`Job::from_json`] (unknown fields are refused).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// The target URL.
+    pub url: String,
+    /// The HTTP method, upper case.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Request headers, in order.
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub headers: Headers,
+    /// The request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Caller data echoed in the webhook delivery.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub metadata: Map<String, Value>,
+    /// Where the result is delivered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
+    /// How many voting webhooks must accept the delivery.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub webhook_quorum: u32,
+    /// Regions to run in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    /// What happens when a named region is down.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub region_policy: RegionPolicy,
+    /// Race the regions or run them all.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub execution_mode: ExecutionMode,
+    /// How the service retries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+    /// Not run before this instant (ms since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<u64>,
+    /// The deduplication key; absent means the service hashes the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_key: Option<String>,
+    /// Set on fallback jobs only: when this fallback is tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<Trigger>,
+    /// The next job of the fallback chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_job: Option<Box<Job>>,
+    /// Spawned when this job succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_success: Option<Box<Job>>,
+    /// Spawned when every path of this job failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<Box<Job>>,
+    /// How long to wait before declaring failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure_timeout_ms: Option<u64>,
+}
+
+fn default_method() -> String {
+    "GET".to_owned()
+}
+fn one() -> u32 {
+    1
+}
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+impl Job {
+    /// A `GET` job for `url` with every other field at its default.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            method: default_method(),
+            headers: Headers::default(),
+            body: None,
+            metadata: Map::new(),
+            webhooks: Vec::new(),
+            webhook_quorum: 1,
+            regions: Vec::new(),
+            region_policy: RegionPolicy::default(),
+            execution_mode: ExecutionMode::default(),
+            retry_policy: None,
+            retry_at: None,
+            idempotent_key: None,
+            trigger: None,
+            fallback_job: None,
+            on_success: None,
+            on_failure: None,
+            on_failure_timeout_ms: None,
+        }
+    }
+
+    /// Build from a step that has passed validation.
+    pub(crate) fn from_valid_step(step: &Step) -> Self {
+        let mut job = Self::without_chain(step);
+        let mut chain: Option<Box<Job>> = None;
+        for (fallback, trigger) in step.flattened_fallbacks().into_iter().rev() {
+            let mut link = Self::without_chain(fallback);
+            link.trigger = Some(trigger.clone());
+            link.fallback_job = chain;
+            chain = Some(Box::new(link));
+        }
+        job.fallback_job = chain;
+        job
+    }
+
+    // A step's own fallbacks are flattened into the chain of whoever holds it,
+    // so a job built for a chain link leaves them out.
+    fn without_chain(step: &Step) -> Self {
+        let idempotent_key = match (&step.idempotent_key, step.idempotent_strategy) {
+            (Some(key), _) => Some(key.clone()),
+            (None, IdempotentStrategy::Unique) => Some(uuid::Uuid::new_v4().to_string()),
+            (None, IdempotentStrategy::Hash) => None,
+        };
+        Self {
+            url: step.url.clone().unwrap_or_default(),
+            method: step.method.clone(),
+            headers: Headers(step.headers.clone()),
+            body: step.body.clone(),
+            metadata: step.metadata.clone(),
+            webhooks: step.webhooks.clone(),
+            webhook_quorum: step.webhook_quorum,
+            regions: step.regions.clone(),
+            region_policy: step.region_policy,
+            execution_mode: step.execution_mode,
+            retry_policy: step.retry_policy.clone().filter(|p| !p.is_empty()),
+            retry_at: step.retry_at_ms,
+            idempotent_key,
+            trigger: None,
+            fallback_job: None,
+            on_success: step
+                .on_success
+                .as_deref()
+                .map(|s| Box::new(Self::from_valid_step(s))),
+            on_failure: step
+                .on_failure
+                .as_deref()
+                .map(|s| Box::new(Self::from_valid_step(s))),
+            on_failure_timeout_ms: step.on_failure_timeout_ms,
+        }
+    }
+
+    /// Parse a job from its JSON form and validate it. Errors name the field,
+    /// nested jobs included (`fallback_job.on_success.url`).
+    pub fn from_json(json: &str) -> Result<Self> {
+        let job: Self = serde_json::from_str(json)
+            .map_err(|e| crate::Error::validation("job", e.to_string()))?;
+        job.validate()?;
+        Ok(job)
+    }
+
+    /// Check every field of this job and of every nested job.
+    pub fn validate(&self) -> Result<()> {
+        validate::validate_job(self)
+    }
+
+    /// The JSON text the service receives.
+    pub fn to_json(&self) -> String {
+        // Serializing string-keyed maps and plain values cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The JSON value of the job.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Request headers in the order they were given, sent as a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl Headers {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first value of `name`, ignoring case.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Iterate over `(name, value)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Headers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of header names to string values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Headers, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    pairs.push((k, v));
+                }
+                Ok(Headers(pairs))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
