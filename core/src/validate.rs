@@ -408,9 +408,6 @@ pub fn check_http_url(url: &str) -> std::result::Result<(), String> {
     if url.len() > MAX_URL_LEN {
         return Err(format!("is longer than {MAX_URL_LEN} bytes"));
     }
-    if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-        return Err(format!("{url:?} contains spaces or control characters"));
-    }
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(if url.starts_with('/') {
             format!("{url:?} is relative; it must be absolute (http:// or https://)")
@@ -422,6 +419,9 @@ pub fn check_http_url(url: &str) -> std::result::Result<(), String> {
         return Err(format!(
             "scheme {scheme:?} is not supported; only http and https"
         ));
+    }
+    if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+        return Err(format!("{url:?} contains spaces or control characters"));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);

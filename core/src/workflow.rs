@@ -144,46 +144,40 @@ impl Execution {
         std::mem::take(&mut self.continuations)
     }
 
-    /// Advance until a request must be sent or the root step is over.
+    /// The next request of the top frame (or its submission).
     fn advance(&mut self) -> Action<Outcome> {
-        loop {
-            let Some(frame) = self.stack.last_mut() else {
-                return Action::Done(Err(Error::misuse("the execution is over")));
-            };
-            match frame.phase {
-                Phase::Start => {
-                    if frame.step.step_type == StepType::Frugal {
-                        frame.phase = Phase::AwaitLocal;
-                        return Action::Send(local_request(&frame.step));
+        let Some(frame) = self.stack.last_mut() else {
+            return Action::Done(Err(Error::misuse("the execution is over")));
+        };
+        match frame.phase {
+            Phase::Start if frame.step.step_type == StepType::Frugal => {
+                frame.phase = Phase::AwaitLocal;
+                Action::Send(local_request(&frame.step))
+            }
+            Phase::Start => self.submit_top(),
+            Phase::Fallbacks { failure, next } => {
+                let chain = frame.step.flattened_fallbacks();
+                let found = chain
+                    .iter()
+                    .enumerate()
+                    .skip(next)
+                    .find(|(_, (fb, trigger))| {
+                        fb.step_type == StepType::Frugal && trigger.fires_on(&failure)
+                    });
+                match found {
+                    Some((index, (fallback, _))) => {
+                        let request = local_request(fallback);
+                        frame.phase = Phase::AwaitFallback { failure, index };
+                        Action::Send(request)
                     }
-                    return self.submit_top();
+                    None => self.submit_top(),
                 }
-                Phase::Fallbacks { failure, next } => {
-                    let chain = frame.step.flattened_fallbacks();
-                    let found = chain
-                        .iter()
-                        .enumerate()
-                        .skip(next)
-                        .find(|(_, (fb, trigger))| {
-                            fb.step_type == StepType::Frugal && trigger.fires_on(&failure)
-                        });
-                    match found {
-                        Some((index, (fallback, _))) => {
-                            let request = local_request(fallback);
-                            frame.phase = Phase::AwaitFallback { failure, index };
-                            return Action::Send(request);
-                        }
-                        None => return self.submit_top(),
-                    }
-                }
-                Phase::AwaitLocal | Phase::AwaitFallback { .. } | Phase::AwaitSubmit { .. } => {
-                    return Action::Done(Err(Error::misuse(
-                        "a request is in flight; feed its reply",
-                    )))
-                }
-                Phase::AwaitChild { .. } => {
-                    return Action::Done(Err(Error::misuse("a follow-up step is lost")))
-                }
+            }
+            Phase::AwaitLocal | Phase::AwaitFallback { .. } | Phase::AwaitSubmit { .. } => {
+                Action::Done(Err(Error::misuse("a request is in flight; feed its reply")))
+            }
+            Phase::AwaitChild { .. } => {
+                Action::Done(Err(Error::misuse("a follow-up step is lost")))
             }
         }
     }

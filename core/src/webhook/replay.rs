@@ -62,7 +62,7 @@ impl ReplayGuard {
         let signature = header
             .split(',')
             .filter_map(|part| part.trim().strip_prefix("v1="))
-            .last()
+            .next_back()
             .unwrap_or_default()
             .to_owned();
         let key = (timestamp, signature);
