@@ -1,6 +1,9 @@
 //! Behaviour the vectors do not pin: field paths of refusals, every gateway
 //! answer, workflow edges, forwarding, secrets, redaction of the API key.
 
+// Tests panic on purpose when an expectation fails.
+#![allow(clippy::unwrap_used)]
+
 use std::cell::RefCell;
 
 use ezthrottle_core::webhook::{Continuations, WebhookEvent};

@@ -4,6 +4,9 @@
 //!
 //! This is the runner the bindings copy in their own languages.
 
+// Tests panic on purpose when an expectation fails.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,8 @@
 //! Properties: no input panics anything; valid payloads round-trip.
 
+// Tests panic on purpose when an expectation fails.
+#![allow(clippy::unwrap_used)]
+
 use ezthrottle_core::webhook::{verify_with_secrets, WebhookEvent};
 use ezthrottle_core::{read_gateway_answer, HttpResponse, Job, Step};
 use proptest::prelude::*;
