@@ -117,10 +117,11 @@ where
         self.drive(&mut call)
     }
 
-    /// Run `work`; if it asks for forwarding, submit its request instead.
+    /// Run `work`; if it asks for forwarding (returns the boxed request as its
+    /// error), submit that request instead.
     pub fn auto_forward<R>(
         &mut self,
-        work: impl FnOnce() -> std::result::Result<R, ForwardToEZThrottle>,
+        work: impl FnOnce() -> std::result::Result<R, Box<ForwardToEZThrottle>>,
     ) -> Result<AutoForwarded<R>> {
         match work() {
             Ok(value) => Ok(AutoForwarded::Completed(value)),

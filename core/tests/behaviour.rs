@@ -497,12 +497,12 @@ fn forwarding_submits_with_a_fresh_key_and_falls_back_only_when_unreachable() {
         ..ForwardToEZThrottle::new("https://api.example/charge")
     };
     let done = client
-        .auto_forward(|| -> Result<u8, _> { Err(forward.clone()) })
+        .auto_forward(|| -> Result<u8, _> { Err(Box::new(forward.clone())) })
         .unwrap();
     assert!(matches!(done, AutoForwarded::Forwarded(ref a) if a.job_id() == "f1"));
     assert!(matches!(
         client
-            .auto_forward(|| Ok::<_, ForwardToEZThrottle>(3))
+            .auto_forward(|| Ok::<_, Box<ForwardToEZThrottle>>(3))
             .unwrap(),
         AutoForwarded::Completed(3)
     ));
