@@ -1,1 +1,138 @@
-fn main() {}
+//! `cargo bench -p ezthrottle-core`: the payload of the `everything` vector,
+//! one signature check, one FRUGAL decision chain.
+
+// Benchmarks panic when their fixed inputs are wrong.
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ezthrottle_core::webhook::{signature_header, verify_signature};
+use ezthrottle_core::{
+    blocking, ClientConfig, ExecutionMode, HttpRequest, HttpResponse, RegionPolicy, RetryPolicy,
+    Step, StepType, Target, Trigger, Webhook,
+};
+use serde_json::json;
+
+/// The `everything` vector of payloads.json, through the typed builder.
+fn everything() -> Step {
+    Step::new()
+        .url("https://api.example.com/v1/charge")
+        .method("patch")
+        .header("X-Trace", "t1")
+        .body(r#"{"a":1}"#)
+        .metadata_entry("k", "v")
+        .webhooks([
+            Webhook::new("https://w1.example/h").quorum_vote(true),
+            Webhook::new("https://w2.example/h").regions(["ord"]),
+        ])
+        .webhook_quorum(2)
+        .regions(["iad", "ord"])
+        .region_policy(RegionPolicy::Strict)
+        .execution_mode(ExecutionMode::Fanout)
+        .retry_policy(RetryPolicy {
+            max_retries: Some(1),
+            retry_codes: Some(vec![429]),
+            ..RetryPolicy::default()
+        })
+        .retry_at_ms(1_893_456_000_000)
+        .idempotent_key("all-1")
+        .fallback(
+            Step::new().url("https://fb.example"),
+            Trigger::OnError(vec![500]),
+        )
+        .on_success(Step::new().url("https://ok.example"))
+        .on_failure_after(Step::new().url("https://ko.example"), 1000)
+}
+
+fn payload(c: &mut Criterion) {
+    let calls = json!([["url","https://api.example.com/v1/charge"],["method","patch"],["headers",{"X-Trace":"t1"}],["body","{\"a\":1}"],["metadata",{"k":"v"}],["webhooks",[{"url":"https://w1.example/h","has_quorum_vote":true},{"url":"https://w2.example/h","regions":["ord"]}]],["webhook_quorum",2],["regions",["iad","ord"]],["region_policy","strict"],["execution_mode","fanout"],["retry_policy",{"max_retries":1,"retry_codes":[429]}],["retry_at",1893456000000u64],["idempotent_key","all-1"],["fallback",{"step":[["url","https://fb.example"]],"trigger_on_error":[500]}],["on_success",[["url","https://ok.example"]]],["on_failure",{"step":[["url","https://ko.example"]],"timeout_ms":1000}]]);
+    let step = everything();
+    assert_eq!(step, Step::from_calls(&calls).unwrap());
+    c.bench_function("payload/everything: validate + build + serialize", |b| {
+        b.iter(|| black_box(&step).to_json().unwrap())
+    });
+    let job = step.build_job().unwrap();
+    c.bench_function("payload/everything: validate only", |b| {
+        b.iter(|| black_box(&step).validate().unwrap())
+    });
+    c.bench_function("payload/everything: validate + build (no JSON)", |b| {
+        b.iter(|| black_box(&step).build_job().unwrap())
+    });
+    c.bench_function("payload/everything: serialize a built job", |b| {
+        b.iter(|| black_box(&job).to_json())
+    });
+    c.bench_function(
+        "payload/everything: typed builder + validate + build + serialize",
+        |b| b.iter(|| black_box(everything()).to_json().unwrap()),
+    );
+    c.bench_function(
+        "payload/everything: from JSON calls + validate + build + serialize",
+        |b| {
+            b.iter(|| {
+                Step::from_calls(black_box(&calls))
+                    .unwrap()
+                    .to_json()
+                    .unwrap()
+            })
+        },
+    );
+}
+
+fn signature(c: &mut Criterion) {
+    let body = br#"{"job_id":"job_1","idempotent_key":"k1","status":"success","response":{"status_code":200,"body":"ok"}}"#;
+    let secret = "whsec_primary_0123456789";
+    let header = signature_header(secret, 1_764_320_000, body);
+    c.bench_function("signature/verify one", |b| {
+        b.iter(|| {
+            let check = verify_signature(
+                black_box(body),
+                black_box(&header),
+                secret,
+                1_764_320_000,
+                300,
+            );
+            assert!(check.is_valid());
+        })
+    });
+}
+
+fn frugal(c: &mut Criterion) {
+    let config = ClientConfig::builder("ck_test_cust_abc_123")
+        .build()
+        .unwrap();
+    // second_fallback_rescues: a 502 -> b 404 -> c 200, nothing submitted.
+    let step = Step::new()
+        .url("https://a.example")
+        .step_type(StepType::Frugal)
+        .fallback(
+            Step::new()
+                .url("https://b.example")
+                .step_type(StepType::Frugal)
+                .fallback_on_error([429]),
+            Trigger::OnError(vec![502]),
+        )
+        .fallback(
+            Step::new()
+                .url("https://c.example")
+                .step_type(StepType::Frugal),
+            Trigger::OnError(vec![502]),
+        );
+    let transport = |r: &HttpRequest| {
+        let status = match (r.target, r.url.as_str()) {
+            (Target::Local, "https://a.example") => 502,
+            (Target::Local, "https://b.example") => 404,
+            _ => 200,
+        };
+        Ok(HttpResponse::new(status, "body"))
+    };
+    c.bench_function("frugal/decision chain 502 -> 404 -> 200 (scripted)", |b| {
+        b.iter(|| {
+            let mut execution = config.execute(black_box(&step)).unwrap();
+            blocking::run(&mut execution, transport, || 0).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, payload, signature, frugal);
+criterion_main!(benches);

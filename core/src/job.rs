@@ -177,8 +177,13 @@ impl Job {
 
     /// The JSON text the service receives.
     pub fn to_json(&self) -> String {
-        // Serializing string-keyed maps and plain values cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        // Serializing string-keyed maps and plain values cannot fail, and
+        // serde_json writes valid UTF-8.
+        let mut out = Vec::with_capacity(512);
+        match serde_json::to_writer(&mut out, self) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     /// The JSON value of the job.

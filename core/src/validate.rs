@@ -38,35 +38,96 @@ pub(crate) fn join_path(prefix: &str, path: &str) -> String {
     }
 }
 
-struct Checker<'a> {
-    prefix: &'a str,
+/// Where a value sits: a chain of segments kept on the stack and rendered
+/// (`on_success.fallback[0].headers["X-A"]`) only when an error needs it, so a
+/// valid step is checked without allocating.
+#[derive(Clone, Copy)]
+struct Loc<'a> {
+    parent: Option<&'a Loc<'a>>,
+    segment: Segment<'a>,
 }
 
-impl Checker<'_> {
-    fn err(&self, field: &str, message: impl Into<String>) -> Error {
-        Error::validation(join_path(self.prefix, field), message)
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Root,
+    Field(&'a str),
+    Index(usize),
+    Key(&'a str),
+}
+
+impl<'a> Loc<'a> {
+    const ROOT: Loc<'static> = Loc {
+        parent: None,
+        segment: Segment::Root,
+    };
+
+    fn field(&'a self, name: &'a str) -> Loc<'a> {
+        Loc {
+            parent: Some(self),
+            segment: Segment::Field(name),
+        }
     }
 
-    fn check(&self, field: &str, outcome: std::result::Result<(), String>) -> Result<()> {
-        outcome.map_err(|message| self.err(field, message))
+    fn index(&'a self, i: usize) -> Loc<'a> {
+        Loc {
+            parent: Some(self),
+            segment: Segment::Index(i),
+        }
+    }
+
+    fn key(&'a self, key: &'a str) -> Loc<'a> {
+        Loc {
+            parent: Some(self),
+            segment: Segment::Key(key),
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        if let Some(parent) = self.parent {
+            parent.render(out);
+        }
+        match self.segment {
+            Segment::Root => {}
+            Segment::Field(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Segment::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+            Segment::Key(key) => {
+                let _ = write!(out, "[{key:?}]");
+            }
+        }
+    }
+
+    fn err(&self, message: impl Into<String>) -> Error {
+        let mut path = String::new();
+        self.render(&mut path);
+        Error::validation(path, message)
+    }
+
+    fn check(&self, outcome: std::result::Result<(), String>) -> Result<()> {
+        outcome.map_err(|message| self.err(message))
     }
 }
 
 /// Validate a step and everything nested in it.
 pub fn validate_step(step: &Step) -> Result<()> {
-    validate_at(step, "", 0)
+    validate_step_at(step, Loc::ROOT, 0)
 }
 
-fn validate_at(step: &Step, prefix: &str, depth: usize) -> Result<()> {
-    let c = Checker { prefix };
+fn validate_step_at(step: &Step, at: Loc<'_>, depth: usize) -> Result<()> {
     if depth > MAX_NESTING {
-        return Err(c.err(
-            "",
-            format!("steps are nested more than {MAX_NESTING} levels deep"),
-        ));
+        return Err(at.err(format!(
+            "steps are nested more than {MAX_NESTING} levels deep"
+        )));
     }
     check_common(
-        &c,
+        &at,
         &Common {
             url: step.url.as_deref(),
             method: &step.method,
@@ -83,39 +144,35 @@ fn validate_at(step: &Step, prefix: &str, depth: usize) -> Result<()> {
         && step.body.is_some()
         && matches!(step.method.as_str(), "GET" | "HEAD")
     {
-        return Err(c.err(
-            "body",
-            format!(
-                "a FRUGAL {} request cannot carry a body when it runs locally",
-                step.method
-            ),
-        ));
+        return Err(at.field("body").err(format!(
+            "a FRUGAL {} request cannot carry a body when it runs locally",
+            step.method
+        )));
     }
-    check_codes(&c, "fallback_on_error", &step.fallback_on_error)?;
+    check_codes(&at.field("fallback_on_error"), &step.fallback_on_error)?;
     if step.local_timeout_ms == 0 || step.local_timeout_ms > MAX_LOCAL_TIMEOUT_MS {
-        return Err(c.err(
-            "local_timeout",
-            format!(
-                "must be positive and at most {} seconds",
-                MAX_LOCAL_TIMEOUT_MS / 1000
-            ),
-        ));
+        return Err(at.field("local_timeout").err(format!(
+            "must be positive and at most {} seconds",
+            MAX_LOCAL_TIMEOUT_MS / 1000
+        )));
     }
+    let fallbacks = at.field("fallback");
     for (i, fallback) in step.fallbacks.iter().enumerate() {
-        let here = join_path(prefix, &format!("fallback[{i}]"));
-        check_trigger(&Checker { prefix: &here }, &fallback.trigger)?;
-        validate_at(&fallback.step, &here, depth + 1)?;
+        let here = fallbacks.index(i);
+        check_trigger(&here, &fallback.trigger)?;
+        validate_step_at(&fallback.step, here, depth + 1)?;
     }
     if let Some(child) = &step.on_success {
-        validate_at(child, &join_path(prefix, "on_success"), depth + 1)?;
+        validate_step_at(child, at.field("on_success"), depth + 1)?;
     }
     if let Some(child) = &step.on_failure {
-        validate_at(child, &join_path(prefix, "on_failure"), depth + 1)?;
+        validate_step_at(child, at.field("on_failure"), depth + 1)?;
     }
     if let Some(ms) = step.on_failure_timeout_ms {
-        c.check("on_failure_timeout_ms", check_positive_duration(ms))?;
+        let here = at.field("on_failure_timeout_ms");
+        here.check(check_positive_duration(ms))?;
         if step.on_failure.is_none() {
-            return Err(c.err("on_failure_timeout_ms", "is set without an on_failure step"));
+            return Err(here.err("is set without an on_failure step"));
         }
     }
     Ok(())
@@ -134,45 +191,48 @@ struct Common<'a> {
     idempotent_key: Option<&'a str>,
 }
 
-fn check_common(c: &Checker<'_>, fields: &Common<'_>) -> Result<()> {
+fn check_common(at: &Loc<'_>, fields: &Common<'_>) -> Result<()> {
+    let url = at.field("url");
     match fields.url {
-        None => return Err(c.err("url", "is required: a job needs a URL")),
-        Some(url) => c.check("url", check_http_url(url))?,
+        None => return Err(url.err("is required: a job needs a URL")),
+        Some(value) => url.check(check_http_url(value))?,
     }
-    c.check("method", check_method(fields.method))?;
-    check_headers(
-        c,
-        fields.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    )?;
-    check_webhooks(c, fields.webhooks, fields.webhook_quorum)?;
-    check_regions(c, "regions", fields.regions)?;
+    at.field("method").check(check_method(fields.method))?;
+    check_headers(&at.field("headers"), fields.headers)?;
+    check_webhooks(at, fields.webhooks, fields.webhook_quorum)?;
+    check_regions(&at.field("regions"), fields.regions)?;
     if let Some(policy) = fields.retry_policy {
-        check_retry_policy(c, policy)?;
+        let here = at.field("retry_policy");
+        if let Some(codes) = &policy.retry_codes {
+            check_codes(&here.field("retry_codes"), codes)?;
+        }
+        if let Some(codes) = &policy.reroute_codes {
+            check_codes(&here.field("reroute_codes"), codes)?;
+        }
     }
-    if let Some(at) = fields.retry_at {
-        c.check("retry_at", check_safe_integer(at))?;
+    if let Some(value) = fields.retry_at {
+        at.field("retry_at").check(check_safe_integer(value))?;
     }
     if let Some(key) = fields.idempotent_key {
-        c.check("idempotent_key", check_idempotent_key(key))?;
+        at.field("idempotent_key")
+            .check(check_idempotent_key(key))?;
     }
     Ok(())
 }
 
 /// Validate a job received from the wire and everything nested in it.
 pub fn validate_job(job: &Job) -> Result<()> {
-    validate_job_at(job, "", 0)
+    validate_job_at(job, Loc::ROOT, 0, false)
 }
 
-fn validate_job_at(job: &Job, prefix: &str, depth: usize) -> Result<()> {
-    let c = Checker { prefix };
+fn validate_job_at(job: &Job, at: Loc<'_>, depth: usize, in_chain: bool) -> Result<()> {
     if depth > MAX_NESTING {
-        return Err(c.err(
-            "",
-            format!("jobs are nested more than {MAX_NESTING} levels deep"),
-        ));
+        return Err(at.err(format!(
+            "jobs are nested more than {MAX_NESTING} levels deep"
+        )));
     }
     check_common(
-        &c,
+        &at,
         &Common {
             url: Some(&job.url),
             method: &job.method,
@@ -185,139 +245,114 @@ fn validate_job_at(job: &Job, prefix: &str, depth: usize) -> Result<()> {
             idempotent_key: job.idempotent_key.as_deref(),
         },
     )?;
-    if job.method != job.method.to_ascii_uppercase() {
-        return Err(c.err("method", "must be upper case"));
+    if job.method.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err(at.field("method").err("must be upper case"));
     }
     if job.body.as_deref() == Some("") {
-        return Err(c.err("body", "is empty; leave it out"));
+        return Err(at.field("body").err("is empty; leave it out"));
     }
-    if let Some(trigger) = &job.trigger {
-        if !prefix.ends_with("fallback_job") {
-            return Err(c.err("trigger", "only a fallback_job has a trigger"));
+    match (&job.trigger, in_chain) {
+        (Some(_), false) => {
+            return Err(at.field("trigger").err("only a fallback_job has a trigger"))
         }
-        check_trigger(&c, trigger)?;
+        (None, true) => return Err(at.field("trigger").err("is required on a fallback_job")),
+        (Some(trigger), true) => check_trigger(&at, trigger)?,
+        (None, false) => {}
     }
     if let Some(next) = &job.fallback_job {
-        let here = join_path(prefix, "fallback_job");
-        if next.trigger.is_none() {
-            return Err(Error::validation(
-                join_path(&here, "trigger"),
-                "is required",
-            ));
-        }
-        validate_job_at(next, &here, depth + 1)?;
+        validate_job_at(next, at.field("fallback_job"), depth + 1, true)?;
     }
     if let Some(child) = &job.on_success {
-        validate_job_at(child, &join_path(prefix, "on_success"), depth + 1)?;
+        validate_job_at(child, at.field("on_success"), depth + 1, false)?;
     }
     if let Some(child) = &job.on_failure {
-        validate_job_at(child, &join_path(prefix, "on_failure"), depth + 1)?;
+        validate_job_at(child, at.field("on_failure"), depth + 1, false)?;
     }
     if let Some(ms) = job.on_failure_timeout_ms {
-        c.check("on_failure_timeout_ms", check_positive_duration(ms))?;
+        at.field("on_failure_timeout_ms")
+            .check(check_positive_duration(ms))?;
     }
     Ok(())
 }
 
-fn check_trigger(c: &Checker<'_>, trigger: &Trigger) -> Result<()> {
+fn check_trigger(at: &Loc<'_>, trigger: &Trigger) -> Result<()> {
     match trigger {
         Trigger::Always => Ok(()),
-        Trigger::OnError(codes) if codes.is_empty() => Err(c.err(
-            "trigger_on_error",
-            "is empty; leave it out for a fallback that is always tried",
-        )),
-        Trigger::OnError(codes) => check_codes(c, "trigger_on_error", codes),
-        Trigger::OnTimeout(ms) => c.check("trigger_on_timeout", check_positive_duration(*ms)),
+        Trigger::OnError(codes) if codes.is_empty() => Err(at
+            .field("trigger_on_error")
+            .err("is empty; leave it out for a fallback that is always tried")),
+        Trigger::OnError(codes) => check_codes(&at.field("trigger_on_error"), codes),
+        Trigger::OnTimeout(ms) => at
+            .field("trigger_on_timeout")
+            .check(check_positive_duration(*ms)),
     }
 }
 
-fn check_webhooks(c: &Checker<'_>, webhooks: &[Webhook], quorum: u32) -> Result<()> {
+fn check_webhooks(at: &Loc<'_>, webhooks: &[Webhook], quorum: u32) -> Result<()> {
+    let list = at.field("webhooks");
     for (i, hook) in webhooks.iter().enumerate() {
-        c.check(&format!("webhooks[{i}].url"), check_http_url(&hook.url))?;
+        let here = list.index(i);
+        here.field("url").check(check_http_url(&hook.url))?;
         if let Some(regions) = &hook.regions {
-            check_regions(c, &format!("webhooks[{i}].regions"), regions)?;
+            check_regions(&here.field("regions"), regions)?;
         }
     }
     // Quorum 1 is also the unset default, which the service reads as "the
     // voting webhooks, if any": only an explicit larger quorum is checked.
     let voters = webhooks.iter().filter(|w| w.votes()).count();
     if quorum > 1 && quorum as usize > voters {
-        return Err(c.err(
-            "webhook_quorum",
-            format!("{quorum} can never be met: only {voters} webhook(s) have a quorum vote"),
-        ));
+        return Err(at.field("webhook_quorum").err(format!(
+            "{quorum} can never be met: only {voters} webhook(s) have a quorum vote"
+        )));
     }
     Ok(())
 }
 
-fn check_regions(c: &Checker<'_>, field: &str, regions: &[String]) -> Result<()> {
+fn check_regions(at: &Loc<'_>, regions: &[String]) -> Result<()> {
     for (i, region) in regions.iter().enumerate() {
-        c.check(&format!("{field}[{i}]"), check_region(region))?;
+        let here = at.index(i);
+        here.check(check_region(region))?;
         if regions[..i].contains(region) {
-            return Err(c.err(
-                &format!("{field}[{i}]"),
-                format!("{region:?} is listed twice"),
-            ));
+            return Err(here.err(format!("{region:?} is listed twice")));
         }
     }
     Ok(())
 }
 
-fn check_retry_policy(c: &Checker<'_>, policy: &RetryPolicy) -> Result<()> {
-    if let Some(codes) = &policy.retry_codes {
-        check_codes(c, "retry_policy.retry_codes", codes)?;
-    }
-    if let Some(codes) = &policy.reroute_codes {
-        check_codes(c, "retry_policy.reroute_codes", codes)?;
-    }
-    Ok(())
-}
-
-fn check_codes(c: &Checker<'_>, field: &str, codes: &[u16]) -> Result<()> {
+fn check_codes(at: &Loc<'_>, codes: &[u16]) -> Result<()> {
     for (i, code) in codes.iter().enumerate() {
-        c.check(
-            &format!("{field}[{i}]"),
-            check_status_code(i64::from(*code)),
-        )?;
+        at.index(i).check(check_status_code(i64::from(*code)))?;
     }
     Ok(())
 }
 
 /// Check the headers of a request: token names, sendable values, no framing
 /// headers, no name given twice (case-insensitively).
-fn check_headers<'h>(
-    c: &Checker<'_>,
-    headers: impl Iterator<Item = (&'h str, &'h str)> + Clone,
-) -> Result<()> {
-    for (i, (name, value)) in headers.clone().enumerate() {
-        let field = format!("headers[{name:?}]");
+fn check_headers(at: &Loc<'_>, headers: &[(String, String)]) -> Result<()> {
+    for (i, (name, value)) in headers.iter().enumerate() {
+        let here = at.key(name);
         if !is_token(name) {
-            return Err(c.err(
-                &field,
-                "header name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)",
-            ));
+            return Err(
+                here.err("header name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
+            );
         }
         if FRAMING_HEADERS
             .iter()
             .any(|framing| framing.eq_ignore_ascii_case(name))
         {
-            return Err(c.err(&field, "is set by the HTTP stack and cannot be given"));
+            return Err(here.err("is set by the HTTP stack and cannot be given"));
         }
         if let Some(bad) = value.chars().find(|ch| !is_header_value_char(*ch)) {
-            return Err(c.err(
-                &field,
-                format!(
-                    "value contains {bad:?}: header values are visible ASCII, spaces and tabs \
-                     (CR and LF would inject headers)"
-                ),
-            ));
+            return Err(here.err(format!(
+                "value contains {bad:?}: header values are visible ASCII, spaces and tabs \
+                 (CR and LF would inject headers)"
+            )));
         }
-        if headers
-            .clone()
-            .take(i)
+        if headers[..i]
+            .iter()
             .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
         {
-            return Err(c.err(&field, "is given twice (header names ignore case)"));
+            return Err(here.err("is given twice (header names ignore case)"));
         }
     }
     Ok(())
@@ -408,24 +443,45 @@ pub fn check_http_url(url: &str) -> std::result::Result<(), String> {
     if url.len() > MAX_URL_LEN {
         return Err(format!("is longer than {MAX_URL_LEN} bytes"));
     }
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(if url.starts_with('/') {
-            format!("{url:?} is relative; it must be absolute (http:// or https://)")
-        } else {
-            format!("{url:?} is not a URL (expected http://… or https://…)")
-        });
-    };
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return Err(format!(
-            "scheme {scheme:?} is not supported; only http and https"
-        ));
+    let rest = strip_prefix_ignore_case(url, "https://")
+        .or_else(|| strip_prefix_ignore_case(url, "http://"))
+        .ok_or_else(|| not_http_url(url))?;
+    // One pass over the bytes: no controls or spaces anywhere, and where the
+    // authority ends.
+    let mut authority_end = rest.len();
+    for (i, b) in rest.bytes().enumerate().rev() {
+        if b <= b' ' || b == 0x7f {
+            return Err(format!("{url:?} contains spaces or control characters"));
+        }
+        if matches!(b, b'/' | b'?' | b'#') {
+            authority_end = i;
+        }
     }
-    if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+    if !rest.is_ascii() && rest.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
         return Err(format!("{url:?} contains spaces or control characters"));
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let authority = &rest[..authority_end];
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
     check_host_port(host_port).map_err(|why| format!("{url:?}: {why}"))
+}
+
+fn strip_prefix_ignore_case<'u>(url: &'u str, prefix: &str) -> Option<&'u str> {
+    let head = url.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &url[prefix.len()..])
+}
+
+fn not_http_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, _)) => format!("scheme {scheme:?} is not supported; only http and https"),
+        None if url.starts_with('/') => {
+            format!("{url:?} is relative; it must be absolute (http:// or https://)")
+        }
+        None => format!("{url:?} is not a URL (expected http://… or https://…)"),
+    }
 }
 
 fn check_host_port(host_port: &str) -> std::result::Result<(), String> {
@@ -446,8 +502,8 @@ fn check_host_port(host_port: &str) -> std::result::Result<(), String> {
             ),
         }
     } else {
-        match host_port.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
+        match host_port.bytes().rposition(|b| b == b':') {
+            Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
             None => (host_port, None),
         }
     };
