@@ -45,6 +45,11 @@ pub mod validate;
 pub mod webhook;
 mod workflow;
 
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 pub use blocking::{BlockingClient, Run};
 pub use config::{
     ApiKey, ClientConfig, ClientConfigBuilder, API_KEY_ENV, DEFAULT_EZTHROTTLE_URL,
