@@ -235,25 +235,6 @@ impl Execution {
             _ => self.finish_top(Ok(outcome)),
         }
     }
-
-    fn record(&mut self, step: &Step, status: TraceStatus, code: Option<u16>, detail: Detail) {
-        let (response, error) = match detail {
-            Detail::Response(text) => (Some(text), None),
-            Detail::Error(text) => (None, Some(text)),
-        };
-        let response_meaning = match status {
-            TraceStatus::Success | TraceStatus::Forwarded => step.response_description.clone(),
-            TraceStatus::Failed => None,
-        };
-        self.trace.push(TraceEntry {
-            step: step.label(),
-            status,
-            status_code: code,
-            response,
-            response_meaning,
-            error,
-        });
-    }
 }
 
 enum Detail {
@@ -290,117 +271,59 @@ impl Operation for Execution {
     }
 
     fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Outcome> {
-        let Some(frame) = self.stack.last_mut() else {
+        let Self { stack, trace, .. } = self;
+        let Some(frame) = stack.last_mut() else {
             return Action::Done(Err(Error::misuse("the execution is over")));
         };
-        let step = frame.step.clone();
         match std::mem::replace(&mut frame.phase, Phase::Start) {
-            Phase::AwaitLocal => match reply {
-                Ok(response) if response.is_success() => {
-                    let code = Some(response.status);
-                    self.record(
-                        &step,
-                        TraceStatus::Success,
-                        code,
-                        Detail::Response(response.body.clone()),
-                    );
-                    let outcome = Outcome::LocalSuccess {
-                        status_code: response.status,
-                        response: response.body,
-                    };
-                    self.local_success(step.on_success.as_deref().cloned(), outcome)
+            Phase::AwaitLocal => match local_attempt(trace, &frame.step, reply) {
+                Attempt::Succeeded(outcome) => {
+                    let on_success = frame.step.on_success.as_deref().cloned();
+                    self.local_success(on_success, outcome)
                 }
-                Ok(response) => {
-                    let code = response.status;
-                    self.record(
-                        &step,
-                        TraceStatus::Failed,
-                        Some(code),
-                        Detail::Error(local_failure_text(code)),
-                    );
-                    if step.fallback_on_error.contains(&code) {
-                        self.set_top(Phase::Fallbacks {
-                            failure: LocalFailure::Status(code),
-                            next: 0,
-                        });
-                        self.advance()
-                    } else {
-                        self.finish_top(Ok(Outcome::LocalFailure { status_code: code }))
-                    }
+                Attempt::Failed(LocalFailure::Status(code))
+                    if !frame.step.fallback_on_error.contains(&code) =>
+                {
+                    self.finish_top(Ok(Outcome::LocalFailure { status_code: code }))
                 }
-                Err(error) => {
-                    self.record(
-                        &step,
-                        TraceStatus::Failed,
-                        None,
-                        Detail::Error(error.to_string()),
-                    );
-                    self.set_top(Phase::Fallbacks {
-                        failure: transport_failure(error.kind),
-                        next: 0,
-                    });
+                Attempt::Failed(failure) => {
+                    frame.phase = Phase::Fallbacks { failure, next: 0 };
                     self.advance()
                 }
             },
             Phase::AwaitFallback { failure, index } => {
-                let Some(fallback) = step
-                    .flattened_fallbacks()
-                    .get(index)
-                    .map(|(s, _)| (*s).clone())
-                else {
+                let chain = frame.step.flattened_fallbacks();
+                let Some((fallback, _)) = chain.get(index) else {
                     return Action::Done(Err(Error::misuse("the fallback chain changed")));
                 };
-                match reply {
-                    Ok(response) if response.is_success() => {
-                        let code = Some(response.status);
-                        self.record(
-                            &fallback,
-                            TraceStatus::Success,
-                            code,
-                            Detail::Response(response.body.clone()),
-                        );
-                        let outcome = Outcome::LocalSuccess {
-                            status_code: response.status,
-                            response: response.body,
-                        };
+                match local_attempt(trace, fallback, reply) {
+                    Attempt::Succeeded(outcome) => {
                         // As the reference: the rescuing fallback's own on_success runs.
-                        self.local_success(fallback.on_success.as_deref().cloned(), outcome)
+                        let on_success = fallback.on_success.as_deref().cloned();
+                        self.local_success(on_success, outcome)
                     }
-                    Ok(response) => {
-                        let code = response.status;
-                        self.record(
-                            &fallback,
-                            TraceStatus::Failed,
-                            Some(code),
-                            Detail::Error(local_failure_text(code)),
-                        );
-                        self.set_top(Phase::Fallbacks {
+                    Attempt::Failed(_) => {
+                        frame.phase = Phase::Fallbacks {
                             failure,
                             next: index + 1,
-                        });
-                        self.advance()
-                    }
-                    Err(error) => {
-                        self.record(
-                            &fallback,
-                            TraceStatus::Failed,
-                            None,
-                            Detail::Error(error.to_string()),
-                        );
-                        self.set_top(Phase::Fallbacks {
-                            failure,
-                            next: index + 1,
-                        });
+                        };
                         self.advance()
                     }
                 }
             }
             Phase::AwaitSubmit { continuation } => {
                 let result = read_reply(reply, now_ms).and_then(read_submit_answer);
+                let step = &frame.step;
                 match &result {
                     Ok(answer) => {
                         let text = Value::Object(answer.as_json().clone()).to_string();
-                        self.record(&step, TraceStatus::Forwarded, None, Detail::Response(text));
+                        record(
+                            trace,
+                            step,
+                            TraceStatus::Forwarded,
+                            None,
+                            Detail::Response(text),
+                        );
                         if continuation {
                             self.continuations.push(Continuation {
                                 job_id: answer.job_id().to_owned(),
@@ -410,8 +333,9 @@ impl Operation for Execution {
                         }
                     }
                     Err(error) => {
-                        self.record(
-                            &step,
+                        record(
+                            trace,
+                            step,
                             TraceStatus::Failed,
                             None,
                             Detail::Error(error.to_string()),
@@ -421,7 +345,7 @@ impl Operation for Execution {
                 self.finish_top(result.map(Outcome::Submitted))
             }
             other @ (Phase::Start | Phase::Fallbacks { .. } | Phase::AwaitChild { .. }) => {
-                self.set_top(other);
+                frame.phase = other;
                 Action::Done(Err(Error::misuse(
                     "no request of this execution is in flight",
                 )))
@@ -430,12 +354,69 @@ impl Operation for Execution {
     }
 }
 
-impl Execution {
-    fn set_top(&mut self, phase: Phase) {
-        if let Some(frame) = self.stack.last_mut() {
-            frame.phase = phase;
+/// How one local request of `step` ended; recorded in the trace.
+enum Attempt {
+    Succeeded(Outcome),
+    Failed(LocalFailure),
+}
+
+fn local_attempt(trace: &mut Trace, step: &Step, reply: Reply) -> Attempt {
+    match reply {
+        Ok(response) if response.is_success() => {
+            let code = Some(response.status);
+            record(
+                trace,
+                step,
+                TraceStatus::Success,
+                code,
+                Detail::Response(response.body.clone()),
+            );
+            Attempt::Succeeded(Outcome::LocalSuccess {
+                status_code: response.status,
+                response: response.body,
+            })
+        }
+        Ok(response) => {
+            let code = response.status;
+            record(
+                trace,
+                step,
+                TraceStatus::Failed,
+                Some(code),
+                Detail::Error(local_failure_text(code)),
+            );
+            Attempt::Failed(LocalFailure::Status(code))
+        }
+        Err(error) => {
+            record(
+                trace,
+                step,
+                TraceStatus::Failed,
+                None,
+                Detail::Error(error.to_string()),
+            );
+            Attempt::Failed(transport_failure(error.kind))
         }
     }
+}
+
+fn record(trace: &mut Trace, step: &Step, status: TraceStatus, code: Option<u16>, detail: Detail) {
+    let (response, error) = match detail {
+        Detail::Response(text) => (Some(text), None),
+        Detail::Error(text) => (None, Some(text)),
+    };
+    let response_meaning = match status {
+        TraceStatus::Success | TraceStatus::Forwarded => step.response_description.clone(),
+        TraceStatus::Failed => None,
+    };
+    trace.push(TraceEntry {
+        step: step.label(),
+        status,
+        status_code: code,
+        response,
+        response_meaning,
+        error,
+    });
 }
 
 /// The JSON form of an outcome, or of an error (`{"error": code, "message": …}`).
