@@ -176,7 +176,7 @@ impl ClientConfig {
 }
 
 /// Check a webhook secret before it is sent.
-pub fn check_secret(field: &str, secret: &str) -> Result<()> {
+pub fn check_webhook_secret(field: &str, secret: &str) -> Result<()> {
     if secret.chars().count() < MIN_SECRET_LEN {
         return Err(Error::validation(
             field,

@@ -58,8 +58,8 @@ pub use config::{
 pub use error::{Error, Result, TransportError, TransportErrorKind};
 pub use forward::{AutoForwarded, ForwardOrFallback, ForwardToEZThrottle};
 pub use gateway::{
-    read_gateway_answer, Envelope, Forwarded, SecretInfo, SubmitAnswer, JOBS_PATH, MIN_SECRET_LEN,
-    PROXY_PATH, SECRETS_PATH,
+    check_webhook_secret, read_gateway_answer, Envelope, Forwarded, SecretInfo, SubmitAnswer,
+    JOBS_PATH, MIN_SECRET_LEN, PROXY_PATH, SECRETS_PATH,
 };
 pub use http::{HttpRequest, HttpResponse, Target};
 pub use job::{Headers, Job};

@@ -31,7 +31,7 @@ use serde_json::{json, Map, Value};
 use crate::config::ClientConfig;
 use crate::error::{Error, Result, TransportError};
 use crate::gateway::{
-    check_secret, read_gateway_answer, read_object, read_secret_info, read_submit_answer,
+    check_webhook_secret, read_gateway_answer, read_object, read_secret_info, read_submit_answer,
     Forwarded, SecretInfo, SubmitAnswer, SECRETS_PATH,
 };
 use crate::http::{HttpRequest, HttpResponse};
@@ -190,10 +190,10 @@ impl ClientConfig {
         primary: &str,
         secondary: Option<&str>,
     ) -> Result<GatewayCall<Map<String, Value>>> {
-        check_secret("primary_secret", primary)?;
+        check_webhook_secret("primary_secret", primary)?;
         let mut body = json!({ "primary_secret": primary });
         if let Some(secondary) = secondary {
-            check_secret("secondary_secret", secondary)?;
+            check_webhook_secret("secondary_secret", secondary)?;
             body["secondary_secret"] = secondary.into();
         }
         Ok(GatewayCall::new(
@@ -228,9 +228,9 @@ impl ClientConfig {
         new_secret: &str,
         current_secret: Option<&str>,
     ) -> Result<SecretRotation> {
-        check_secret("new_secret", new_secret)?;
+        check_webhook_secret("new_secret", new_secret)?;
         if let Some(current) = current_secret {
-            check_secret("current_secret", current)?;
+            check_webhook_secret("current_secret", current)?;
         }
         Ok(SecretRotation {
             config: self.clone(),

@@ -1,0 +1,425 @@
+//! Running a job: regions as simulated lanes, retries and reroutes, per-host
+//! pacing, the fallback chain, then webhooks and child jobs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ezthrottle_core::{ExecutionMode, Job, RegionPolicy, Trigger};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::{json, Map, Value};
+use tokio::sync::Semaphore;
+
+use crate::app::{now_ms, App};
+use crate::store::NewChild;
+
+/// How one path (the job or one of its fallbacks) ended.
+#[derive(Debug, Clone)]
+struct PathResult {
+    status: Option<u16>,
+    headers: Map<String, Value>,
+    body: String,
+    timed_out: bool,
+    error: Option<String>,
+}
+
+impl PathResult {
+    fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    fn failure(error: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            headers: Map::new(),
+            body: String::new(),
+            timed_out: false,
+            error: Some(error.into()),
+        }
+    }
+
+    fn fires(&self, trigger: &Trigger) -> bool {
+        match trigger {
+            Trigger::Always => true,
+            Trigger::OnError(codes) => self.status.is_some_and(|s| codes.contains(&s)),
+            Trigger::OnTimeout(_) => self.timed_out,
+        }
+    }
+}
+
+/// Longest wait honoured from an upstream's `Retry-After`.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Response bodies kept in results and webhooks.
+const MAX_BODY: usize = 1024 * 1024;
+
+pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
+    let row = match app.store.job(&job_id) {
+        Ok(Some(row)) if row.state == "queued" || row.state == "running" => row,
+        Ok(_) => return,
+        Err(error) => {
+            tracing::error!(%error, "cannot read job");
+            return;
+        }
+    };
+    let wait = row.run_at_ms - now_ms();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+    }
+    let Ok(_permit) = permits.acquire().await else {
+        return;
+    };
+    let job: Job = match serde_json::from_str(&row.payload) {
+        Ok(job) => job,
+        Err(error) => {
+            tracing::error!(%error, job_id, "stored job does not parse");
+            return;
+        }
+    };
+    if let Err(error) = app.store.mark_running(&job_id) {
+        tracing::error!(%error, "cannot mark job running");
+        return;
+    }
+    let chain = run_chain(&app, &job_id, &job);
+    let result = match job.on_failure_timeout_ms {
+        Some(ms) => tokio::time::timeout(Duration::from_millis(ms), chain)
+            .await
+            .unwrap_or_else(|_| PathResult {
+                timed_out: true,
+                ..PathResult::failure(format!(
+                    "no path succeeded within on_failure_timeout_ms ({ms} ms)"
+                ))
+            }),
+        None => chain.await,
+    };
+    finish(
+        &app,
+        &row.customer,
+        &job_id,
+        &row.idempotent_key,
+        &job,
+        result,
+    );
+}
+
+fn finish(app: &Arc<App>, _customer: &str, job_id: &str, key: &str, job: &Job, result: PathResult) {
+    let succeeded = result.succeeded();
+    let mut delivery = json!({
+        "job_id": job_id,
+        "idempotent_key": key,
+        "status": if succeeded { "success" } else { "failed" },
+    });
+    if let Some(status) = result.status {
+        delivery["response"] =
+            json!({"status_code": status, "headers": result.headers, "body": result.body});
+    }
+    if !job.metadata.is_empty() {
+        delivery["metadata"] = Value::Object(job.metadata.clone());
+    }
+    if let Some(error) = &result.error {
+        delivery["error"] = json!(error);
+    }
+    let child = if succeeded {
+        job.on_success.as_deref().map(|c| ("on_success", c))
+    } else {
+        job.on_failure.as_deref().map(|c| ("on_failure", c))
+    };
+    let children: Vec<NewChild> = child
+        .map(|(relation, child)| NewChild {
+            id: format!("job_{}", uuid::Uuid::new_v4().simple()),
+            relation,
+            payload: child.to_json(),
+            // A HASH child is unique to its parent: the same follow-up of two
+            // different jobs must both run.
+            idempotent_key: child
+                .idempotent_key
+                .clone()
+                .unwrap_or_else(|| format!("{job_id}:{relation}")),
+            run_at_ms: child
+                .retry_at
+                .map_or_else(now_ms, |at| at.min(i64::MAX as u64) as i64),
+        })
+        .into_iter()
+        .collect();
+    let webhooks: Vec<(String, bool)> = job
+        .webhooks
+        .iter()
+        .map(|w| (w.url.clone(), w.votes()))
+        .collect();
+    match app
+        .store
+        .finish_job(job_id, succeeded, &delivery, &webhooks, &children, now_ms())
+    {
+        Ok((deliveries, created)) => {
+            deliveries
+                .into_iter()
+                .for_each(|id| app.enqueue_delivery(id));
+            created.into_iter().for_each(|id| app.enqueue_job(id));
+        }
+        Err(error) => tracing::error!(%error, job_id, "cannot record the job's result"),
+    }
+}
+
+/// The job, then its fallback chain: each link is tried when its trigger
+/// fires on the most recent failure.
+async fn run_chain(app: &Arc<App>, job_id: &str, job: &Job) -> PathResult {
+    let mut result = run_path(app, job_id, "job", job).await;
+    let mut link = job.fallback_job.as_deref();
+    let mut depth = 0;
+    while let Some(fallback) = link {
+        if result.succeeded() {
+            break;
+        }
+        depth += 1;
+        let fires = fallback.trigger.as_ref().is_none_or(|t| result.fires(t));
+        if fires {
+            result = run_path(app, job_id, &format!("fallback[{depth}]"), fallback).await;
+        }
+        link = fallback.fallback_job.as_deref();
+    }
+    result
+}
+
+/// One path across its regions.
+async fn run_path(app: &Arc<App>, job_id: &str, path: &str, job: &Job) -> PathResult {
+    // The next link's on_timeout trigger says how long this path may take.
+    let timeout = match job.fallback_job.as_deref().and_then(|f| f.trigger.as_ref()) {
+        Some(Trigger::OnTimeout(ms)) => Duration::from_millis(*ms).min(app.config.upstream_timeout),
+        _ => app.config.upstream_timeout,
+    };
+    let lanes = match plan_lanes(app, job) {
+        Ok(lanes) => lanes,
+        Err(error) => {
+            let _ = app.store.record_attempt(
+                job_id,
+                path,
+                "-",
+                &job.url,
+                None,
+                Some(&error),
+                now_ms(),
+                0,
+            );
+            return PathResult::failure(error);
+        }
+    };
+    let mut running: FuturesUnordered<_> = lanes
+        .iter()
+        .map(|region| async move {
+            (
+                region,
+                run_lane(app, job_id, path, job, region.clone(), timeout).await,
+            )
+        })
+        .collect();
+    let mut finished: Vec<&String> = Vec::new();
+    let mut last = PathResult::failure("no region ran");
+    let mut winner: Option<PathResult> = None;
+    while let Some((region, result)) = running.next().await {
+        finished.push(region);
+        if result.succeeded() {
+            if job.execution_mode == ExecutionMode::Race {
+                // First 2xx wins; the lanes still running are cancelled.
+                drop(running);
+                for lane in lanes.iter().filter(|l| !finished.contains(l)) {
+                    let why = format!("cancelled: {region} won the race");
+                    let _ = app.store.record_attempt(
+                        job_id,
+                        path,
+                        lane,
+                        &job.url,
+                        None,
+                        Some(&why),
+                        now_ms(),
+                        0,
+                    );
+                }
+                return result;
+            }
+            winner.get_or_insert(result);
+        } else {
+            last = result;
+        }
+    }
+    winner.unwrap_or(last)
+}
+
+/// The regions a path runs in, honouring down regions and the region policy.
+fn plan_lanes(app: &App, job: &Job) -> Result<Vec<String>, String> {
+    let down = &app.config.down_regions;
+    let wanted: Vec<String> = if job.regions.is_empty() {
+        vec![app
+            .config
+            .regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "iad".into())]
+    } else {
+        job.regions.clone()
+    };
+    let mut lanes: Vec<String> = Vec::new();
+    for region in &wanted {
+        if !down.contains(region) {
+            lanes.push(region.clone());
+        } else if job.region_policy == RegionPolicy::Strict {
+            return Err(format!(
+                "region {region} is down and the region policy is strict"
+            ));
+        }
+    }
+    if lanes.is_empty() {
+        // Route around: the first healthy region that exists.
+        let healthy = app.config.regions.iter().find(|r| !down.contains(r));
+        lanes.push(healthy.cloned().ok_or("every region is down")?);
+    }
+    Ok(lanes)
+}
+
+/// One region: retries in place, reroutes to other regions, both bounded.
+async fn run_lane(
+    app: &Arc<App>,
+    job_id: &str,
+    path: &str,
+    job: &Job,
+    mut region: String,
+    timeout: Duration,
+) -> PathResult {
+    let policy = job.retry_policy.clone().unwrap_or_default();
+    let max_retries = policy.max_retries.unwrap_or(app.config.default_max_retries);
+    let retry_codes = policy.retry_codes.unwrap_or_else(|| vec![429, 503]);
+    let max_reroutes = policy.max_reroutes.unwrap_or(0);
+    let reroute_codes = policy.reroute_codes.unwrap_or_default();
+    let (mut retries, mut reroutes) = (0u32, 0u32);
+    loop {
+        let (result, retry_after) = attempt(app, job_id, path, &region, job, timeout).await;
+        let Some(status) = result.status.filter(|_| !result.succeeded()) else {
+            return result;
+        };
+        if retry_codes.contains(&status) && retries < max_retries {
+            retries += 1;
+            let backoff = Duration::from_millis(100u64 << retries.min(6));
+            tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER)).await;
+            continue;
+        }
+        if reroute_codes.contains(&status) && reroutes < max_reroutes {
+            reroutes += 1;
+            let healthy = app
+                .config
+                .regions
+                .iter()
+                .filter(|r| !app.config.down_regions.contains(r));
+            if let Some(next) = healthy
+                .clone()
+                .skip_while(|r| **r != region)
+                .nth(1)
+                .or_else(|| healthy.clone().next())
+            {
+                region = next.clone();
+            }
+            continue;
+        }
+        return result;
+    }
+}
+
+/// One upstream request, paced per host, recorded as an attempt.
+async fn attempt(
+    app: &Arc<App>,
+    job_id: &str,
+    path: &str,
+    region: &str,
+    job: &Job,
+    timeout: Duration,
+) -> (PathResult, Option<Duration>) {
+    let host = host_of(&job.url);
+    if let Some(pacing) = &app.pacing {
+        pacing.take(&host).await;
+    }
+    let started_ms = now_ms();
+    let started = Instant::now();
+    let method = reqwest::Method::from_bytes(job.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut request = app
+        .http
+        .request(method, &job.url)
+        .timeout(timeout)
+        .header("x-ezthrottle-region", region);
+    for (name, value) in job.headers.iter() {
+        request = request.header(name, value);
+    }
+    if let Some(body) = &job.body {
+        request = request.body(body.clone());
+    }
+    let (result, retry_after) = match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let headers: Map<String, Value> = response
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), json!(v))))
+                .collect();
+            if let (Some(pacing), Some(rps)) = (
+                &app.pacing,
+                headers
+                    .get("x-ezthrottle-rps")
+                    .and_then(|v| v.as_str()?.parse::<f64>().ok()),
+            ) {
+                pacing.set_rate(&host, rps);
+            }
+            let retry_after = headers
+                .get("retry-after")
+                .and_then(|v| v.as_str()?.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = match response.bytes().await {
+                Ok(bytes) => {
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_BODY)]).into_owned()
+                }
+                Err(e) => format!("<body unreadable: {e}>"),
+            };
+            (
+                PathResult {
+                    status: Some(status),
+                    headers,
+                    body,
+                    timed_out: false,
+                    error: None,
+                },
+                retry_after,
+            )
+        }
+        Err(e) => {
+            let timed_out = e.is_timeout();
+            let error = if timed_out {
+                format!("timed out after {} ms", timeout.as_millis())
+            } else {
+                format!("request failed: {e}")
+            };
+            (
+                PathResult {
+                    timed_out,
+                    ..PathResult::failure(error)
+                },
+                None,
+            )
+        }
+    };
+    let duration = started.elapsed().as_millis() as i64;
+    if let Err(error) = app.store.record_attempt(
+        job_id,
+        path,
+        region,
+        &job.url,
+        result.status,
+        result.error.as_deref(),
+        started_ms,
+        duration,
+    ) {
+        tracing::error!(%error, "cannot record an attempt");
+    }
+    (result, retry_after)
+}
+
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_ascii_lowercase()
+}

@@ -1,0 +1,164 @@
+//! A demo upstream API and a webhook receiver, served beside the sandbox so
+//! that the demo and every binding's end-to-end tests need nothing else.
+//!
+//! Upstream (any method):
+//! - `/upstream/status/{code}`: answers `code`.
+//! - `/upstream/delay/{ms}`: answers 200 after `ms` milliseconds (at most 60 s).
+//! - `/upstream/flaky/{key}/{failures}/{code}`: answers `code` (with
+//!   `Retry-After: 1` for 429) the first `failures` times for `key`, then 200.
+//! - `/upstream/count/{key}`: answers 200 and counts; `GET /upstream/hits/{key}` reads the count.
+//! - `/upstream/rps/{n}`: answers 200 with `X-EZTHROTTLE-RPS: n`.
+//! - `/upstream/echo`: answers 200 with the request as JSON.
+//!
+//! Receiver:
+//! - `POST /receiver/{name}`: stores the delivery (body and signature header);
+//!   `?fail=N` answers 500 to the first N deliveries of that box.
+//! - `GET /receiver/{name}`: the deliveries received, oldest first.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::app::{now_ms, App};
+
+/// State of the upstream counters and the receiver boxes; bounded.
+#[derive(Debug, Default)]
+pub struct Testkit {
+    counters: Mutex<HashMap<String, u64>>,
+    boxes: Mutex<HashMap<String, Vec<Value>>>,
+}
+
+const MAX_KEYS: usize = 100_000;
+const MAX_PER_BOX: usize = 10_000;
+
+impl Testkit {
+    fn bump(&self, key: &str) -> u64 {
+        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        if counters.len() >= MAX_KEYS && !counters.contains_key(key) {
+            counters.clear();
+        }
+        let count = counters.entry(key.to_owned()).or_insert(0);
+        *count += 1;
+        *count
+    }
+
+    fn hits(&self, key: &str) -> u64 {
+        let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        counters.get(key).copied().unwrap_or(0)
+    }
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/upstream/status/{code}", any(status))
+        .route("/upstream/delay/{ms}", any(delay))
+        .route("/upstream/flaky/{key}/{failures}/{code}", any(flaky))
+        .route("/upstream/count/{key}", any(count))
+        .route("/upstream/hits/{key}", get(hits))
+        .route("/upstream/rps/{n}", any(rps))
+        .route("/upstream/echo", any(echo))
+        .route("/receiver/{name}", get(received).post(receive))
+}
+
+fn status_of(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+async fn status(Path(code): Path<u16>) -> Response {
+    (status_of(code), format!("status {code}")).into_response()
+}
+
+async fn delay(Path(ms): Path<u64>) -> Response {
+    tokio::time::sleep(Duration::from_millis(ms.min(60_000))).await;
+    (StatusCode::OK, format!("delayed {ms}")).into_response()
+}
+
+async fn flaky(
+    State(app): State<Arc<App>>,
+    Path((key, failures, code)): Path<(String, u64, u16)>,
+) -> Response {
+    let n = app.testkit.bump(&format!("flaky:{key}"));
+    if n <= failures {
+        let mut response = (status_of(code), format!("failure {n} of {failures}")).into_response();
+        if code == 429 {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        return response;
+    }
+    (StatusCode::OK, format!("ok after {failures} failures")).into_response()
+}
+
+async fn count(State(app): State<Arc<App>>, Path(key): Path<String>) -> Response {
+    let n = app.testkit.bump(&format!("count:{key}"));
+    (StatusCode::OK, format!("hit {n}")).into_response()
+}
+
+async fn hits(State(app): State<Arc<App>>, Path(key): Path<String>) -> Json<Value> {
+    Json(json!({ "key": key, "hits": app.testkit.hits(&format!("count:{key}")) }))
+}
+
+async fn rps(Path(n): Path<f64>) -> Response {
+    let mut response = (StatusCode::OK, "paced").into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&n.to_string()) {
+        response.headers_mut().insert("x-ezthrottle-rps", value);
+    }
+    response
+}
+
+async fn echo(method: Method, headers: HeaderMap, body: Bytes) -> Json<Value> {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), json!(v))))
+        .collect();
+    Json(
+        json!({"method": method.as_str(), "headers": headers, "body": String::from_utf8_lossy(&body)}),
+    )
+}
+
+async fn receive(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let attempt = app.testkit.bump(&format!("receiver:{name}"));
+    let fail: u64 = query.get("fail").and_then(|f| f.parse().ok()).unwrap_or(0);
+    if attempt <= fail {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "failing on purpose").into_response();
+    }
+    let signature = headers
+        .get(ezthrottle_core::webhook::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let entry = json!({
+        "received_at": now_ms(),
+        "signature": signature,
+        "body": String::from_utf8_lossy(&body),
+    });
+    let mut boxes = app.testkit.boxes.lock().unwrap_or_else(|e| e.into_inner());
+    if boxes.len() >= 1000 && !boxes.contains_key(&name) {
+        boxes.clear();
+    }
+    let list = boxes.entry(name).or_default();
+    if list.len() >= MAX_PER_BOX {
+        list.remove(0);
+    }
+    list.push(entry);
+    (StatusCode::OK, Json(json!({"ok": true}))).into_response()
+}
+
+async fn received(State(app): State<Arc<App>>, Path(name): Path<String>) -> Json<Value> {
+    let boxes = app.testkit.boxes.lock().unwrap_or_else(|e| e.into_inner());
+    Json(json!(boxes.get(&name).cloned().unwrap_or_default()))
+}
