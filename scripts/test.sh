@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project, on a fresh machine: installs what it needs
 # (idempotently), then runs format and lint checks, the test suites (the
-# conformance vectors included), and the wasm32 build of the core.
+# conformance vectors, the sandbox's behaviour and kill -9 tests included), the
+# demo, the reference Python SDK against the sandbox, and the wasm32 build of
+# the core.
 #
 #   bash scripts/test.sh
 #
@@ -18,6 +20,7 @@ fi
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 cargo --version
+python3 -m venv --help >/dev/null  # the reference-SDK suite makes a virtualenv
 
 section "format"
 cargo fmt --all -- --check
@@ -30,6 +33,12 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 section "tests (unit, behaviour, properties, conformance vectors, doc examples)"
 cargo test --workspace --locked
+
+section "the demo: eight scenarios through ezthrottle-core against an in-process sandbox"
+cargo run --quiet --locked -p ezthrottle-sandbox -- demo
+
+section "the reference Python SDK (ezthrottle==1.1.0) against the sandbox"
+bash tests/reference-python/run.sh
 
 section "ezthrottle-core for wasm32-unknown-unknown"
 cargo build -p ezthrottle-core --target wasm32-unknown-unknown --release --locked

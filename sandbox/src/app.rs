@@ -30,7 +30,7 @@ pub struct App {
     pub pacing: Option<Buckets>,
     pub base_url: String,
     pub testkit: Testkit,
-    jobs: mpsc::UnboundedSender<String>,
+    jobs: mpsc::UnboundedSender<(String, i64)>,
     deliveries: mpsc::UnboundedSender<i64>,
 }
 
@@ -43,9 +43,9 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Queue a stored job for execution.
-    pub fn enqueue_job(&self, job_id: String) {
-        let _ = self.jobs.send(job_id);
+    /// Queue a stored job to run at `run_at_ms` (ms since the epoch).
+    pub fn enqueue_job(&self, job_id: String, run_at_ms: i64) {
+        let _ = self.jobs.send((job_id, run_at_ms));
     }
 
     /// Queue a stored delivery.
@@ -139,7 +139,7 @@ fn resume(app: &Arc<App>) -> Result<(), rusqlite::Error> {
         );
     }
     for job in jobs {
-        app.enqueue_job(job.id);
+        app.enqueue_job(job.id, job.run_at_ms);
     }
     for delivery in deliveries {
         app.enqueue_delivery(delivery.id);
@@ -147,12 +147,17 @@ fn resume(app: &Arc<App>) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-async fn run_jobs(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<String>) {
+async fn run_jobs(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<(String, i64)>) {
     let permits = Arc::new(Semaphore::new(app.config.concurrency.max(1)));
-    while let Some(job_id) = rx.recv().await {
+    while let Some((job_id, run_at_ms)) = rx.recv().await {
         let app = app.clone();
         let permits = permits.clone();
         tokio::spawn(async move {
+            // The row is read only when the job is due.
+            let wait = run_at_ms - now_ms();
+            if wait > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+            }
             crate::executor::run_job(app, job_id, permits).await;
         });
     }

@@ -60,10 +60,6 @@ pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
             return;
         }
     };
-    let wait = row.run_at_ms - now_ms();
-    if wait > 0 {
-        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-    }
     let Ok(_permit) = permits.acquire().await else {
         return;
     };
@@ -148,11 +144,13 @@ fn finish(app: &Arc<App>, _customer: &str, job_id: &str, key: &str, job: &Job, r
         .store
         .finish_job(job_id, succeeded, &delivery, &webhooks, &children, now_ms())
     {
-        Ok((deliveries, created)) => {
-            deliveries
-                .into_iter()
-                .for_each(|id| app.enqueue_delivery(id));
-            created.into_iter().for_each(|id| app.enqueue_job(id));
+        Ok(finished) => {
+            for id in finished.deliveries {
+                app.enqueue_delivery(id);
+            }
+            for (id, run_at) in finished.children {
+                app.enqueue_job(id, run_at);
+            }
         }
         Err(error) => tracing::error!(%error, job_id, "cannot record the job's result"),
     }

@@ -79,7 +79,7 @@ pub fn submit_job(app: &Arc<App>, customer: &str, body: &str) -> Reply {
     };
     match app.store.insert_job(&row, now) {
         Ok(Inserted::New(id)) => {
-            app.enqueue_job(id.clone());
+            app.enqueue_job(id.clone(), row.run_at_ms);
             Reply::new(201, json!({ "job_id": id, "status": "queued" }))
         }
         Ok(Inserted::Duplicate(id)) => {

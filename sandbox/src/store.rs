@@ -51,6 +51,15 @@ pub struct NewChild {
     pub run_at_ms: i64,
 }
 
+/// What finishing a job created.
+#[derive(Debug, Clone, Default)]
+pub struct Finished {
+    /// The ids of the deliveries to make.
+    pub deliveries: Vec<i64>,
+    /// The (id, run_at) of the child jobs to run.
+    pub children: Vec<(String, i64)>,
+}
+
 /// What a submission did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
@@ -201,7 +210,8 @@ impl Store {
 
     /// Finish a job: its result, its deliveries and its children, in one
     /// transaction, so a crash never leaves a finished job without them.
-    /// Returns the ids of the new deliveries and of the children created.
+    /// Returns the ids of the new deliveries and the (id, run_at) of the
+    /// children created.
     pub fn finish_job(
         &self,
         job_id: &str,
@@ -210,7 +220,7 @@ impl Store {
         webhooks: &[(String, bool)],
         children: &[NewChild],
         now_ms: i64,
-    ) -> Result<(Vec<i64>, Vec<String>)> {
+    ) -> Result<Finished> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let customer: String = tx.query_row(
@@ -240,11 +250,14 @@ impl Store {
                 params![child.id, customer, job_id, child.relation, child.payload, child.idempotent_key, child.run_at_ms, now_ms],
             )?;
             if changed == 1 {
-                created.push(child.id.clone());
+                created.push((child.id.clone(), child.run_at_ms));
             }
         }
         tx.commit()?;
-        Ok((deliveries, created))
+        Ok(Finished {
+            deliveries,
+            children: created,
+        })
     }
 
     /// A job by id.
