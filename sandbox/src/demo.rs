@@ -83,16 +83,10 @@ impl Ctx {
     ) -> Result<Vec<WebhookEvent>, String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let received: Vec<Value> = self
-                .client
-                .http
-                .get(hook)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
+            let received = match self.get_json(hook).await? {
+                Value::Array(list) => list,
+                other => return Err(format!("the receiver answered {other}")),
+            };
             if received.len() >= count {
                 let mut events = Vec::new();
                 for delivery in &received {
@@ -130,30 +124,24 @@ impl Ctx {
         }
     }
 
-    async fn job_report(&self, job_id: &str) -> Result<Value, String> {
-        self.client
-            .http
-            .get(format!("{}/api/v1/jobs/{job_id}", self.base))
-            .bearer_auth(API_KEY)
-            .send()
-            .await
+    async fn get_json(&self, url: &str) -> Result<Value, String> {
+        let response = self.client.http.get(url).bearer_auth(API_KEY).send().await;
+        response
             .map_err(|e| e.to_string())?
             .json()
             .await
             .map_err(|e| e.to_string())
     }
 
+    async fn job_report(&self, job_id: &str) -> Result<Value, String> {
+        self.get_json(&format!("{}/api/v1/jobs/{job_id}", self.base))
+            .await
+    }
+
     async fn upstream_hits(&self, key: &str) -> Result<u64, String> {
-        let value: Value = self
-            .client
-            .http
-            .get(self.upstream(&format!("hits/{key}")))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let value = self
+            .get_json(&self.upstream(&format!("hits/{key}")))
+            .await?;
         Ok(value["hits"].as_u64().unwrap_or(0))
     }
 }

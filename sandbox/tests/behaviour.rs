@@ -15,6 +15,20 @@ use ezthrottle_sandbox::driver::Client;
 use ezthrottle_sandbox::Rate;
 use serde_json::{json, Value};
 
+/// POST an envelope to the gateway as it is, bypassing the core's checks.
+async fn proxy_raw(h: &Harness, envelope: &Value) -> Value {
+    let url = format!("{}/api/v1/proxy", h.base);
+    let response = h
+        .client
+        .http
+        .post(url)
+        .bearer_auth(KEY)
+        .body(envelope.to_string())
+        .send()
+        .await;
+    response.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_gateway_authenticates_and_never_echoes_the_key() {
     let h = Harness::start(quick_config()).await;
@@ -122,18 +136,7 @@ async fn bad_jobs_are_refused_naming_the_field() {
     // The core refuses this before sending; send it raw to prove the service checks too.
     let envelope = json!({"scope": "customer", "metric_name": "", "target_url": format!("{}/api/v1/jobs", h.base),
         "method": "POST", "headers": {}, "body": json!({"url": h.up("status/200"), "fallback_job": {"url": "ftp://x", "trigger": {}}}).to_string()});
-    let answer: Value = h
-        .client
-        .http
-        .post(format!("{}/api/v1/proxy", h.base))
-        .bearer_auth(KEY)
-        .body(envelope.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = proxy_raw(&h, &envelope).await;
     assert_eq!(answer["forwarded_response"]["status_code"], 400);
     assert!(
         answer["forwarded_response"]["body"]
@@ -144,18 +147,7 @@ async fn bad_jobs_are_refused_naming_the_field() {
     );
     let envelope = json!({"scope": "customer", "metric_name": "", "target_url": format!("{}/api/v1/jobs", h.base),
         "method": "POST", "headers": {}, "body": json!({"url": h.up("status/200"), "priority": 1}).to_string()});
-    let answer: Value = h
-        .client
-        .http
-        .post(format!("{}/api/v1/proxy", h.base))
-        .bearer_auth(KEY)
-        .body(envelope.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = proxy_raw(&h, &envelope).await;
     assert!(
         answer["forwarded_response"]["body"]
             .as_str()
