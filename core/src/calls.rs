@@ -60,51 +60,67 @@ fn from_calls_at(calls: &Value, prefix: &str, depth: usize) -> Result<Step> {
     Ok(step)
 }
 
+/// A checked change to a step: every fallible step of a call happens before
+/// the step is touched, so a refused call leaves the step as it was.
+type Edit = Box<dyn FnOnce(Step) -> Step>;
+
+fn set<T: 'static>(value: T, apply: fn(Step, T) -> Step) -> Edit {
+    Box::new(move |step| apply(step, value))
+}
+
 fn apply_at(step: &mut Step, name: &str, arg: &Value, prefix: &str, depth: usize) -> Result<()> {
+    let edit = parse_call(step, name, arg, prefix, depth)?;
+    *step = edit(std::mem::take(step));
+    Ok(())
+}
+
+fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) -> Result<Edit> {
     let at = |field: &str| join_path(prefix, field);
-    let taken = std::mem::take(step);
-    *step = match name {
-        "url" => taken.url(string(arg, &at("url"))?),
-        "method" => taken.method(string(arg, &at("method"))?),
-        "body" => taken.body(string(arg, &at("body"))?),
-        "idempotent_key" => taken.idempotent_key(string(arg, &at("idempotent_key"))?),
-        "description" => taken.description(string(arg, &at("description"))?),
-        "response_description" => {
-            taken.response_description(string(arg, &at("response_description"))?)
-        }
-        "headers" => taken.headers(headers(arg, &at("headers"))?),
-        "metadata" => taken.metadata(object(arg, &at("metadata"))?.clone()),
-        "type" => taken.step_type(parse_enum(arg, &at("type"))?),
-        "idempotent_strategy" => taken.idempotent_strategy(parse_enum(arg, &at(name))?),
-        "region_policy" => taken.region_policy(parse_enum(arg, &at(name))?),
-        "execution_mode" => taken.execution_mode(parse_enum(arg, &at(name))?),
-        "webhooks" => taken.webhooks(webhooks(arg, &at("webhooks"))?),
-        "webhook_quorum" => taken.webhook_quorum(integer(arg, &at(name), u32::MAX.into())? as u32),
-        "retry_at" => taken.retry_at_ms(integer(arg, &at(name), u64::MAX)?),
-        "local_timeout" => taken.local_timeout(integer(arg, &at(name), u64::MAX)?),
-        "regions" => taken.regions(strings(arg, &at("regions"))?),
-        "retry_policy" => taken.retry_policy(retry_policy(arg, &at("retry_policy"))?),
-        "fallback_on_error" => taken.fallback_on_error(status_codes(arg, &at(name))?),
+    let text = |field: &str| string(arg, &at(field)).map(str::to_owned);
+    Ok(match name {
+        "url" => set(text(name)?, |s, v| s.url(v)),
+        "method" => set(text(name)?, |s, v| s.method(v)),
+        "body" => set(text(name)?, |s, v| s.body(v)),
+        "idempotent_key" => set(text(name)?, |s, v| s.idempotent_key(v)),
+        "description" => set(text(name)?, |s, v| s.description(v)),
+        "response_description" => set(text(name)?, |s, v| s.response_description(v)),
+        "headers" => set(headers(arg, &at(name))?, |s, v| s.headers(v)),
+        "metadata" => set(object(arg, &at(name))?.clone(), |s, v| s.metadata(v)),
+        "type" => set(parse_enum(arg, &at(name))?, |s, v| s.step_type(v)),
+        "idempotent_strategy" => set(parse_enum(arg, &at(name))?, |s, v| s.idempotent_strategy(v)),
+        "region_policy" => set(parse_enum(arg, &at(name))?, |s, v| s.region_policy(v)),
+        "execution_mode" => set(parse_enum(arg, &at(name))?, |s, v| s.execution_mode(v)),
+        "webhooks" => set(webhooks(arg, &at(name))?, |s, v| s.webhooks(v)),
+        "webhook_quorum" => set(integer(arg, &at(name), u32::MAX.into())? as u32, |s, v| {
+            s.webhook_quorum(v)
+        }),
+        "retry_at" => set(integer(arg, &at(name), u64::MAX)?, |s, v| s.retry_at_ms(v)),
+        "local_timeout" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
+            s.local_timeout(v)
+        }),
+        "regions" => set(strings(arg, &at(name))?, |s, v| s.regions(v)),
+        "retry_policy" => set(retry_policy(arg, &at(name))?, |s, v| s.retry_policy(v)),
+        "fallback_on_error" => set(status_codes(arg, &at(name))?, |s, v| s.fallback_on_error(v)),
         "fallback" => {
-            let here = at(&format!("fallback[{}]", taken.fallbacks.len()));
-            let (child, trigger) = fallback(arg, &here, depth)?;
-            taken.fallback(child, trigger)
+            let here = at(&format!("fallback[{}]", step.fallbacks.len()));
+            set(fallback(arg, &here, depth)?, |s, (child, trigger)| {
+                s.fallback(child, trigger)
+            })
         }
-        "on_success" => {
-            let here = at("on_success");
-            taken.on_success(from_calls_at(arg, &here, depth + 1)?)
-        }
+        "on_success" => set(from_calls_at(arg, &at(name), depth + 1)?, |s, v| {
+            s.on_success(v)
+        }),
         "on_failure" => {
-            let here = at("on_failure");
+            let here = at(name);
             let spec = object(arg, &here)?;
             only_keys(spec, &["step", "timeout_ms"], &here)?;
             let child = from_calls_at(field(spec, "step", &here)?, &here, depth + 1)?;
             match optional(spec, "timeout_ms") {
-                Some(ms) => taken.on_failure_after(
-                    child,
-                    integer(ms, &join_path(&here, "timeout_ms"), u64::MAX)?,
-                ),
-                None => taken.on_failure(child),
+                Some(ms) => {
+                    let ms = integer(ms, &join_path(&here, "timeout_ms"), u64::MAX)?;
+                    set((child, ms), |s, (child, ms)| s.on_failure_after(child, ms))
+                }
+                None => set(child, |s, v| s.on_failure(v)),
             }
         }
         other => {
@@ -113,8 +129,7 @@ fn apply_at(step: &mut Step, name: &str, arg: &Value, prefix: &str, depth: usize
                 "is not a builder call of the step",
             ))
         }
-    };
-    Ok(())
+    })
 }
 
 fn fallback(arg: &Value, here: &str, depth: usize) -> Result<(Step, Trigger)> {

@@ -673,3 +673,37 @@ fn jobs_from_the_wire_are_checked_strictly() {
         }
     }
 }
+
+#[test]
+fn a_refused_call_leaves_the_step_unchanged() {
+    let mut step = Step::new()
+        .url("https://a.example")
+        .method("POST")
+        .header("X-A", "1");
+    let before = step.clone();
+    let refused = [
+        ("url", json!(1)),
+        ("headers", json!({"X": 1})),
+        (
+            "fallback",
+            json!({"step": [["url", "https://b.example"]], "trigger_on_error": [1]}),
+        ),
+        (
+            "fallback",
+            json!({"step": [["url", "https://b.example"]], "trigger_on_error": [500], "trigger_on_timeout": 9}),
+        ),
+        (
+            "on_failure",
+            json!({"step": [["url", "https://b.example"]], "timeout_ms": -1}),
+        ),
+        ("on_success", json!([["url", 5]])),
+        ("teleport", json!(true)),
+    ];
+    for (name, argument) in refused {
+        assert!(
+            step.apply_call(name, &argument).is_err(),
+            "{name} {argument}"
+        );
+        assert_eq!(step, before, "a refused {name} changed the step");
+    }
+}

@@ -1,0 +1,549 @@
+//! The client: configuration, the host transport, and every network call.
+//! A client may be used from several threads at once when its transport
+//! callback is thread-safe; each call blocks its thread until done.
+
+use std::ffi::{c_char, c_void};
+
+use ezthrottle_core::{
+    blocking, ClientConfig, ForwardToEZThrottle, Job, Operation, Outcome, API_KEY_ENV,
+};
+use serde_json::{Map, Value};
+
+use crate::ezt_status;
+use crate::ffi::{
+    c_string, give_box, give_string, guard, guard_value, handle, json_arg, opt_str_arg, out_arg,
+    str_arg, Failure,
+};
+use crate::step::ezt_step;
+use crate::transport::{ezt_transport_fn, HostTransport};
+
+/// How to build a client. Zero / NULL fields take the defaults.
+#[repr(C)]
+pub struct ezt_client_options {
+    /// The API key; NULL reads the environment variable `EZTHROTTLE_API_KEY`.
+    pub api_key: *const c_char,
+    /// The gateway base URL; NULL is `https://tracktags.fly.dev`.
+    pub tracktags_url: *const c_char,
+    /// The EZThrottle base URL; NULL is `https://ezthrottle.fly.dev`.
+    pub ezthrottle_url: *const c_char,
+    /// Timeout of each gateway call in milliseconds; 0 is 30000.
+    pub timeout_ms: u64,
+}
+
+/// A configured client (opaque).
+pub struct ezt_client {
+    config: ClientConfig,
+    transport: HostTransport,
+}
+
+// SAFETY: the client's only non-thread-safe part is the host's user_data
+// pointer; the header documents that a client is shared across threads only
+// with a thread-safe transport.
+unsafe impl Send for ezt_client {}
+// SAFETY: as above; the client itself is immutable after creation.
+unsafe impl Sync for ezt_client {}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl ezt_client {
+    fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, ezthrottle_core::Error> {
+        let transport = self.transport;
+        blocking::run(op, |request| transport.send(request), now_ms)
+    }
+}
+
+/// Create a client through `*out` (free with `ezt_client_free`). `transport`
+/// performs every HTTP request; `user_data` is passed to it untouched.
+///
+/// # Safety
+/// `options` is NULL or valid with NUL-terminated (or NULL) strings;
+/// `transport` is a function of the `ezt_transport_fn` signature that stays
+/// valid, with `user_data`, for the client's life; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_client_new(
+    options: *const ezt_client_options,
+    transport: ezt_transport_fn,
+    user_data: *mut c_void,
+    out: *mut *mut ezt_client,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let function = transport.ok_or_else(|| {
+            Failure::new(
+                ezt_status::EZT_ERR_NULL_ARGUMENT,
+                "argument `transport` is NULL",
+            )
+        })?;
+        // SAFETY: forwarded contract.
+        let options = unsafe { options.as_ref() };
+        // SAFETY: forwarded contract.
+        let field = |ptr: Option<*const c_char>, name| unsafe {
+            opt_str_arg(ptr.unwrap_or(std::ptr::null()), name)
+        };
+        let key = match field(options.map(|o| o.api_key), "api_key")? {
+            Some(key) => key.to_owned(),
+            None => std::env::var(API_KEY_ENV).unwrap_or_default(),
+        };
+        let mut builder = ClientConfig::builder(key);
+        if let Some(url) = field(options.map(|o| o.tracktags_url), "tracktags_url")? {
+            builder = builder.tracktags_url(url);
+        }
+        if let Some(url) = field(options.map(|o| o.ezthrottle_url), "ezthrottle_url")? {
+            builder = builder.ezthrottle_url(url);
+        }
+        if let Some(ms) = options.map(|o| o.timeout_ms).filter(|ms| *ms > 0) {
+            builder = builder.timeout_ms(ms);
+        }
+        let config = builder.build()?;
+        // SAFETY: checked above.
+        unsafe {
+            give_box(
+                out,
+                ezt_client {
+                    config,
+                    transport: HostTransport {
+                        function,
+                        user_data,
+                    },
+                },
+            )
+        };
+        Ok(())
+    })
+}
+
+/// Free a client. NULL is ignored.
+///
+/// # Safety
+/// `client` is NULL or a live client handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_client_free(client: *mut ezt_client) {
+    if !client.is_null() {
+        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
+        drop(unsafe { Box::from_raw(client) });
+    }
+}
+
+/// The result of an executed step (opaque; read with the `ezt_result_*` accessors).
+pub struct ezt_result {
+    json: std::ffi::CString,
+    job_id: Option<std::ffi::CString>,
+    status: std::ffi::CString,
+    status_code: u16,
+    executed_locally: bool,
+    trace: std::ffi::CString,
+}
+
+/// Execute a step (PERFORMANCE: submit; FRUGAL: run locally first, through
+/// the transport) and hand its result through `*out` (free with `ezt_result_free`).
+///
+/// # Safety
+/// `client` and `step` are live handles; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_execute(
+    client: *const ezt_client,
+    step: *const ezt_step,
+    out: *mut *mut ezt_result,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded contract.
+        let (client, step) = unsafe { (handle(client, "client")?, handle(step, "step")?) };
+        let mut execution = client.config.execute(&step.inner)?;
+        let outcome = client.run(&mut execution)?;
+        let json = outcome.to_json();
+        let (status_code, executed_locally) = match &outcome {
+            Outcome::Submitted(_) => (0, false),
+            Outcome::LocalSuccess { status_code, .. } | Outcome::LocalFailure { status_code } => {
+                (*status_code, true)
+            }
+        };
+        let result = ezt_result {
+            json: c_string(&json.to_string()),
+            job_id: outcome.job_id().map(c_string),
+            status: c_string(json["status"].as_str().unwrap_or_default()),
+            status_code,
+            executed_locally,
+            trace: c_string(&execution.trace().to_string()),
+        };
+        // SAFETY: checked above.
+        unsafe { give_box(out, result) };
+        Ok(())
+    })
+}
+
+/// The result in the reference SDK's JSON shape. Owned by the result.
+///
+/// # Safety
+/// `result` is NULL or a live result handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_json(result: *const ezt_result) -> *const c_char {
+    // SAFETY: forwarded contract.
+    guard_value(std::ptr::null(), || {
+        unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.json.as_ptr())
+    })
+}
+
+/// The job id when the job was submitted; NULL when it ran locally.
+///
+/// # Safety
+/// As `ezt_result_json`.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_job_id(result: *const ezt_result) -> *const c_char {
+    // SAFETY: forwarded contract.
+    guard_value(std::ptr::null(), || {
+        unsafe { result.as_ref() }
+            .and_then(|r| r.job_id.as_ref())
+            .map_or(std::ptr::null(), |id| id.as_ptr())
+    })
+}
+
+/// "queued" / "duplicate" (submitted) or "success" / "failed" (local).
+///
+/// # Safety
+/// As `ezt_result_json`.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_status(result: *const ezt_result) -> *const c_char {
+    // SAFETY: forwarded contract.
+    guard_value(std::ptr::null(), || {
+        unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.status.as_ptr())
+    })
+}
+
+/// The local status code; 0 when the job was submitted.
+///
+/// # Safety
+/// As `ezt_result_json`.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_status_code(result: *const ezt_result) -> u16 {
+    // SAFETY: forwarded contract.
+    guard_value(0, || {
+        unsafe { result.as_ref() }.map_or(0, |r| r.status_code)
+    })
+}
+
+/// Whether the step ran locally (FRUGAL) rather than being submitted.
+///
+/// # Safety
+/// As `ezt_result_json`.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) -> bool {
+    // SAFETY: forwarded contract.
+    guard_value(false, || {
+        unsafe { result.as_ref() }.is_some_and(|r| r.executed_locally)
+    })
+}
+
+/// The execution trace, readable text ("1. [SUCCESS] GET https://…").
+///
+/// # Safety
+/// As `ezt_result_json`.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_trace(result: *const ezt_result) -> *const c_char {
+    // SAFETY: forwarded contract.
+    guard_value(std::ptr::null(), || {
+        unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.trace.as_ptr())
+    })
+}
+
+/// Free a result. NULL is ignored.
+///
+/// # Safety
+/// `result` is NULL or a live result handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_result_free(result: *mut ezt_result) {
+    if !result.is_null() {
+        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
+        drop(unsafe { Box::from_raw(result) });
+    }
+}
+
+/// Run a call that answers JSON and hand the answer through `out`.
+///
+/// # Safety
+/// `client` is a live handle or NULL; `out` is writable or NULL.
+unsafe fn answer_json(
+    client: *const ezt_client,
+    out: *mut *mut c_char,
+    call: impl FnOnce(&ezt_client) -> Result<Value, Failure>,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded contract.
+        let client = unsafe { handle(client, "client") }?;
+        let answer = call(client)?;
+        // SAFETY: checked above.
+        unsafe { give_string(out, &answer.to_string()) };
+        Ok(())
+    })
+}
+
+/// Submit a job payload (JSON, PROTOCOL §2) as it is; the service's answer
+/// (`{"job_id":…,"status":…}`) through `*out` (free with `ezt_string_free`).
+///
+/// # Safety
+/// `client` is a live handle; `job_json` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_submit_job(
+    client: *const ezt_client,
+    job_json: *const c_char,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        answer_json(client, out, |client| {
+            let job = Job::from_json(str_arg(job_json, "job_json")?)?;
+            let mut call = client.config.submit_job(&job)?;
+            Ok(Value::Object(client.run(&mut call)?.as_json().clone()))
+        })
+    }
+}
+
+/// Read a `ForwardToEZThrottle` from JSON:
+/// `{"url", "method"?, "headers"?, "body"?, "idempotent_key"?, "metadata"?, "webhooks"?, "regions"?}`.
+fn forward_from_json(value: Value) -> Result<ForwardToEZThrottle, Failure> {
+    let bad = |message: String| Failure::new(ezt_status::EZT_ERR_VALIDATION, message);
+    let Value::Object(mut map) = value else {
+        return Err(bad("invalid forward: must be a JSON object".into()));
+    };
+    let known = [
+        "url",
+        "method",
+        "headers",
+        "body",
+        "idempotent_key",
+        "metadata",
+        "webhooks",
+        "regions",
+    ];
+    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(bad(format!(
+            "invalid {unknown}: not a field of a forward ({})",
+            known.join(", ")
+        )));
+    }
+    let mut take = |key: &str| map.remove(key).filter(|v| !v.is_null());
+    let text = |value: Option<Value>, key: &str| -> Result<Option<String>, Failure> {
+        match value {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(bad(format!("invalid {key}: must be a string"))),
+        }
+    };
+    let url = text(take("url"), "url")?.ok_or_else(|| bad("invalid url: is required".into()))?;
+    let method = text(take("method"), "method")?.unwrap_or_default();
+    let body = text(take("body"), "body")?;
+    let idempotent_key = text(take("idempotent_key"), "idempotent_key")?;
+    let headers: Vec<(String, String)> = match take("headers") {
+        None => Vec::new(),
+        Some(Value::Object(h)) => h
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(v) => Ok((k, v)),
+                _ => Err(bad(format!("invalid headers[{k:?}]: must be a string"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(bad("invalid headers: must be an object".into())),
+    };
+    let metadata: Map<String, Value> = match take("metadata") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(bad("invalid metadata: must be an object".into())),
+    };
+    let webhooks = match take("webhooks") {
+        None => Vec::new(),
+        Some(w) => serde_json::from_value(w).map_err(|e| bad(format!("invalid webhooks: {e}")))?,
+    };
+    let regions = match take("regions") {
+        None => Vec::new(),
+        Some(r) => serde_json::from_value(r).map_err(|e| bad(format!("invalid regions: {e}")))?,
+    };
+    Ok(ForwardToEZThrottle {
+        url,
+        method,
+        headers,
+        body,
+        idempotent_key,
+        metadata,
+        webhooks,
+        regions,
+    })
+}
+
+/// Submit a forwarded request (a `ForwardToEZThrottle` as JSON, see
+/// `ezt_forward_or_fallback`; a random UUID key when none); the service's
+/// answer through `*out`.
+///
+/// # Safety
+/// `client` is a live handle; `forward_json` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_forward(
+    client: *const ezt_client,
+    forward_json: *const c_char,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        answer_json(client, out, |client| {
+            let forward = forward_from_json(json_arg(forward_json, "forward_json")?)?;
+            let mut call = client.config.submit_job(&forward.to_job()?)?;
+            Ok(Value::Object(client.run(&mut call)?.as_json().clone()))
+        })
+    }
+}
+
+/// The host's fallback for `ezt_forward_or_fallback`.
+pub type ezt_fallback_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// Submit a forwarded request; only when EZThrottle cannot be reached at all
+/// (connection refused, DNS failure, timeout) call `fallback(user_data)`
+/// instead and set `*fell_back`. Rate limits and rejections are errors, not a
+/// reason to fall back. On submission, the answer goes through `*out`; on
+/// fallback `*out` is NULL.
+///
+/// `forward_json`: `{"url", "method"?, "headers"?, "body"?, "idempotent_key"?,
+/// "metadata"?, "webhooks"?, "regions"?}`.
+///
+/// # Safety
+/// `client` is a live handle; `forward_json` is NUL-terminated; `fallback` is
+/// a valid function; `out` and `fell_back` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_forward_or_fallback(
+    client: *const ezt_client,
+    forward_json: *const c_char,
+    fallback: ezt_fallback_fn,
+    user_data: *mut c_void,
+    out: *mut *mut c_char,
+    fell_back: *mut bool,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let fell_back = out_arg(fell_back, "fell_back")?;
+        let fallback = fallback.ok_or_else(|| {
+            Failure::new(
+                ezt_status::EZT_ERR_NULL_ARGUMENT,
+                "argument `fallback` is NULL",
+            )
+        })?;
+        // SAFETY: forwarded contract.
+        let client = unsafe { handle(client, "client") }?;
+        // SAFETY: forwarded contract.
+        let forward = forward_from_json(unsafe { json_arg(forward_json, "forward_json") }?)?;
+        let mut call = client.config.submit_job(&forward.to_job()?)?;
+        // SAFETY: both out-pointers were checked above.
+        unsafe {
+            *out = std::ptr::null_mut();
+            *fell_back = false;
+        }
+        match client.run(&mut call) {
+            Ok(answer) => {
+                // SAFETY: checked above.
+                unsafe { give_string(out, &Value::Object(answer.as_json().clone()).to_string()) };
+                Ok(())
+            }
+            Err(error) if error.is_service_unreachable() => {
+                // SAFETY: the host's function with its own user data.
+                unsafe {
+                    fallback(user_data);
+                    *fell_back = true;
+                }
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    })
+}
+
+/// Create or replace the webhook secrets (each at least 16 characters;
+/// `secondary` may be NULL); the answer JSON through `*out`.
+///
+/// # Safety
+/// `client` is a live handle; strings are NUL-terminated (or NULL where
+/// allowed); `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_secret_create(
+    client: *const ezt_client,
+    primary: *const c_char,
+    secondary: *const c_char,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        answer_json(client, out, |client| {
+            let mut call = client.config.create_webhook_secret(
+                str_arg(primary, "primary")?,
+                opt_str_arg(secondary, "secondary")?,
+            )?;
+            Ok(Value::Object(client.run(&mut call)?))
+        })
+    }
+}
+
+/// The webhook secrets, masked: `{"customer_id", "primary_secret",
+/// "secondary_secret", "has_secondary"}` through `*out`;
+/// `EZT_ERR_SECRETS_NOT_CONFIGURED` when there are none.
+///
+/// # Safety
+/// `client` is a live handle; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_secret_get(
+    client: *const ezt_client,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        answer_json(client, out, |client| {
+            let mut call = client.config.get_webhook_secret();
+            let info = client.run(&mut call)?;
+            serde_json::to_value(info)
+                .map_err(|e| Failure::new(ezt_status::EZT_ERR_INTERNAL, e.to_string()))
+        })
+    }
+}
+
+/// Remove the webhook secrets; the answer JSON through `*out`.
+///
+/// # Safety
+/// `client` is a live handle; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_secret_delete(
+    client: *const ezt_client,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        answer_json(client, out, |client| {
+            let mut call = client.config.delete_webhook_secret();
+            Ok(Value::Object(client.run(&mut call)?))
+        })
+    }
+}
+
+/// Rotate: `new_secret` becomes primary and `current_secret` (when given; the
+/// service only shows secrets masked) secondary. The answer JSON through `*out`.
+///
+/// # Safety
+/// `client` is a live handle; strings are NUL-terminated (or NULL where
+/// allowed); `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_secret_rotate(
+    client: *const ezt_client,
+    new_secret: *const c_char,
+    current_secret: *const c_char,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        answer_json(client, out, |client| {
+            let mut rotation = client.config.rotate_webhook_secret(
+                str_arg(new_secret, "new_secret")?,
+                opt_str_arg(current_secret, "current_secret")?,
+            )?;
+            Ok(Value::Object(client.run(&mut rotation)?))
+        })
+    }
+}

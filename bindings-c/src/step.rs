@@ -1,0 +1,469 @@
+//! The step builder. A step is owned by whoever created it; linking
+//! (fallback, on_success, on_failure) copies the linked step, so the caller
+//! still frees its own. Setting an option again replaces it.
+
+use std::ffi::c_char;
+
+use ezthrottle_core::{
+    Error, ExecutionMode, IdempotentStrategy, RegionPolicy, Step, StepType, Trigger,
+};
+
+use crate::ezt_status;
+use crate::ffi::{
+    give_box, give_string, guard, handle, handle_mut, json_arg, out_arg, str_arg, Failure,
+};
+
+/// A step under construction. Not thread-safe: use one from one thread at a time.
+pub struct ezt_step {
+    pub(crate) inner: Step,
+}
+
+/// `ezt_step_set_type`: submitted to EZThrottle at once (the default).
+pub const EZT_STEP_PERFORMANCE: u32 = 0;
+/// `ezt_step_set_type`: run locally first, forwarded on chosen errors.
+pub const EZT_STEP_FRUGAL: u32 = 1;
+/// `ezt_step_set_idempotent_strategy`: the service hashes the request (the default).
+pub const EZT_IDEMPOTENT_HASH: u32 = 0;
+/// `ezt_step_set_idempotent_strategy`: a fresh UUID per build.
+pub const EZT_IDEMPOTENT_UNIQUE: u32 = 1;
+/// `ezt_step_set_region_policy`: route around a down region (the default).
+pub const EZT_REGION_POLICY_FALLBACK: u32 = 0;
+/// `ezt_step_set_region_policy`: fail when a named region is down.
+pub const EZT_REGION_POLICY_STRICT: u32 = 1;
+/// `ezt_step_set_execution_mode`: first region to finish wins (the default).
+pub const EZT_EXECUTION_RACE: u32 = 0;
+/// `ezt_step_set_execution_mode`: every region runs.
+pub const EZT_EXECUTION_FANOUT: u32 = 1;
+
+fn choice<T: Copy>(value: u32, field: &str, options: &[T]) -> Result<T, Failure> {
+    options.get(value as usize).copied().ok_or_else(|| {
+        Failure::new(
+            ezt_status::EZT_ERR_VALIDATION,
+            format!("invalid {field}: {value} is not one of its EZT_ constants"),
+        )
+    })
+}
+
+/// Change a live step handle: `check` does everything that can fail, reading
+/// the step; only then does `apply` change it, so a refused call leaves the
+/// step as it was.
+///
+/// # Safety
+/// `step` is NULL or a live handle from `ezt_step_new` / `ezt_step_from_calls`.
+unsafe fn edit<A>(
+    step: *mut ezt_step,
+    check: impl FnOnce(&Step) -> Result<A, Failure>,
+    apply: impl FnOnce(Step, A) -> Step,
+) -> ezt_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let step = unsafe { handle_mut(step, "step") }?;
+        let checked = check(&step.inner)?;
+        step.inner = apply(std::mem::take(&mut step.inner), checked);
+        Ok(())
+    })
+}
+
+/// A new PERFORMANCE `GET` step, through `*out` (free with `ezt_step_free`).
+///
+/// # Safety
+/// `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_new(out: *mut *mut ezt_step) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: checked above.
+        unsafe { give_box(out, ezt_step { inner: Step::new() }) };
+        Ok(())
+    })
+}
+
+/// A step from a JSON array of `[name, argument]` builder calls (the
+/// conformance vectors' format), through `*out`.
+///
+/// # Safety
+/// `calls_json` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_from_calls(
+    calls_json: *const c_char,
+    out: *mut *mut ezt_step,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded contract.
+        let calls = unsafe { json_arg(calls_json, "calls_json") }?;
+        let inner = Step::from_calls(&calls)?;
+        // SAFETY: checked above.
+        unsafe { give_box(out, ezt_step { inner }) };
+        Ok(())
+    })
+}
+
+/// Free a step. NULL is ignored.
+///
+/// # Safety
+/// `step` is NULL or a live step handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_free(step: *mut ezt_step) {
+    if !step.is_null() {
+        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
+        drop(unsafe { Box::from_raw(step) });
+    }
+}
+
+/// Apply any builder option by its snake_case name with a JSON argument, as
+/// in the conformance vectors: `ezt_step_set_json(step, "headers",
+/// "{\"X-Trace\":\"t1\"}")`, `"webhooks"`, `"metadata"`, `"retry_policy"`,
+/// `"regions"`, `"fallback_on_error"`, `"fallback"`, `"on_success"`, … .
+///
+/// # Safety
+/// `step` is a live handle; `name` and `json` are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_json(
+    step: *mut ezt_step,
+    name: *const c_char,
+    json: *const c_char,
+) -> ezt_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (step, name, value) = unsafe {
+            (
+                handle_mut(step, "step")?,
+                str_arg(name, "name")?,
+                json_arg(json, "json")?,
+            )
+        };
+        // The core's apply_call leaves the step unchanged when it refuses.
+        step.inner.apply_call(name, &value)?;
+        Ok(())
+    })
+}
+
+/// Set a text option of a live step handle.
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+unsafe fn set_text(
+    step: *mut ezt_step,
+    value: *const c_char,
+    set: fn(Step, &str) -> Step,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { edit(step, |_| str_arg(value, "value"), set) }
+}
+
+/// The target URL (absolute http or https; checked when built).
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_url(step: *mut ezt_step, value: *const c_char) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_text(step, value, |s, v| s.url(v)) }
+}
+
+/// The HTTP method (upper-cased).
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_method(
+    step: *mut ezt_step,
+    value: *const c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_text(step, value, |s, v| s.method(v)) }
+}
+
+/// The request body ("" is none).
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_body(
+    step: *mut ezt_step,
+    value: *const c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_text(step, value, |s, v| s.body(v)) }
+}
+
+/// A custom idempotency key; it wins over the strategy.
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_idempotent_key(
+    step: *mut ezt_step,
+    value: *const c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_text(step, value, |s, v| s.idempotent_key(v)) }
+}
+
+/// What the step does, in words (for the execution trace).
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_description(
+    step: *mut ezt_step,
+    value: *const c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_text(step, value, |s, v| s.description(v)) }
+}
+
+/// What the step's response means, in words (for the execution trace).
+///
+/// # Safety
+/// `step` is a live handle; `value` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_response_description(
+    step: *mut ezt_step,
+    value: *const c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_text(step, value, |s, v| s.response_description(v)) }
+}
+
+/// Add a request header (copied).
+///
+/// # Safety
+/// `step` is a live handle; `name` and `value` are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_add_header(
+    step: *mut ezt_step,
+    name: *const c_char,
+    value: *const c_char,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| Ok((str_arg(name, "name")?, str_arg(value, "value")?)),
+            |s, (n, v)| s.header(n, v),
+        )
+    }
+}
+
+/// `EZT_STEP_PERFORMANCE` or `EZT_STEP_FRUGAL`.
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_type(step: *mut ezt_step, step_type: u32) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| {
+                choice(
+                    step_type,
+                    "type",
+                    &[StepType::Performance, StepType::Frugal],
+                )
+            },
+            Step::step_type,
+        )
+    }
+}
+
+/// `EZT_IDEMPOTENT_HASH` or `EZT_IDEMPOTENT_UNIQUE`.
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_idempotent_strategy(
+    step: *mut ezt_step,
+    strategy: u32,
+) -> ezt_status {
+    let options = [IdempotentStrategy::Hash, IdempotentStrategy::Unique];
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| choice(strategy, "idempotent_strategy", &options),
+            Step::idempotent_strategy,
+        )
+    }
+}
+
+/// `EZT_REGION_POLICY_FALLBACK` or `EZT_REGION_POLICY_STRICT`.
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_region_policy(
+    step: *mut ezt_step,
+    policy: u32,
+) -> ezt_status {
+    let options = [RegionPolicy::Fallback, RegionPolicy::Strict];
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| choice(policy, "region_policy", &options),
+            Step::region_policy,
+        )
+    }
+}
+
+/// `EZT_EXECUTION_RACE` or `EZT_EXECUTION_FANOUT`.
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_execution_mode(step: *mut ezt_step, mode: u32) -> ezt_status {
+    let options = [ExecutionMode::Race, ExecutionMode::Fanout];
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| choice(mode, "execution_mode", &options),
+            Step::execution_mode,
+        )
+    }
+}
+
+/// How many voting webhooks must accept the delivery (default 1).
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_webhook_quorum(
+    step: *mut ezt_step,
+    quorum: u32,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { edit(step, |_| Ok(quorum), Step::webhook_quorum) }
+}
+
+/// Not run before this instant, in milliseconds since the Unix epoch.
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_retry_at_ms(
+    step: *mut ezt_step,
+    retry_at_ms: u64,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { edit(step, |_| Ok(retry_at_ms), Step::retry_at_ms) }
+}
+
+/// FRUGAL only: the local request's timeout, in milliseconds (default 30000).
+///
+/// # Safety
+/// `step` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_local_timeout_ms(
+    step: *mut ezt_step,
+    timeout_ms: u64,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe { edit(step, |_| Ok(timeout_ms), Step::local_timeout_ms) }
+}
+
+/// Add a fallback (a copy of `fallback`). Trigger: `codes` (`count` status
+/// codes) for on-error, or `timeout_ms` for on-timeout, or neither (count 0,
+/// timeout 0) for always; giving both is a validation error.
+///
+/// # Safety
+/// `step` and `fallback` are live handles (not the same one); `codes` points
+/// to `count` values or is NULL when `count` is 0.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_add_fallback(
+    step: *mut ezt_step,
+    fallback: *const ezt_step,
+    codes: *const u16,
+    count: usize,
+    timeout_ms: u64,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |s| {
+                let fallback = handle(fallback, "fallback")?.inner.clone();
+                let codes = crate::ffi::slice_arg(codes, count, "codes")?.to_vec();
+                let trigger = match (codes.is_empty(), timeout_ms) {
+                    (true, 0) => Trigger::Always,
+                    (false, 0) => Trigger::OnError(codes),
+                    (true, ms) => Trigger::OnTimeout(ms),
+                    (false, _) => {
+                        let path = format!("fallback[{}].trigger", s.get_fallbacks().len());
+                        return Err(
+                            Error::validation(path, "give codes or a timeout, not both").into()
+                        );
+                    }
+                };
+                Ok((fallback, trigger))
+            },
+            |s, (fallback, trigger)| s.fallback(fallback, trigger),
+        )
+    }
+}
+
+/// Run a copy of `child` when this step succeeds (replaces any earlier one).
+///
+/// # Safety
+/// `step` and `child` are live handles.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_on_success(
+    step: *mut ezt_step,
+    child: *const ezt_step,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| Ok(handle(child, "child")?.inner.clone()),
+            Step::on_success,
+        )
+    }
+}
+
+/// Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
+/// how long the service waits before declaring the failure.
+///
+/// # Safety
+/// `step` and `child` are live handles.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_on_failure(
+    step: *mut ezt_step,
+    child: *const ezt_step,
+    timeout_ms: u64,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| Ok(handle(child, "child")?.inner.clone()),
+            |s, child| match timeout_ms {
+                0 => s.on_failure(child),
+                ms => s.on_failure_after(child, ms),
+            },
+        )
+    }
+}
+
+/// Validate the step and build its job payload JSON, through `*out` (free
+/// with `ezt_string_free`). UNIQUE steps get a fresh key on every call.
+///
+/// # Safety
+/// `step` is a live handle; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_to_json(
+    step: *const ezt_step,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded contract.
+        let json = unsafe { handle(step, "step") }?.inner.to_json()?;
+        // SAFETY: checked above.
+        unsafe { give_string(out, &json) };
+        Ok(())
+    })
+}

@@ -1,0 +1,290 @@
+//! Webhook deliveries: signature verification (with rotation) and parsing.
+
+use std::ffi::{c_char, CString};
+
+use ezthrottle_core::webhook::{
+    verify_signature, verify_with_secrets, SignatureReason, WebhookEvent,
+};
+
+use crate::ezt_status;
+use crate::ffi::{
+    c_string, give_box, guard, guard_value, opt_str_arg, out_arg, slice_arg, str_arg, Failure,
+};
+
+/// Pass as `now_secs` to verify against the current time.
+pub const EZT_NOW: i64 = i64::MIN;
+/// The default tolerance of a signature's timestamp, in seconds.
+pub const EZT_DEFAULT_TOLERANCE_SECS: u64 = 300;
+
+/// Why a signature was accepted or refused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ezt_signature_reason {
+    /// Verified with the one secret given.
+    EZT_SIGNATURE_VALID = 0,
+    /// Verified with the primary secret (rotation).
+    EZT_SIGNATURE_VALID_PRIMARY = 1,
+    /// Verified with the secondary secret (rotation).
+    EZT_SIGNATURE_VALID_SECONDARY = 2,
+    /// No (or an empty) signature header.
+    EZT_SIGNATURE_NO_SIGNATURE_HEADER = 3,
+    /// No (or an empty) v1 signature.
+    EZT_SIGNATURE_MISSING_V1_SIGNATURE = 4,
+    /// The timestamp is outside the tolerance.
+    EZT_SIGNATURE_TIMESTAMP_EXPIRED = 5,
+    /// The signature does not match.
+    EZT_SIGNATURE_SIGNATURE_MISMATCH = 6,
+    /// The timestamp is missing, repeated or not an integer.
+    EZT_SIGNATURE_MALFORMED_HEADER = 7,
+    /// Neither secret verified it (rotation).
+    EZT_SIGNATURE_BOTH_SECRETS_FAILED = 8,
+    /// Seen before (replay guard).
+    EZT_SIGNATURE_REPLAYED = 9,
+}
+
+impl From<SignatureReason> for ezt_signature_reason {
+    fn from(reason: SignatureReason) -> Self {
+        use ezt_signature_reason::*;
+        match reason {
+            SignatureReason::Valid => EZT_SIGNATURE_VALID,
+            SignatureReason::ValidPrimary => EZT_SIGNATURE_VALID_PRIMARY,
+            SignatureReason::ValidSecondary => EZT_SIGNATURE_VALID_SECONDARY,
+            SignatureReason::NoSignatureHeader => EZT_SIGNATURE_NO_SIGNATURE_HEADER,
+            SignatureReason::MissingV1Signature => EZT_SIGNATURE_MISSING_V1_SIGNATURE,
+            SignatureReason::TimestampExpired => EZT_SIGNATURE_TIMESTAMP_EXPIRED,
+            SignatureReason::SignatureMismatch => EZT_SIGNATURE_SIGNATURE_MISMATCH,
+            SignatureReason::MalformedHeader => EZT_SIGNATURE_MALFORMED_HEADER,
+            SignatureReason::BothSecretsFailed => EZT_SIGNATURE_BOTH_SECRETS_FAILED,
+            _ => EZT_SIGNATURE_REPLAYED,
+        }
+    }
+}
+
+const REASON_NAMES: [&std::ffi::CStr; 10] = [
+    c"valid",
+    c"valid_primary",
+    c"valid_secondary",
+    c"no_signature_header",
+    c"missing_v1_signature",
+    c"timestamp_expired",
+    c"signature_mismatch",
+    c"malformed_header",
+    c"both_secrets_failed",
+    c"replayed",
+];
+
+/// The stable snake_case code of a reason ("signature_mismatch"); static.
+#[no_mangle]
+pub extern "C" fn ezt_signature_reason_name(reason: ezt_signature_reason) -> *const c_char {
+    guard_value(c"".as_ptr(), || {
+        REASON_NAMES
+            .get(reason as usize)
+            .map_or(c"".as_ptr(), |n| n.as_ptr())
+    })
+}
+
+/// Verify a delivery's `X-EZThrottle-Signature` header (NULL = absent) over
+/// the raw body. With `secondary_secret` NULL the single-secret check runs
+/// (reason `valid`); with it, the rotation check (`valid_primary` /
+/// `valid_secondary` / `both_secrets_failed`). `now_secs` is unix seconds or
+/// `EZT_NOW`. Returns `EZT_OK` when valid, `EZT_ERR_SIGNATURE` when refused;
+/// either way the reason goes to `*reason` when not NULL.
+///
+/// # Safety
+/// `body` points to `length` bytes; strings are NUL-terminated or NULL where
+/// allowed; `reason` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_verify(
+    body: *const u8,
+    length: usize,
+    signature_header: *const c_char,
+    primary_secret: *const c_char,
+    secondary_secret: *const c_char,
+    now_secs: i64,
+    tolerance_secs: u64,
+    reason: *mut ezt_signature_reason,
+) -> ezt_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (body, header, primary, secondary) = unsafe {
+            (
+                slice_arg(body, length, "body")?,
+                opt_str_arg(signature_header, "signature_header")?.unwrap_or(""),
+                str_arg(primary_secret, "primary_secret")?,
+                opt_str_arg(secondary_secret, "secondary_secret")?,
+            )
+        };
+        let now = if now_secs == EZT_NOW {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        } else {
+            now_secs
+        };
+        let check = match secondary {
+            Some(secondary) => {
+                verify_with_secrets(body, header, primary, Some(secondary), now, tolerance_secs)
+            }
+            None => verify_signature(body, header, primary, now, tolerance_secs),
+        };
+        if !reason.is_null() {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { *reason = check.reason.into() };
+        }
+        if check.is_valid() {
+            Ok(())
+        } else {
+            let why = check
+                .primary_reason
+                .map_or(String::new(), |r| format!(" (primary: {r})"));
+            Err(Failure::new(
+                ezt_status::EZT_ERR_SIGNATURE,
+                format!("webhook signature refused: {}{why}", check.reason),
+            ))
+        }
+    })
+}
+
+/// A parsed delivery (opaque; read with the `ezt_webhook_event_*` accessors).
+pub struct ezt_webhook_event {
+    job_id: CString,
+    idempotent_key: Option<CString>,
+    succeeded: bool,
+    response_status: u16,
+    response_body: Option<CString>,
+    metadata_json: CString,
+}
+
+/// Parse a delivery's raw body (PROTOCOL §7) through `*out` (free with
+/// `ezt_webhook_event_free`); `EZT_ERR_PROTOCOL` when it is malformed.
+///
+/// # Safety
+/// `body` points to `length` bytes; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_parse(
+    body: *const u8,
+    length: usize,
+    out: *mut *mut ezt_webhook_event,
+) -> ezt_status {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded contract.
+        let event = WebhookEvent::parse(unsafe { slice_arg(body, length, "body") }?)?;
+        let parsed = ezt_webhook_event {
+            job_id: c_string(&event.job_id),
+            idempotent_key: event.idempotent_key.as_deref().map(c_string),
+            succeeded: event.succeeded(),
+            response_status: event.response.as_ref().map_or(0, |r| r.status_code),
+            response_body: event.response.as_ref().map(|r| c_string(&r.body)),
+            metadata_json: c_string(&serde_json::Value::Object(event.metadata).to_string()),
+        };
+        // SAFETY: checked above.
+        unsafe { give_box(out, parsed) };
+        Ok(())
+    })
+}
+
+/// Read a field of a live event handle.
+///
+/// # Safety
+/// `event` is NULL or a live event handle.
+unsafe fn read_event<T: Copy>(
+    event: *const ezt_webhook_event,
+    default: T,
+    read: impl FnOnce(&ezt_webhook_event) -> T,
+) -> T {
+    // SAFETY: forwarded contract.
+    guard_value(default, || unsafe { event.as_ref() }.map_or(default, read))
+}
+
+/// The job's id.
+///
+/// # Safety
+/// `event` is NULL or a live event handle; strings are owned by it.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_job_id(
+    event: *const ezt_webhook_event,
+) -> *const c_char {
+    // SAFETY: forwarded contract.
+    unsafe { read_event(event, std::ptr::null(), |e| e.job_id.as_ptr()) }
+}
+
+/// The job's idempotency key, or NULL.
+///
+/// # Safety
+/// `event` is NULL or a live event handle; strings are owned by it.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_idempotent_key(
+    event: *const ezt_webhook_event,
+) -> *const c_char {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_event(event, std::ptr::null(), |e| {
+            e.idempotent_key
+                .as_ref()
+                .map_or(std::ptr::null(), |k| k.as_ptr())
+        })
+    }
+}
+
+/// Whether the job succeeded (`"status": "success"`).
+///
+/// # Safety
+/// `event` is NULL or a live event handle; strings are owned by it.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_succeeded(event: *const ezt_webhook_event) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { read_event(event, false, |e| e.succeeded) }
+}
+
+/// The upstream status code, or 0 when there was no response.
+///
+/// # Safety
+/// `event` is NULL or a live event handle; strings are owned by it.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_response_status(event: *const ezt_webhook_event) -> u16 {
+    // SAFETY: forwarded contract.
+    unsafe { read_event(event, 0, |e| e.response_status) }
+}
+
+/// The upstream body, or NULL when there was no response.
+///
+/// # Safety
+/// `event` is NULL or a live event handle; strings are owned by it.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_response_body(
+    event: *const ezt_webhook_event,
+) -> *const c_char {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_event(event, std::ptr::null(), |e| {
+            e.response_body
+                .as_ref()
+                .map_or(std::ptr::null(), |b| b.as_ptr())
+        })
+    }
+}
+
+/// The job's metadata as a JSON object ("{}" when none).
+///
+/// # Safety
+/// `event` is NULL or a live event handle; strings are owned by it.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_metadata_json(
+    event: *const ezt_webhook_event,
+) -> *const c_char {
+    // SAFETY: forwarded contract.
+    unsafe { read_event(event, std::ptr::null(), |e| e.metadata_json.as_ptr()) }
+}
+
+/// Free an event. NULL is ignored.
+///
+/// # Safety
+/// `event` is NULL or a live event handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_webhook_event_free(event: *mut ezt_webhook_event) {
+    if !event.is_null() {
+        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
+        drop(unsafe { Box::from_raw(event) });
+    }
+}

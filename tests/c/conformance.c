@@ -1,0 +1,258 @@
+/*
+ * Every conformance vector through the C API: payloads and proxy requests,
+ * FRUGAL decisions (with a scripted C transport), signatures, invalid steps.
+ * Reads the folder named by EZTHROTTLE_VECTORS (default ../shared/conformance).
+ */
+#include <ezthrottle.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "json.h"
+
+#define API_KEY "ck_test_cust_abc_123"
+
+/* ---- a scripted network ---------------------------------------------------- */
+
+typedef struct {
+    const cJSON *answers; /* url -> status or "network_error" */
+    cJSON *local_calls;   /* [[method, url], ...] */
+    cJSON *submitted;     /* job payloads */
+    cJSON *last_gateway;  /* the last gateway request: {url, headers, envelope} */
+    int calls;
+} script;
+
+static int answer_gateway(script *net, const ezt_http_request *request, ezt_http_response *response) {
+    cJSON *captured = cJSON_CreateObject();
+    cJSON_AddStringToObject(captured, "url", ezt_request_url(request));
+    cJSON *headers = cJSON_AddObjectToObject(captured, "headers");
+    for (size_t i = 0; i < ezt_request_header_count(request); i++) {
+        cJSON_AddStringToObject(headers, ezt_request_header_name(request, i), ezt_request_header_value(request, i));
+    }
+    cJSON *envelope = cJSON_Parse((const char *)ezt_request_body(request, NULL));
+    cJSON *body = cJSON_GetObjectItemCaseSensitive(envelope, "body");
+    cJSON *job = cJSON_Parse(cJSON_IsString(body) ? body->valuestring : "null");
+    cJSON_AddItemToArray(net->submitted, cJSON_Duplicate(job, true));
+    if (envelope != NULL) cJSON_ReplaceItemInObjectCaseSensitive(envelope, "body", job);
+    else cJSON_Delete(job);
+    cJSON_AddItemToObject(captured, "envelope", envelope != NULL ? envelope : cJSON_CreateNull());
+    cJSON_Delete(net->last_gateway);
+    net->last_gateway = captured;
+
+    char answer[256];
+    snprintf(answer, sizeof answer,
+             "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":201,"
+             "\"body\":\"{\\\"job_id\\\":\\\"job_%d\\\",\\\"status\\\":\\\"queued\\\"}\"}}",
+             cJSON_GetArraySize(net->submitted));
+    ezt_response_set_status(response, 200);
+    ezt_response_set_body(response, (const uint8_t *)answer, strlen(answer));
+    return EZT_TRANSPORT_OK;
+}
+
+static int scripted(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
+    script *net = user_data;
+    net->calls++;
+    if (!ezt_request_is_local(request)) return answer_gateway(net, request, response);
+    const char *url = ezt_request_url(request);
+    cJSON *call = cJSON_CreateArray();
+    cJSON_AddItemToArray(call, cJSON_CreateString(ezt_request_method(request)));
+    cJSON_AddItemToArray(call, cJSON_CreateString(url));
+    cJSON_AddItemToArray(net->local_calls, call);
+    const cJSON *answer = cJSON_GetObjectItemCaseSensitive(net->answers, url);
+    if (cJSON_IsString(answer) && strcmp(answer->valuestring, "network_error") == 0) {
+        ezt_response_set_error(response, "connection refused");
+        return EZT_TRANSPORT_UNREACHABLE;
+    }
+    char body[600];
+    snprintf(body, sizeof body, "body-of %s", url);
+    ezt_response_set_status(response, cJSON_IsNumber(answer) ? (uint16_t)answer->valueint : 200);
+    ezt_response_set_body(response, (const uint8_t *)body, strlen(body));
+    return EZT_TRANSPORT_OK;
+}
+
+static script new_script(const cJSON *answers) {
+    script net = {answers, cJSON_CreateArray(), cJSON_CreateArray(), NULL, 0};
+    return net;
+}
+
+static void free_script(script *net) {
+    cJSON_Delete(net->local_calls);
+    cJSON_Delete(net->submitted);
+    cJSON_Delete(net->last_gateway);
+}
+
+static ezt_client *new_client(script *net) {
+    ezt_client_options options = {API_KEY, "http://proxy.invalid", "http://ezt.invalid", 0};
+    ezt_client *client = NULL;
+    ezt_status status = ezt_client_new(&options, scripted, net, &client);
+    CHECK(status == EZT_OK, "ezt_client_new: %s", ezt_last_error_message());
+    return client;
+}
+
+static void expect_json(const char *text, const cJSON *expected, const char *what) {
+    cJSON *actual = cJSON_Parse(text);
+    char where[1024] = "";
+    CHECK(actual != NULL && json_matches(actual, expected, where, sizeof where), "%s: %s (%s)", what, where, text);
+    cJSON_Delete(actual);
+}
+
+static void expect_json_value(const cJSON *actual, const cJSON *expected, const char *what) {
+    char where[1024] = "";
+    CHECK(json_matches(actual, expected, where, sizeof where), "%s: %s", what, where);
+}
+
+static bool has_call(const cJSON *calls, const char *name, const char *argument) {
+    const cJSON *call;
+    cJSON_ArrayForEach(call, calls) {
+        const cJSON *n = cJSON_GetArrayItem(call, 0), *a = cJSON_GetArrayItem(call, 1);
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0 && cJSON_IsString(a) && strcmp(a->valuestring, argument) == 0) return true;
+    }
+    return false;
+}
+
+static ezt_step *step_from(const cJSON *calls, ezt_status *status) {
+    char *text = cJSON_PrintUnformatted(calls);
+    ezt_step *step = NULL;
+    *status = ezt_step_from_calls(text, &step);
+    cJSON_free(text);
+    return step;
+}
+
+/* Refused with a validation error naming the field, and nothing sent. */
+static void expect_refusal(const cJSON *calls) {
+    ezt_status status;
+    ezt_step *step = step_from(calls, &status);
+    char *json = NULL;
+    if (status == EZT_OK) status = ezt_step_to_json(step, &json);
+    CHECK(status == EZT_ERR_VALIDATION, "expected EZT_ERR_VALIDATION, got %d (%s)", (int)status, json ? json : "");
+    CHECK(strlen(ezt_last_error_path()) > 0 && strlen(ezt_last_error_message()) > 0, "the error names the field");
+    if (step != NULL) {
+        script net = new_script(NULL);
+        ezt_client *client = new_client(&net);
+        ezt_result *result = NULL;
+        CHECK(ezt_execute(client, step, &result) == EZT_ERR_VALIDATION, "execute refuses it too");
+        CHECK(net.calls == 0, "nothing was sent");
+        ezt_client_free(client);
+        free_script(&net);
+    }
+    ezt_string_free(json);
+    ezt_step_free(step);
+}
+
+/* ---- the four files -------------------------------------------------------- */
+
+static void run_payload(const cJSON *vector) {
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(vector, "calls");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vector, "expect_error"))) {
+        expect_refusal(calls);
+        return;
+    }
+    ezt_status status;
+    ezt_step *step = step_from(calls, &status);
+    CHECK(status == EZT_OK, "ezt_step_from_calls: %s", ezt_last_error_message());
+    if (step == NULL) return;
+    const cJSON *expected = cJSON_GetObjectItemCaseSensitive(vector, "payload");
+    char *first = NULL, *second = NULL;
+    CHECK(ezt_step_to_json(step, &first) == EZT_OK, "to_json: %s", ezt_last_error_message());
+    CHECK(ezt_step_to_json(step, &second) == EZT_OK, "to_json: %s", ezt_last_error_message());
+    if (first != NULL && second != NULL) {
+        expect_json(first, expected, "payload");
+        expect_json(second, expected, "payload");
+        char *expected_text = cJSON_PrintUnformatted(expected);
+        if (expected_text != NULL && strstr(expected_text, "<uuid4>") != NULL) {
+            CHECK(strcmp(first, second) != 0, "two builds share their UUIDs");
+        }
+        cJSON_free(expected_text);
+    }
+    const cJSON *proxy = cJSON_GetObjectItemCaseSensitive(vector, "proxy_request");
+    if (proxy != NULL && first != NULL) {
+        script net = new_script(NULL);
+        ezt_client *client = new_client(&net);
+        if (has_call(calls, "type", "frugal")) {
+            char *answer = NULL;
+            CHECK(ezt_submit_job(client, first, &answer) == EZT_OK, "submit: %s", ezt_last_error_message());
+            ezt_string_free(answer);
+        } else {
+            ezt_result *result = NULL;
+            CHECK(ezt_execute(client, step, &result) == EZT_OK, "execute: %s", ezt_last_error_message());
+            ezt_result_free(result);
+        }
+        CHECK(net.last_gateway != NULL, "a gateway request was sent");
+        if (net.last_gateway != NULL) expect_json_value(net.last_gateway, proxy, "proxy_request");
+        ezt_client_free(client);
+        free_script(&net);
+    }
+    ezt_string_free(first);
+    ezt_string_free(second);
+    ezt_step_free(step);
+}
+
+static void run_frugal(const cJSON *vector) {
+    ezt_status status;
+    ezt_step *step = step_from(cJSON_GetObjectItemCaseSensitive(vector, "calls"), &status);
+    CHECK(status == EZT_OK, "ezt_step_from_calls: %s", ezt_last_error_message());
+    if (step == NULL) return;
+    script net = new_script(cJSON_GetObjectItemCaseSensitive(vector, "answers"));
+    ezt_client *client = new_client(&net);
+    ezt_result *result = NULL;
+    status = ezt_execute(client, step, &result);
+    CHECK(status == EZT_OK, "execute: %s", ezt_last_error_message());
+    expect_json_value(net.local_calls, cJSON_GetObjectItemCaseSensitive(vector, "local_http_calls"), "local_http_calls");
+    expect_json_value(net.submitted, cJSON_GetObjectItemCaseSensitive(vector, "submitted_jobs"), "submitted_jobs");
+    if (result != NULL) expect_json(ezt_result_json(result), cJSON_GetObjectItemCaseSensitive(vector, "result"), "result");
+    ezt_result_free(result);
+    ezt_client_free(client);
+    free_script(&net);
+    ezt_step_free(step);
+}
+
+static void run_signature(const cJSON *vector) {
+    const char *payload = cJSON_GetObjectItemCaseSensitive(vector, "payload")->valuestring;
+    const cJSON *secondary = cJSON_GetObjectItemCaseSensitive(vector, "secondary_secret");
+    const cJSON *tolerance = cJSON_GetObjectItemCaseSensitive(vector, "tolerance");
+    ezt_signature_reason reason = EZT_SIGNATURE_REPLAYED;
+    ezt_status status = ezt_webhook_verify(
+        (const uint8_t *)payload, strlen(payload), cJSON_GetObjectItemCaseSensitive(vector, "header")->valuestring,
+        cJSON_GetObjectItemCaseSensitive(vector, "secret")->valuestring, cJSON_IsString(secondary) ? secondary->valuestring : NULL,
+        (int64_t)cJSON_GetObjectItemCaseSensitive(vector, "now")->valuedouble,
+        cJSON_IsNumber(tolerance) ? (uint64_t)tolerance->valuedouble : EZT_DEFAULT_TOLERANCE_SECS, &reason);
+    bool valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vector, "valid"));
+    CHECK((status == EZT_OK) == valid, "valid: got status %d", (int)status);
+    CHECK(valid || status == EZT_ERR_SIGNATURE, "a refusal is EZT_ERR_SIGNATURE, got %d", (int)status);
+    const char *expected = cJSON_GetObjectItemCaseSensitive(vector, "reason_code")->valuestring;
+    CHECK(strcmp(ezt_signature_reason_name(reason), expected) == 0, "reason %s, expected %s", ezt_signature_reason_name(reason), expected);
+}
+
+static void run_invalid(const cJSON *vector) {
+    expect_refusal(cJSON_GetObjectItemCaseSensitive(vector, "calls"));
+}
+
+int main(int argc, char **argv) {
+    const char *dir = getenv("EZTHROTTLE_VECTORS");
+    if (dir == NULL || *dir == '\0') dir = argc > 1 ? argv[1] : "../shared/conformance";
+    struct {
+        const char *file;
+        void (*run)(const cJSON *);
+    } files[] = {{"payloads", run_payload}, {"frugal", run_frugal}, {"signatures", run_signature}, {"invalid", run_invalid}};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.json", dir, files[f].file);
+        cJSON *vectors = read_json(path);
+        if (vectors == NULL) {
+            fprintf(stderr, "cannot read %s\n", path);
+            return 2;
+        }
+        const cJSON *vector;
+        cJSON_ArrayForEach(vector, vectors) {
+            char name[512];
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(vector, "name");
+            snprintf(name, sizeof name, "%s::%s", files[f].file, cJSON_IsString(n) ? n->valuestring : "?");
+            begin_test(name);
+            files[f].run(vector);
+            end_test();
+        }
+        cJSON_Delete(vectors);
+    }
+    return finish();
+}

@@ -1,0 +1,315 @@
+/*
+ * Misuse: NULL handles and strings, invalid UTF-8, malformed JSON, transports
+ * that fail or return garbage, setters called twice. Each call returns a
+ * status and leaves a message; nothing crashes or leaks (run under valgrind).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ezthrottle.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+
+#define KEY "ck_misuse_secret_key_0001"
+
+#define EXPECT(call, expected)                                                                  \
+    do {                                                                                        \
+        ezt_status got_ = (call);                                                               \
+        CHECK(got_ == (expected), "%s returned %d, expected %d (%s)", #call, (int)got_, (int)(expected), \
+              ezt_last_error_message());                                                        \
+        CHECK(got_ == EZT_OK || strlen(ezt_last_error_message()) > 0, "%s left no message", #call); \
+    } while (0)
+
+/* A transport whose behaviour the test picks. */
+typedef struct {
+    int outcome;         /* what to return */
+    int status;          /* status to set, 0 for none */
+    const char *body;    /* body to set, or NULL */
+    const char *headers; /* one "Name: value" header, or NULL */
+    int calls;
+} canned;
+
+static int canned_transport(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
+    (void)request;
+    canned *c = user_data;
+    c->calls++;
+    if (c->status != 0) ezt_response_set_status(response, (uint16_t)c->status);
+    if (c->body != NULL) ezt_response_set_body(response, (const uint8_t *)c->body, strlen(c->body));
+    if (c->headers != NULL) ezt_response_add_header(response, "Retry-After", c->headers);
+    if (c->outcome != EZT_TRANSPORT_OK) ezt_response_set_error(response, "canned failure");
+    return c->outcome;
+}
+
+static ezt_client *client_over(canned *c) {
+    ezt_client_options options = {KEY, "http://gw.invalid", NULL, 0};
+    ezt_client *client = NULL;
+    EXPECT(ezt_client_new(&options, canned_transport, c, &client), EZT_OK);
+    return client;
+}
+
+static ezt_step *step_for(const char *url) {
+    ezt_step *step = NULL;
+    EXPECT(ezt_step_new(&step), EZT_OK);
+    EXPECT(ezt_step_set_url(step, url), EZT_OK);
+    return step;
+}
+
+static ezt_status execute_with(canned *c, ezt_step *step) {
+    ezt_client *client = client_over(c);
+    ezt_result *result = NULL;
+    ezt_status status = ezt_execute(client, step, &result);
+    ezt_result_free(result);
+    ezt_client_free(client);
+    return status;
+}
+
+static void null_arguments(void) {
+    ezt_step *step = step_for("https://a.example");
+    char *out = NULL;
+    EXPECT(ezt_step_new(NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_set_url(NULL, "https://a.example"), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_set_url(step, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_set_json(step, NULL, "{}"), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_to_json(NULL, &out), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_to_json(step, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_add_fallback(step, NULL, NULL, 0, 0), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_add_fallback(step, step, NULL, 3, 0), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_set_on_success(step, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_client_new(NULL, NULL, NULL, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_execute(NULL, step, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_submit_job(NULL, "{}", &out), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_webhook_verify(NULL, 4, "t=1,v1=a", "secret_secret_16", NULL, 0, 300, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_webhook_verify((const uint8_t *)"{}", 2, "t=1,v1=a", NULL, NULL, 0, 300, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_webhook_parse(NULL, 0, NULL), EZT_ERR_NULL_ARGUMENT);
+    CHECK(out == NULL, "nothing was returned");
+    /* Accessors and frees take NULL quietly. */
+    CHECK(ezt_result_json(NULL) == NULL && ezt_result_status_code(NULL) == 0, "result accessors");
+    CHECK(ezt_webhook_event_job_id(NULL) == NULL && !ezt_webhook_event_succeeded(NULL), "event accessors");
+    CHECK(ezt_request_url(NULL) == NULL && ezt_request_header_count(NULL) == 0, "request accessors");
+    EXPECT(ezt_response_set_status(NULL, 200), EZT_ERR_NULL_ARGUMENT);
+    ezt_step_free(NULL);
+    ezt_client_free(NULL);
+    ezt_result_free(NULL);
+    ezt_webhook_event_free(NULL);
+    ezt_string_free(NULL);
+    ezt_step_free(step);
+}
+
+static void invalid_utf8_and_json(void) {
+    ezt_step *step = step_for("https://a.example");
+    EXPECT(ezt_step_set_url(step, "https://a.example/\xff\xfe"), EZT_ERR_INVALID_UTF8);
+    EXPECT(ezt_step_add_header(step, "X-A", "\xc3\x28"), EZT_ERR_INVALID_UTF8);
+    EXPECT(ezt_step_set_json(step, "headers", "{\"X-A\": "), EZT_ERR_INVALID_JSON);
+    EXPECT(ezt_step_set_json(step, "headers", "[1, 2]"), EZT_ERR_VALIDATION);
+    EXPECT(ezt_step_set_json(step, "no_such_option", "1"), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "no_such_option") == 0, "path %s", ezt_last_error_path());
+    ezt_step *parsed = NULL;
+    EXPECT(ezt_step_from_calls("[[\"url\"", &parsed), EZT_ERR_INVALID_JSON);
+    EXPECT(ezt_step_from_calls("{\"url\": 1}", &parsed), EZT_ERR_VALIDATION);
+    CHECK(parsed == NULL, "nothing was returned");
+    char *json = NULL;
+    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
+    CHECK(json != NULL && strstr(json, "\\xff") == NULL, "the refused values were not applied: %s", json);
+    ezt_string_free(json);
+    canned c = {EZT_TRANSPORT_OK, 200, "{}", NULL, 0};
+    ezt_client *client = client_over(&c);
+    char *answer = NULL;
+    EXPECT(ezt_submit_job(client, "{\"url\":", &answer), EZT_ERR_VALIDATION);
+    EXPECT(ezt_forward(client, "[]", &answer), EZT_ERR_VALIDATION);
+    EXPECT(ezt_forward(client, "{\"url\": \"https://a.example\", \"colour\": 1}", &answer), EZT_ERR_VALIDATION);
+    EXPECT(ezt_webhook_secret_create(client, "short", NULL, &answer), EZT_ERR_VALIDATION);
+    CHECK(c.calls == 0 && answer == NULL, "nothing was sent");
+    ezt_client_free(client);
+    ezt_step_free(step);
+}
+
+static void validation_names_the_nested_field(void) {
+    ezt_step *step = step_for("https://a.example");
+    ezt_step *child = step_for("ftp://files.example");
+    EXPECT(ezt_step_set_on_success(step, child), EZT_OK);
+    char *json = NULL;
+    EXPECT(ezt_step_to_json(step, &json), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "on_success.url") == 0, "path %s", ezt_last_error_path());
+    CHECK(strstr(ezt_last_error_message(), "ftp") != NULL, "message %s", ezt_last_error_message());
+    uint16_t codes[] = {500};
+    EXPECT(ezt_step_add_fallback(step, child, codes, 1, 1000), EZT_ERR_VALIDATION);
+    EXPECT(ezt_step_set_type(step, 7), EZT_ERR_VALIDATION);
+    EXPECT(ezt_step_set_method(step, "GE T"), EZT_OK); /* checked when built */
+    EXPECT(ezt_step_to_json(step, &json), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "method") == 0, "path %s", ezt_last_error_path());
+    canned c = {EZT_TRANSPORT_OK, 200, "{}", NULL, 0};
+    EXPECT(execute_with(&c, step), EZT_ERR_VALIDATION);
+    CHECK(c.calls == 0, "nothing is sent when validation fails");
+    ezt_step_free(child);
+    ezt_step_free(step);
+}
+
+static void double_setters_replace(void) {
+    ezt_step *step = step_for("https://first.example");
+    ezt_step *one = step_for("https://one.example");
+    ezt_step *two = step_for("https://two.example");
+    EXPECT(ezt_step_set_url(step, "https://second.example"), EZT_OK);
+    EXPECT(ezt_step_set_body(step, "a"), EZT_OK);
+    EXPECT(ezt_step_set_body(step, "b"), EZT_OK);
+    EXPECT(ezt_step_set_on_success(step, one), EZT_OK);
+    EXPECT(ezt_step_set_on_success(step, two), EZT_OK);
+    EXPECT(ezt_step_set_on_failure(step, one, 0), EZT_OK);
+    EXPECT(ezt_step_set_on_failure(step, two, 500), EZT_OK);
+    EXPECT(ezt_step_set_json(step, "headers", "{\"X-A\": \"1\"}"), EZT_OK);
+    EXPECT(ezt_step_set_json(step, "headers", "{\"X-B\": \"2\"}"), EZT_OK);
+    ezt_step_free(one); /* the step holds its own copy */
+    char *json = NULL;
+    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
+    const char *expected = "{\"url\":\"https://second.example\",\"method\":\"POST\",\"headers\":{\"X-B\":\"2\"},\"body\":\"b\","
+                           "\"on_success\":{\"url\":\"https://two.example\",\"method\":\"GET\"},"
+                           "\"on_failure\":{\"url\":\"https://two.example\",\"method\":\"GET\"},\"on_failure_timeout_ms\":500}";
+    EXPECT(ezt_step_set_method(step, "post"), EZT_OK);
+    ezt_string_free(json);
+    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
+    CHECK(json != NULL && strcmp(json, expected) == 0, "got %s", json);
+    ezt_string_free(json);
+    ezt_step_free(two);
+    ezt_step_free(step);
+}
+
+static void transports_that_fail_or_lie(void) {
+    ezt_step *step = step_for("https://a.example");
+    struct {
+        canned c;
+        ezt_status expected;
+        const char *message_part;
+    } cases[] = {
+        {{EZT_TRANSPORT_FAILED, 0, NULL, NULL, 0}, EZT_ERR_TRANSPORT, "canned failure"},
+        {{EZT_TRANSPORT_TIMEOUT, 0, NULL, NULL, 0}, EZT_ERR_TIMEOUT, "canned failure"},
+        {{EZT_TRANSPORT_UNREACHABLE, 0, NULL, NULL, 0}, EZT_ERR_UNREACHABLE, "canned failure"},
+        {{42, 0, NULL, NULL, 0}, EZT_ERR_TRANSPORT, "42"},
+        {{EZT_TRANSPORT_OK, 0, "{}", NULL, 0}, EZT_ERR_TRANSPORT, "no status"},
+        {{EZT_TRANSPORT_OK, 700, "{}", NULL, 0}, EZT_ERR_TRANSPORT, "no status"},
+        {{EZT_TRANSPORT_OK, 200, "\x01garbage\xff", NULL, 0}, EZT_ERR_PROTOCOL, "not JSON"},
+        {{EZT_TRANSPORT_OK, 200, "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":\"x\"}}", NULL, 0}, EZT_ERR_PROTOCOL, "status_code"},
+        {{EZT_TRANSPORT_OK, 200, "{\"status\":\"denied\",\"error\":\"plan\"}", NULL, 0}, EZT_ERR_DENIED, "plan"},
+        {{EZT_TRANSPORT_OK, 502, "bad gateway", NULL, 0}, EZT_ERR_GATEWAY, "502"},
+        {{EZT_TRANSPORT_OK, 401, "{\"error\":\"who\"}", NULL, 0}, EZT_ERR_AUTHENTICATION, "who"},
+        {{EZT_TRANSPORT_OK, 200, "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":400,\"body\":\"bad url\"}}", NULL, 0}, EZT_ERR_JOB_REJECTED, "bad url"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ezt_status status = execute_with(&cases[i].c, step);
+        CHECK(status == cases[i].expected, "case %zu: %d, expected %d (%s)", i, (int)status, (int)cases[i].expected, ezt_last_error_message());
+        CHECK(strstr(ezt_last_error_message(), cases[i].message_part) != NULL, "case %zu: message %s", i, ezt_last_error_message());
+        CHECK(strstr(ezt_last_error_message(), KEY) == NULL, "case %zu: the API key leaked", i);
+    }
+    /* A rate limit carries when to retry. */
+    canned limited = {EZT_TRANSPORT_OK, 429, "{\"error\":\"slow down\"}", "5", 0};
+    int64_t before = (int64_t)time(NULL) * 1000;
+    EXPECT(execute_with(&limited, step), EZT_ERR_RATE_LIMITED);
+    int64_t retry_at = ezt_last_error_retry_at_ms();
+    CHECK(retry_at >= before + 4000 && retry_at <= before + 7000, "retry_at %lld", (long long)retry_at);
+    ezt_step_free(step);
+}
+
+static int fallback_calls = 0;
+static void count_fallback(void *user_data) {
+    (void)user_data;
+    fallback_calls++;
+}
+
+static void forward_or_fallback_only_when_unreachable(void) {
+    const char *forward = "{\"url\": \"https://api.example/charge\", \"method\": \"POST\", \"body\": \"{}\"}";
+    struct {
+        canned c;
+        ezt_status expected;
+        bool fell_back;
+    } cases[] = {
+        {{EZT_TRANSPORT_UNREACHABLE, 0, NULL, NULL, 0}, EZT_OK, true},
+        {{EZT_TRANSPORT_TIMEOUT, 0, NULL, NULL, 0}, EZT_OK, true},
+        {{EZT_TRANSPORT_OK, 429, "{}", NULL, 0}, EZT_ERR_RATE_LIMITED, false},
+        {{EZT_TRANSPORT_FAILED, 0, NULL, NULL, 0}, EZT_ERR_TRANSPORT, false},
+        {{EZT_TRANSPORT_OK, 200, "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":201,\"body\":\"{\\\"job_id\\\":\\\"j1\\\",\\\"status\\\":\\\"queued\\\"}\"}}", NULL, 0}, EZT_OK, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ezt_client *client = client_over(&cases[i].c);
+        char *answer = NULL;
+        bool fell_back = false;
+        int before = fallback_calls;
+        ezt_status status = ezt_forward_or_fallback(client, forward, count_fallback, NULL, &answer, &fell_back);
+        CHECK(status == cases[i].expected, "case %zu: %d (%s)", i, (int)status, ezt_last_error_message());
+        CHECK(fell_back == cases[i].fell_back && (fallback_calls - before) == (fell_back ? 1 : 0), "case %zu: fallback", i);
+        CHECK((answer != NULL) == (status == EZT_OK && !fell_back), "case %zu: answer %s", i, answer ? answer : "NULL");
+        ezt_string_free(answer);
+        ezt_client_free(client);
+    }
+}
+
+static void client_configuration(void) {
+    unsetenv("EZTHROTTLE_API_KEY");
+    canned c = {EZT_TRANSPORT_OK, 200, "{}", NULL, 0};
+    ezt_client *client = NULL;
+    ezt_client_options options = {NULL, NULL, NULL, 0};
+    EXPECT(ezt_client_new(&options, canned_transport, &c, &client), EZT_ERR_VALIDATION);
+    CHECK(strstr(ezt_last_error_message(), "EZTHROTTLE_API_KEY") != NULL, "%s", ezt_last_error_message());
+    setenv("EZTHROTTLE_API_KEY", KEY, 1);
+    EXPECT(ezt_client_new(NULL, canned_transport, &c, &client), EZT_OK);
+    ezt_client_free(client);
+    ezt_client_options bad = {"ck with spaces", "not a url", NULL, 0};
+    client = NULL;
+    EXPECT(ezt_client_new(&bad, canned_transport, &c, &client), EZT_ERR_VALIDATION);
+    CHECK(strstr(ezt_last_error_message(), "ck with spaces") == NULL, "the key is not quoted");
+    CHECK(client == NULL, "no client");
+    EXPECT(ezt_client_new(&options, NULL, NULL, &client), EZT_ERR_NULL_ARGUMENT);
+}
+
+static void messages_are_per_call(void) {
+    ezt_step *step = NULL;
+    EXPECT(ezt_step_new(NULL), EZT_ERR_NULL_ARGUMENT);
+    CHECK(strlen(ezt_last_error_message()) > 0, "a failure leaves a message");
+    EXPECT(ezt_step_new(&step), EZT_OK);
+    CHECK(strcmp(ezt_last_error_message(), "") == 0, "a success clears it");
+    CHECK(ezt_last_error_retry_at_ms() == -1, "no retry_at");
+    CHECK(strcmp(ezt_version(), "0.1.0") == 0, "version %s", ezt_version());
+    ezt_step_free(step);
+}
+
+static void webhook_parsing(void) {
+    const char *body = "{\"job_id\":\"j1\",\"status\":\"success\",\"response\":{\"status_code\":201,\"headers\":{},\"body\":\"ok\"},\"metadata\":{\"a\":1}}";
+    ezt_webhook_event *event = NULL;
+    EXPECT(ezt_webhook_parse((const uint8_t *)body, strlen(body), &event), EZT_OK);
+    CHECK(event != NULL && strcmp(ezt_webhook_event_job_id(event), "j1") == 0, "job id");
+    CHECK(ezt_webhook_event_succeeded(event) && ezt_webhook_event_response_status(event) == 201, "status");
+    CHECK(strcmp(ezt_webhook_event_response_body(event), "ok") == 0, "body");
+    CHECK(strcmp(ezt_webhook_event_metadata_json(event), "{\"a\":1}") == 0, "metadata %s", ezt_webhook_event_metadata_json(event));
+    CHECK(ezt_webhook_event_idempotent_key(event) == NULL, "no key");
+    ezt_webhook_event_free(event);
+    event = NULL;
+    EXPECT(ezt_webhook_parse((const uint8_t *)"{\"job_id\":1}", 12, &event), EZT_ERR_PROTOCOL);
+    EXPECT(ezt_webhook_parse((const uint8_t *)"\xff\x00\x01", 3, &event), EZT_ERR_PROTOCOL);
+    CHECK(event == NULL, "no event");
+    ezt_signature_reason reason;
+    EXPECT(ezt_webhook_verify((const uint8_t *)body, strlen(body), NULL, "secret_secret_1234", NULL, EZT_NOW, 300, &reason), EZT_ERR_SIGNATURE);
+    CHECK(reason == EZT_SIGNATURE_NO_SIGNATURE_HEADER, "reason %s", ezt_signature_reason_name(reason));
+    CHECK(strcmp(ezt_signature_reason_name((ezt_signature_reason)99), "") == 0, "unknown reason name");
+}
+
+int main(void) {
+    struct {
+        const char *name;
+        void (*run)(void);
+    } tests[] = {
+        {"NULL arguments", null_arguments},
+        {"invalid UTF-8 and malformed JSON", invalid_utf8_and_json},
+        {"validation names the nested field, nothing sent", validation_names_the_nested_field},
+        {"setters called twice replace", double_setters_replace},
+        {"transports that fail or return garbage", transports_that_fail_or_lie},
+        {"forward-or-fallback falls back only when unreachable", forward_or_fallback_only_when_unreachable},
+        {"client configuration", client_configuration},
+        {"messages are per call", messages_are_per_call},
+        {"webhook parsing and verification", webhook_parsing},
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        begin_test(tests[i].name);
+        tests[i].run();
+        end_test();
+    }
+    return finish();
+}
