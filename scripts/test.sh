@@ -40,6 +40,9 @@ cargo run --quiet --locked -p ezthrottle-sandbox -- demo
 section "the reference Python SDK (ezthrottle==1.1.0) against the sandbox"
 bash tests/reference-python/run.sh
 
+section "the C library: header, install, conformance, misuse, end to end, all under valgrind"
+bash tests/c/run.sh
+
 section "ezthrottle-core for wasm32-unknown-unknown"
 cargo build -p ezthrottle-core --target wasm32-unknown-unknown --release --locked
 

@@ -59,6 +59,16 @@
 #define EZT_EXECUTION_FANOUT 1
 
 /**
+ * `ezt_step_add_webhook`: leave `has_quorum_vote` unset (the service counts it).
+ */
+#define EZT_QUORUM_VOTE_UNSET -1
+
+/**
+ * `ezt_step_set_retry_policy`: a count left to the service's default.
+ */
+#define EZT_RETRY_UNSET -1
+
+/**
  * The transport finished the request; the response was filled in.
  */
 #define EZT_TRANSPORT_OK 0
@@ -678,6 +688,54 @@ ezt_status ezt_step_set_on_failure(ezt_step *step, const ezt_step *child, uint64
  * `step` is a live handle; `out` is writable.
  */
 ezt_status ezt_step_to_json(const ezt_step *step, char **out);
+
+/**
+ * Add a webhook: its URL, the regions to deliver from (`region_count`
+ * strings, or NULL / 0 for any), and `quorum_vote` 1 (counts toward the
+ * quorum), 0 (does not) or `EZT_QUORUM_VOTE_UNSET`.
+ *
+ * # Safety
+ * `step` is a live handle; `url` and each region are NUL-terminated;
+ * `regions` points to `region_count` strings or is NULL when it is 0.
+ */
+ezt_status ezt_step_add_webhook(ezt_step *step,
+                                const char *url,
+                                const char *const *regions,
+                                size_t region_count,
+                                int32_t quorum_vote);
+
+/**
+ * Replace the regions to run in with `count` region codes (`iad`, `lax`, …).
+ *
+ * # Safety
+ * `step` is a live handle; `regions` points to `count` NUL-terminated strings.
+ */
+ezt_status ezt_step_set_regions(ezt_step *step, const char *const *regions, size_t count);
+
+/**
+ * FRUGAL only: the local status codes that forward the job to EZThrottle
+ * (default 429, 500, 502, 503, 504).
+ *
+ * # Safety
+ * `step` is a live handle; `codes` points to `count` values.
+ */
+ezt_status ezt_step_set_fallback_on_error(ezt_step *step, const uint16_t *codes, size_t count);
+
+/**
+ * How the service retries: `max_retries` / `max_reroutes` (or
+ * `EZT_RETRY_UNSET`), and the codes retried in the same region / moved to
+ * another region (NULL leaves a list unset; a non-NULL list of 0 is empty).
+ *
+ * # Safety
+ * `step` is a live handle; each code list is NULL or points to its count of values.
+ */
+ezt_status ezt_step_set_retry_policy(ezt_step *step,
+                                     int64_t max_retries,
+                                     int64_t max_reroutes,
+                                     const uint16_t *retry_codes,
+                                     size_t retry_code_count,
+                                     const uint16_t *reroute_codes,
+                                     size_t reroute_code_count);
 
 /**
  * The request's method ("GET", "POST", …). Valid during the transport call.

@@ -277,7 +277,7 @@ unsafe fn answer_json(
         let client = unsafe { handle(client, "client") }?;
         let answer = call(client)?;
         // SAFETY: checked above.
-        unsafe { give_string(out, &answer.to_string()) };
+        unsafe { give_string(out, answer.to_string()) };
         Ok(())
     })
 }
@@ -442,7 +442,7 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
         match client.run(&mut call) {
             Ok(answer) => {
                 // SAFETY: checked above.
-                unsafe { give_string(out, &Value::Object(answer.as_json().clone()).to_string()) };
+                unsafe { give_string(out, Value::Object(answer.as_json().clone()).to_string()) };
                 Ok(())
             }
             Err(error) if error.is_service_unreachable() => {

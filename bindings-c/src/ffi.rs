@@ -121,7 +121,15 @@ thread_local! {
 
 /// A C string from Rust text; NUL bytes (impossible in C strings) become U+FFFD.
 pub(crate) fn c_string(text: &str) -> CString {
-    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
+    owned_c_string(text.to_owned())
+}
+
+/// As [`c_string`], reusing the allocation of `text` when it has no NUL.
+pub(crate) fn owned_c_string(text: String) -> CString {
+    CString::new(text).unwrap_or_else(|e| {
+        let text = String::from_utf8_lossy(&e.into_vec()).replace('\0', "\u{FFFD}");
+        CString::new(text).unwrap_or_default()
+    })
 }
 
 fn remember(failure: &Failure) {
@@ -258,9 +266,9 @@ pub(crate) fn out_arg<T>(ptr: *mut T, name: &str) -> Result<*mut T, Failure> {
 ///
 /// # Safety
 /// `out` was checked with [`out_arg`] and is writable.
-pub(crate) unsafe fn give_string(out: *mut *mut c_char, text: &str) {
+pub(crate) unsafe fn give_string(out: *mut *mut c_char, text: String) {
     // SAFETY: `out` is a valid, writable pointer per the contract above.
-    unsafe { *out = c_string(text).into_raw() };
+    unsafe { *out = owned_c_string(text).into_raw() };
 }
 
 /// Hand a new object to the caller through `out`.

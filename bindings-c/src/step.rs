@@ -463,7 +463,178 @@ pub unsafe extern "C" fn ezt_step_to_json(
         // SAFETY: forwarded contract.
         let json = unsafe { handle(step, "step") }?.inner.to_json()?;
         // SAFETY: checked above.
-        unsafe { give_string(out, &json) };
+        unsafe { give_string(out, json) };
         Ok(())
     })
+}
+
+/// Read `count` C strings.
+///
+/// # Safety
+/// `items` points to `count` NUL-terminated strings (or is NULL when `count` is 0).
+unsafe fn strings_arg(
+    items: *const *const c_char,
+    count: usize,
+    name: &str,
+) -> Result<Vec<String>, Failure> {
+    // SAFETY: forwarded contract.
+    let pointers = unsafe { crate::ffi::slice_arg(items, count, name) }?;
+    pointers
+        .iter()
+        .enumerate()
+        // SAFETY: each pointer is a NUL-terminated string per the contract.
+        .map(|(i, p)| unsafe { str_arg(*p, &format!("{name}[{i}]")) }.map(str::to_owned))
+        .collect()
+}
+
+/// Read an optional list of status codes: NULL is "not set".
+///
+/// # Safety
+/// `codes` is NULL or points to `count` values.
+unsafe fn codes_arg(
+    codes: *const u16,
+    count: usize,
+    name: &str,
+) -> Result<Option<Vec<u16>>, Failure> {
+    if codes.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded contract.
+    Ok(Some(
+        unsafe { crate::ffi::slice_arg(codes, count, name) }?.to_vec(),
+    ))
+}
+
+/// `ezt_step_add_webhook`: leave `has_quorum_vote` unset (the service counts it).
+pub const EZT_QUORUM_VOTE_UNSET: i32 = -1;
+
+/// Add a webhook: its URL, the regions to deliver from (`region_count`
+/// strings, or NULL / 0 for any), and `quorum_vote` 1 (counts toward the
+/// quorum), 0 (does not) or `EZT_QUORUM_VOTE_UNSET`.
+///
+/// # Safety
+/// `step` is a live handle; `url` and each region are NUL-terminated;
+/// `regions` points to `region_count` strings or is NULL when it is 0.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_add_webhook(
+    step: *mut ezt_step,
+    url: *const c_char,
+    regions: *const *const c_char,
+    region_count: usize,
+    quorum_vote: i32,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| {
+                let mut hook = ezthrottle_core::Webhook::new(str_arg(url, "url")?);
+                if region_count > 0 {
+                    hook = hook.regions(strings_arg(regions, region_count, "regions")?);
+                }
+                match quorum_vote {
+                    EZT_QUORUM_VOTE_UNSET => {}
+                    0 | 1 => hook = hook.quorum_vote(quorum_vote == 1),
+                    other => {
+                        return Err(Error::validation(
+                            "quorum_vote",
+                            format!("{other} is not 0, 1 or EZT_QUORUM_VOTE_UNSET"),
+                        )
+                        .into())
+                    }
+                }
+                Ok(hook)
+            },
+            Step::webhook,
+        )
+    }
+}
+
+/// Replace the regions to run in with `count` region codes (`iad`, `lax`, …).
+///
+/// # Safety
+/// `step` is a live handle; `regions` points to `count` NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_regions(
+    step: *mut ezt_step,
+    regions: *const *const c_char,
+    count: usize,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| strings_arg(regions, count, "regions"),
+            |s, r| s.regions(r),
+        )
+    }
+}
+
+/// FRUGAL only: the local status codes that forward the job to EZThrottle
+/// (default 429, 500, 502, 503, 504).
+///
+/// # Safety
+/// `step` is a live handle; `codes` points to `count` values.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_fallback_on_error(
+    step: *mut ezt_step,
+    codes: *const u16,
+    count: usize,
+) -> ezt_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| Ok(crate::ffi::slice_arg(codes, count, "codes")?.to_vec()),
+            |s, c| s.fallback_on_error(c),
+        )
+    }
+}
+
+/// `ezt_step_set_retry_policy`: a count left to the service's default.
+pub const EZT_RETRY_UNSET: i64 = -1;
+
+/// How the service retries: `max_retries` / `max_reroutes` (or
+/// `EZT_RETRY_UNSET`), and the codes retried in the same region / moved to
+/// another region (NULL leaves a list unset; a non-NULL list of 0 is empty).
+///
+/// # Safety
+/// `step` is a live handle; each code list is NULL or points to its count of values.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_set_retry_policy(
+    step: *mut ezt_step,
+    max_retries: i64,
+    max_reroutes: i64,
+    retry_codes: *const u16,
+    retry_code_count: usize,
+    reroute_codes: *const u16,
+    reroute_code_count: usize,
+) -> ezt_status {
+    let count = |value: i64, field: &str| -> Result<Option<u32>, Failure> {
+        match value {
+            EZT_RETRY_UNSET => Ok(None),
+            v => u32::try_from(v).map(Some).map_err(|_| {
+                Error::validation(
+                    format!("retry_policy.{field}"),
+                    format!("{v} is not a count"),
+                )
+                .into()
+            }),
+        }
+    };
+    // SAFETY: forwarded contract.
+    unsafe {
+        edit(
+            step,
+            |_| {
+                Ok(ezthrottle_core::RetryPolicy {
+                    max_retries: count(max_retries, "max_retries")?,
+                    max_reroutes: count(max_reroutes, "max_reroutes")?,
+                    retry_codes: codes_arg(retry_codes, retry_code_count, "retry_codes")?,
+                    reroute_codes: codes_arg(reroute_codes, reroute_code_count, "reroute_codes")?,
+                })
+            },
+            |s, policy| s.retry_policy(policy),
+        )
+    }
 }

@@ -135,7 +135,7 @@ impl Job {
         };
         Self {
             url: step.url.clone().unwrap_or_default(),
-            method: step.method.clone(),
+            method: step.method.clone().into_owned(),
             headers: Headers(step.headers.clone()),
             body: step.body.clone(),
             metadata: step.metadata.clone(),

@@ -4,6 +4,8 @@
 //! [`Step::build_job`] check everything, so a bad value is refused before
 //! anything is built or sent, with the path of the field that is wrong.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::error::Result;
@@ -36,10 +38,21 @@ pub const DEFAULT_LOCAL_TIMEOUT_MS: u64 = 30_000;
 /// assert!(job.fallback_job.is_some());
 /// # Ok::<(), ezthrottle_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Step {
+    // Boxed so that a step moves as a pointer: bindings hold a step and edit
+    // it one call at a time, moving it in and out of the by-value builder.
+    fields: Box<StepFields>,
+}
+
+/// The options of a step; opaque outside the crate (its fields are reached
+/// through `Deref` inside it). Use [`Step`]'s methods.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepFields {
     pub(crate) url: Option<String>,
-    pub(crate) method: String,
+    // Borrowed defaults keep `Step::new()` free of allocations.
+    pub(crate) method: Cow<'static, str>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Option<String>,
     pub(crate) metadata: Map<String, Value>,
@@ -53,7 +66,7 @@ pub struct Step {
     pub(crate) retry_at_ms: Option<u64>,
     pub(crate) idempotent_key: Option<String>,
     pub(crate) idempotent_strategy: IdempotentStrategy,
-    pub(crate) fallback_on_error: Vec<u16>,
+    pub(crate) fallback_on_error: Cow<'static, [u16]>,
     pub(crate) local_timeout_ms: u64,
     pub(crate) fallbacks: Vec<Fallback>,
     pub(crate) on_success: Option<Box<Step>>,
@@ -72,11 +85,24 @@ pub struct Fallback {
     pub trigger: Trigger,
 }
 
-impl Default for Step {
+impl std::ops::Deref for Step {
+    type Target = StepFields;
+    fn deref(&self) -> &StepFields {
+        &self.fields
+    }
+}
+
+impl std::ops::DerefMut for Step {
+    fn deref_mut(&mut self) -> &mut StepFields {
+        &mut self.fields
+    }
+}
+
+impl Default for StepFields {
     fn default() -> Self {
         Self {
             url: None,
-            method: "GET".to_owned(),
+            method: Cow::Borrowed("GET"),
             headers: Vec::new(),
             body: None,
             metadata: Map::new(),
@@ -90,7 +116,7 @@ impl Default for Step {
             retry_at_ms: None,
             idempotent_key: None,
             idempotent_strategy: IdempotentStrategy::Hash,
-            fallback_on_error: DEFAULT_FALLBACK_ON_ERROR.to_vec(),
+            fallback_on_error: Cow::Borrowed(&DEFAULT_FALLBACK_ON_ERROR),
             local_timeout_ms: DEFAULT_LOCAL_TIMEOUT_MS,
             fallbacks: Vec::new(),
             on_success: None,
@@ -118,7 +144,7 @@ impl Step {
     /// The HTTP method; upper-cased (`"post"` becomes `"POST"`).
     #[must_use]
     pub fn method(mut self, method: impl AsRef<str>) -> Self {
-        self.method = method.as_ref().to_ascii_uppercase();
+        self.method = Cow::Owned(method.as_ref().to_ascii_uppercase());
         self
     }
 
@@ -177,6 +203,13 @@ impl Step {
     #[must_use]
     pub fn webhooks(mut self, webhooks: impl IntoIterator<Item = Webhook>) -> Self {
         self.webhooks = webhooks.into_iter().collect();
+        self
+    }
+
+    /// Add one webhook.
+    #[must_use]
+    pub fn webhook(mut self, webhook: Webhook) -> Self {
+        self.webhooks.push(webhook);
         self
     }
 
@@ -243,7 +276,7 @@ impl Step {
     /// FRUGAL only: the local status codes that forward the job to EZThrottle.
     #[must_use]
     pub fn fallback_on_error(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
-        self.fallback_on_error = codes.into_iter().collect();
+        self.fallback_on_error = Cow::Owned(codes.into_iter().collect());
         self
     }
 

@@ -142,7 +142,7 @@ fn validate_step_at(step: &Step, at: Loc<'_>, depth: usize) -> Result<()> {
     )?;
     if step.step_type == StepType::Frugal
         && step.body.is_some()
-        && matches!(step.method.as_str(), "GET" | "HEAD")
+        && matches!(step.method.as_ref(), "GET" | "HEAD")
     {
         return Err(at.field("body").err(format!(
             "a FRUGAL {} request cannot carry a body when it runs locally",

@@ -245,7 +245,7 @@ enum Detail {
 fn local_request(step: &Step) -> HttpRequest {
     HttpRequest {
         target: Target::Local,
-        method: step.method.clone(),
+        method: step.method.clone().into_owned(),
         url: step.url.clone().unwrap_or_default(),
         headers: step.headers.clone(),
         body: step.body.clone(),

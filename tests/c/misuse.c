@@ -174,6 +174,34 @@ static void double_setters_replace(void) {
     ezt_step_free(step);
 }
 
+static void typed_structured_setters(void) {
+    ezt_step *step = step_for("https://a.example");
+    const char *regions[] = {"iad", "lax"};
+    EXPECT(ezt_step_add_webhook(step, "https://h.example/1", NULL, 0, 1), EZT_OK);
+    EXPECT(ezt_step_add_webhook(step, "https://h.example/2", regions, 1, EZT_QUORUM_VOTE_UNSET), EZT_OK);
+    EXPECT(ezt_step_add_webhook(step, "https://h.example/3", NULL, 0, 7), EZT_ERR_VALIDATION);
+    EXPECT(ezt_step_add_webhook(step, "https://h.example/3", NULL, 2, 1), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_set_regions(step, regions, 2), EZT_OK);
+    uint16_t retry[] = {429, 503};
+    EXPECT(ezt_step_set_retry_policy(step, 2, EZT_RETRY_UNSET, retry, 2, NULL, 0), EZT_OK);
+    EXPECT(ezt_step_set_retry_policy(step, -7, EZT_RETRY_UNSET, NULL, 0, NULL, 0), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "retry_policy.max_retries") == 0, "path %s", ezt_last_error_path());
+    uint16_t forward_on[] = {503};
+    EXPECT(ezt_step_set_fallback_on_error(step, forward_on, 1), EZT_OK);
+    char *json = NULL;
+    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
+    const char *expected = "{\"url\":\"https://a.example\",\"method\":\"GET\",\"webhooks\":[{\"url\":\"https://h.example/1\","
+                           "\"has_quorum_vote\":true},{\"url\":\"https://h.example/2\",\"regions\":[\"iad\"]}],"
+                           "\"regions\":[\"iad\",\"lax\"],\"retry_policy\":{\"max_retries\":2,\"retry_codes\":[429,503]}}";
+    CHECK(json != NULL && strcmp(json, expected) == 0, "got %s", json);
+    ezt_string_free(json);
+    uint16_t bad[] = {99};
+    EXPECT(ezt_step_set_fallback_on_error(step, bad, 1), EZT_OK);
+    EXPECT(ezt_step_to_json(step, &json), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "fallback_on_error[0]") == 0, "path %s", ezt_last_error_path());
+    ezt_step_free(step);
+}
+
 static void transports_that_fail_or_lie(void) {
     ezt_step *step = step_for("https://a.example");
     struct {
@@ -300,6 +328,7 @@ int main(void) {
         {"invalid UTF-8 and malformed JSON", invalid_utf8_and_json},
         {"validation names the nested field, nothing sent", validation_names_the_nested_field},
         {"setters called twice replace", double_setters_replace},
+        {"typed setters for webhooks, regions, retry policy", typed_structured_setters},
         {"transports that fail or return garbage", transports_that_fail_or_lie},
         {"forward-or-fallback falls back only when unreachable", forward_or_fallback_only_when_unreachable},
         {"client configuration", client_configuration},

@@ -1,0 +1,352 @@
+/*
+ * The end-to-end scenarios against a running sandbox (EZT_SANDBOX_URL,
+ * EZT_API_KEY), over the libcurl transport; every webhook's signature is
+ * verified through the C API.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <curl/curl.h>
+#include <ezthrottle.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../examples/c/curl_transport.h"
+#include "check.h"
+#include "json.h"
+
+#define SECRET "c_suite_webhook_secret_0123"
+
+static const char *base;
+static ezt_client *client;
+static CURL *curl;
+static char run_id[32];
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static char *url_of(const char *format, const char *detail) {
+    static char buffers[8][512];
+    static int next = 0;
+    char *out = buffers[next++ % 8];
+    char path[256];
+    snprintf(path, sizeof path, format, detail);
+    snprintf(out, 512, "%s%s", base, path);
+    return out;
+}
+
+static size_t collect(char *data, size_t size, size_t count, void *buffer) {
+    size_t length = size * count;
+    char **text = buffer;
+    size_t old = *text ? strlen(*text) : 0;
+    char *grown = realloc(*text, old + length + 1);
+    if (grown == NULL) return 0;
+    memcpy(grown + old, data, length);
+    grown[old + length] = '\0';
+    *text = grown;
+    return length;
+}
+
+/* GET a JSON document (the receiver boxes, the job reports). */
+static cJSON *get_json(const char *url) {
+    CURL *get = curl_easy_init();
+    char *text = NULL;
+    char auth[256];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", getenv("EZT_API_KEY"));
+    struct curl_slist *headers = curl_slist_append(NULL, auth);
+    curl_easy_setopt(get, CURLOPT_URL, url);
+    curl_easy_setopt(get, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(get, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(get, CURLOPT_WRITEDATA, &text);
+    curl_easy_perform(get);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(get);
+    cJSON *json = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return json;
+}
+
+/* Wait for `count` deliveries at receiver box `name`; verify and parse each. */
+static int webhooks(const char *name, int count, ezt_webhook_event **events) {
+    char box[128];
+    snprintf(box, sizeof box, "/receiver/c-%s-%s", run_id, name);
+    for (int tries = 0; tries < 400; tries++) {
+        cJSON *got = get_json(url_of("%s", box));
+        int n = cJSON_GetArraySize(got);
+        if (n >= count) {
+            for (int i = 0; i < count; i++) {
+                const cJSON *delivery = cJSON_GetArrayItem(got, i);
+                const char *body = cJSON_GetObjectItemCaseSensitive(delivery, "body")->valuestring;
+                const cJSON *signature = cJSON_GetObjectItemCaseSensitive(delivery, "signature");
+                ezt_signature_reason reason;
+                ezt_status status = ezt_webhook_verify((const uint8_t *)body, strlen(body),
+                                                       cJSON_IsString(signature) ? signature->valuestring : NULL, SECRET,
+                                                       NULL, EZT_NOW, EZT_DEFAULT_TOLERANCE_SECS, &reason);
+                CHECK(status == EZT_OK, "%s: signature refused: %s", name, ezt_signature_reason_name(reason));
+                events[i] = NULL;
+                CHECK(ezt_webhook_parse((const uint8_t *)body, strlen(body), &events[i]) == EZT_OK, "parse: %s", ezt_last_error_message());
+            }
+            cJSON_Delete(got);
+            return count;
+        }
+        cJSON_Delete(got);
+        sleep_ms(50);
+    }
+    CHECK(0, "%s: waited 20 s for %d webhook(s)", name, count);
+    return 0;
+}
+
+static const char *hook(const char *name) {
+    char path[128];
+    snprintf(path, sizeof path, "/receiver/c-%s-%s", run_id, name);
+    return url_of("%s", path);
+}
+
+static ezt_step *step_to(const char *url) {
+    ezt_step *step = NULL;
+    ezt_step_new(&step);
+    CHECK(ezt_step_set_url(step, url) == EZT_OK, "url: %s", ezt_last_error_message());
+    return step;
+}
+
+static void add_webhook(ezt_step *step, const char *name) {
+    char json[512];
+    snprintf(json, sizeof json, "[{\"url\": \"%s\"}]", hook(name));
+    CHECK(ezt_step_set_json(step, "webhooks", json) == EZT_OK, "webhooks: %s", ezt_last_error_message());
+}
+
+/* Execute; the result's job id (copied into `job_id`) or "" when it ran locally. */
+static ezt_result *execute(ezt_step *step, char *job_id, size_t size) {
+    ezt_result *result = NULL;
+    ezt_status status = ezt_execute(client, step, &result);
+    CHECK(status == EZT_OK, "execute: %d %s", (int)status, ezt_last_error_message());
+    if (job_id != NULL) {
+        const char *id = result ? ezt_result_job_id(result) : NULL;
+        snprintf(job_id, size, "%s", id ? id : "");
+    }
+    return result;
+}
+
+static void performance_basic(void) {
+    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
+    ezt_step_set_method(step, "POST");
+    add_webhook(step, "basic");
+    char id[128];
+    ezt_result_free(execute(step, id, sizeof id));
+    ezt_webhook_event *events[1] = {NULL};
+    if (webhooks("basic", 1, events) == 1) {
+        CHECK(strcmp(ezt_webhook_event_job_id(events[0]), id) == 0, "the webhook is the job's");
+        CHECK(ezt_webhook_event_succeeded(events[0]) && ezt_webhook_event_response_status(events[0]) == 200, "success");
+        ezt_webhook_event_free(events[0]);
+    }
+    ezt_step_free(step);
+}
+
+static void multi_region_race(void) {
+    ezt_step *step = step_to(url_of("/upstream/delay/%s", "100"));
+    ezt_step_set_json(step, "regions", "[\"iad\", \"lax\", \"ord\"]");
+    ezt_step_set_execution_mode(step, EZT_EXECUTION_RACE);
+    add_webhook(step, "race");
+    char id[128];
+    ezt_result_free(execute(step, id, sizeof id));
+    ezt_webhook_event *events[1] = {NULL};
+    if (webhooks("race", 1, events) == 1) {
+        CHECK(ezt_webhook_event_succeeded(events[0]), "the race succeeded");
+        ezt_webhook_event_free(events[0]);
+    }
+    cJSON *report = get_json(url_of("/api/v1/jobs/%s", id));
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "attempts")) == 3, "three regions raced");
+    cJSON_Delete(report);
+    ezt_step_free(step);
+}
+
+static void fallback_chain(void) {
+    ezt_step *step = step_to(url_of("/upstream/status/%s", "500"));
+    ezt_step_set_json(step, "retry_policy", "{\"max_retries\": 0}");
+    add_webhook(step, "fallback");
+    ezt_step *slow = step_to(url_of("/upstream/delay/%s", "3000"));
+    ezt_step *good = step_to(url_of("/upstream/status/%s", "200"));
+    uint16_t codes[] = {500};
+    CHECK(ezt_step_add_fallback(step, slow, codes, 1, 0) == EZT_OK, "%s", ezt_last_error_message());
+    CHECK(ezt_step_add_fallback(step, good, NULL, 0, 1000) == EZT_OK, "%s", ezt_last_error_message());
+    ezt_result_free(execute(step, NULL, 0));
+    ezt_webhook_event *events[1] = {NULL};
+    if (webhooks("fallback", 1, events) == 1) {
+        CHECK(ezt_webhook_event_succeeded(events[0]), "the chain ends in success");
+        CHECK(strcmp(ezt_webhook_event_response_body(events[0]), "status 200") == 0, "from the last fallback");
+        ezt_webhook_event_free(events[0]);
+    }
+    ezt_step_free(slow);
+    ezt_step_free(good);
+    ezt_step_free(step);
+}
+
+static void on_success_workflow(void) {
+    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
+    add_webhook(step, "parent");
+    ezt_step *child = step_to(url_of("/upstream/%s", "echo"));
+    add_webhook(child, "child");
+    ezt_step_set_on_success(step, child);
+    char id[128];
+    ezt_result_free(execute(step, id, sizeof id));
+    ezt_webhook_event *parent[1] = {NULL}, *second[1] = {NULL};
+    if (webhooks("parent", 1, parent) == 1 && webhooks("child", 1, second) == 1) {
+        CHECK(strcmp(ezt_webhook_event_job_id(parent[0]), id) == 0, "the parent's webhook");
+        CHECK(strcmp(ezt_webhook_event_job_id(second[0]), id) != 0, "the child is its own job");
+        CHECK(ezt_webhook_event_succeeded(second[0]), "the child succeeded");
+    }
+    ezt_webhook_event_free(parent[0]);
+    ezt_webhook_event_free(second[0]);
+    ezt_step_free(child);
+    ezt_step_free(step);
+}
+
+static void hash_dedupe(void) {
+    char path[128];
+    snprintf(path, sizeof path, "/upstream/count/c-%s-hash", run_id);
+    ezt_step *step = step_to(url_of("%s", path));
+    ezt_step_set_method(step, "POST");
+    ezt_step_set_body(step, "{\"amount\":1000}");
+    char first[128], second[128];
+    ezt_result *one = execute(step, first, sizeof first);
+    ezt_result *two = execute(step, second, sizeof second);
+    CHECK(strcmp(first, second) == 0, "the same job: %s vs %s", first, second);
+    CHECK(two != NULL && strcmp(ezt_result_status(two), "duplicate") == 0, "the repeat is a duplicate");
+    ezt_result_free(one);
+    ezt_result_free(two);
+    ezt_step_free(step);
+}
+
+static void unique_strategy(void) {
+    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
+    ezt_step_set_idempotent_strategy(step, EZT_IDEMPOTENT_UNIQUE);
+    char first[128], second[128];
+    ezt_result_free(execute(step, first, sizeof first));
+    ezt_result_free(execute(step, second, sizeof second));
+    CHECK(strcmp(first, second) != 0 && first[0] != '\0', "different jobs");
+    ezt_step_free(step);
+}
+
+static void frugal_local(void) {
+    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
+    ezt_step_set_type(step, EZT_STEP_FRUGAL);
+    ezt_result *result = execute(step, NULL, 0);
+    CHECK(result != NULL && ezt_result_executed_locally(result) && ezt_result_status_code(result) == 200, "ran locally");
+    CHECK(result != NULL && ezt_result_job_id(result) == NULL, "nothing submitted");
+    CHECK(result != NULL && strstr(ezt_result_trace(result), "[SUCCESS]") != NULL, "traced");
+    ezt_result_free(result);
+    ezt_step_free(step);
+}
+
+static void frugal_forwarded(void) {
+    char path[128];
+    snprintf(path, sizeof path, "/upstream/flaky/c-%s/1/429", run_id);
+    ezt_step *step = step_to(url_of("%s", path));
+    ezt_step_set_type(step, EZT_STEP_FRUGAL);
+    add_webhook(step, "frugal");
+    char id[128];
+    ezt_result_free(execute(step, id, sizeof id));
+    CHECK(id[0] != '\0', "forwarded as a job");
+    ezt_webhook_event *events[1] = {NULL};
+    if (webhooks("frugal", 1, events) == 1) {
+        CHECK(strcmp(ezt_webhook_event_job_id(events[0]), id) == 0 && ezt_webhook_event_succeeded(events[0]), "EZThrottle completed it");
+        ezt_webhook_event_free(events[0]);
+    }
+    ezt_step_free(step);
+}
+
+static void unreachable_falls_back(void) {
+    ezt_client_options options = {getenv("EZT_API_KEY"), "http://127.0.0.1:9", NULL, 2000};
+    ezt_client *down = NULL;
+    CHECK(ezt_client_new(&options, ezt_curl_transport, NULL, &down) == EZT_OK, "%s", ezt_last_error_message());
+    char *answer = NULL;
+    bool fell_back = false;
+    char forward[512];
+    snprintf(forward, sizeof forward, "{\"url\": \"%s\"}", url_of("/upstream/status/%s", "200"));
+    CHECK(ezt_forward_or_fallback(down, forward, NULL, NULL, &answer, &fell_back) == EZT_ERR_NULL_ARGUMENT, "a fallback is required");
+    ezt_client_free(down);
+}
+
+static void noop(void *user_data) { *(int *)user_data += 1; }
+
+static void forward_and_secrets(void) {
+    char *answer = NULL;
+    char forward[512];
+    snprintf(forward, sizeof forward, "{\"url\": \"%s\", \"method\": \"POST\", \"metadata\": {\"order\": 7}, \"webhooks\": [{\"url\": \"%s\"}]}",
+             url_of("/upstream/status/%s", "200"), hook("forward"));
+    CHECK(ezt_forward(client, forward, &answer) == EZT_OK, "forward: %s", ezt_last_error_message());
+    CHECK(answer != NULL && strstr(answer, "\"queued\"") != NULL, "queued: %s", answer ? answer : "NULL");
+    ezt_string_free(answer);
+    ezt_webhook_event *events[1] = {NULL};
+    if (webhooks("forward", 1, events) == 1) {
+        CHECK(strcmp(ezt_webhook_event_metadata_json(events[0]), "{\"order\":7}") == 0, "metadata echoed");
+        ezt_webhook_event_free(events[0]);
+    }
+    int fallbacks = 0;
+    bool fell_back = true;
+    answer = NULL;
+    CHECK(ezt_forward_or_fallback(client, forward, noop, &fallbacks, &answer, &fell_back) == EZT_OK, "%s", ezt_last_error_message());
+    CHECK(!fell_back && fallbacks == 0 && answer != NULL, "the service is up: no fallback");
+    ezt_string_free(answer);
+
+    ezt_client_options options = {getenv("EZT_API_KEY"), "http://127.0.0.1:9", NULL, 2000};
+    ezt_client *down = NULL;
+    ezt_client_new(&options, ezt_curl_transport, NULL, &down);
+    answer = NULL;
+    CHECK(ezt_forward_or_fallback(down, forward, noop, &fallbacks, &answer, &fell_back) == EZT_OK, "%s", ezt_last_error_message());
+    CHECK(fell_back && fallbacks == 1 && answer == NULL, "unreachable: the fallback ran");
+    ezt_client_free(down);
+
+    char *secrets = NULL;
+    CHECK(ezt_webhook_secret_get(client, &secrets) == EZT_OK, "get: %s", ezt_last_error_message());
+    CHECK(secrets != NULL && strstr(secrets, "c_su****0123") != NULL, "masked: %s", secrets ? secrets : "NULL");
+    ezt_string_free(secrets);
+}
+
+int main(void) {
+    base = getenv("EZT_SANDBOX_URL");
+    if (base == NULL || getenv("EZT_API_KEY") == NULL) {
+        fprintf(stderr, "set EZT_SANDBOX_URL and EZT_API_KEY\n");
+        return 2;
+    }
+    snprintf(run_id, sizeof run_id, "%lx", (unsigned long)time(NULL) ^ (unsigned long)clock());
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl = curl_easy_init();
+    ezt_client_options options = {getenv("EZT_API_KEY"), base, NULL, 0};
+    if (ezt_client_new(&options, ezt_curl_transport, curl, &client) != EZT_OK) {
+        fprintf(stderr, "client: %s\n", ezt_last_error_message());
+        return 2;
+    }
+    char *answer = NULL;
+    if (ezt_webhook_secret_create(client, SECRET, NULL, &answer) != EZT_OK) {
+        fprintf(stderr, "secrets: %s\n", ezt_last_error_message());
+        return 2;
+    }
+    ezt_string_free(answer);
+    struct {
+        const char *name;
+        void (*run)(void);
+    } scenarios[] = {
+        {"PERFORMANCE basic", performance_basic},
+        {"multi-region race", multi_region_race},
+        {"fallback chain 500 -> timeout -> 200", fallback_chain},
+        {"on_success workflow, two webhooks", on_success_workflow},
+        {"HASH dedupe", hash_dedupe},
+        {"UNIQUE", unique_strategy},
+        {"FRUGAL local", frugal_local},
+        {"FRUGAL 429 -> forwarded", frugal_forwarded},
+        {"forward, forward-or-fallback, secrets", forward_and_secrets},
+        {"forward-or-fallback needs a fallback", unreachable_falls_back},
+    };
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+        begin_test(scenarios[i].name);
+        scenarios[i].run();
+        end_test();
+    }
+    ezt_client_free(client);
+    curl_easy_cleanup(curl);
+    curl_global_cleanup();
+    return finish();
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The C suite: regenerate ezthrottle.h and fail if the checked-in one differs;
+# `make install` into a temporary prefix; build every test with
+# `gcc -std=c11 -Wall -Wextra -Werror` through pkg-config; run the conformance
+# vectors, the misuse suite and the end-to-end scenarios (against a sandbox
+# started here, over libcurl) under valgrind; build and run the quickstart.
+#
+#   bash tests/c/run.sh          (EZTHROTTLE_VECTORS names another vectors folder)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+CBINDGEN_VERSION=0.29.4
+need_apt=()
+command -v gcc >/dev/null || need_apt+=(gcc)
+command -v valgrind >/dev/null || need_apt+=(valgrind)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need_apt+=(libcurl4-openssl-dev)
+[ -f /usr/include/cjson/cJSON.h ] || need_apt+=(libcjson-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
+    cargo install --quiet cbindgen --version "$CBINDGEN_VERSION"
+fi
+
+echo "-- ezthrottle.h is current"
+fresh="$(mktemp)"
+(cd bindings-c && cbindgen --quiet --config cbindgen.toml --output "$fresh")
+if ! diff -u bindings-c/include/ezthrottle.h "$fresh"; then
+    echo "bindings-c/include/ezthrottle.h is stale: run 'make -C bindings-c header' and commit it"
+    exit 1
+fi
+rm -f "$fresh"
+
+echo "-- make install + pkg-config"
+prefix="$root/target/c-prefix"
+build="$root/target/c-tests"
+rm -rf "$prefix" "$build"
+mkdir -p "$build"
+make -s -C bindings-c install PREFIX="$prefix" PROFILE=dev >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+pkg-config --exists --print-errors ezthrottle
+cc=(gcc -std=c11 -Wall -Wextra -Werror -g)
+"${cc[@]}" tests/c/conformance.c tests/c/check.c tests/c/json.c $(pkg-config --cflags --libs ezthrottle libcjson) -o "$build/conformance"
+"${cc[@]}" tests/c/misuse.c tests/c/check.c $(pkg-config --cflags --libs ezthrottle) -o "$build/misuse"
+"${cc[@]}" tests/c/e2e.c tests/c/check.c tests/c/json.c examples/c/curl_transport.c \
+    $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -o "$build/e2e"
+"${cc[@]}" examples/c/quickstart.c examples/c/curl_transport.c $(pkg-config --cflags --libs ezthrottle libcurl) -o "$build/quickstart"
+# The static library links too.
+"${cc[@]}" tests/c/misuse.c tests/c/check.c -I"$prefix/include" "$prefix/lib/libezthrottle.a" -lpthread -ldl -lm -o "$build/misuse-static"
+
+export LD_LIBRARY_PATH="$prefix/lib"
+grind=(valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1)
+
+echo "-- conformance vectors (valgrind)"
+"${grind[@]}" "$build/conformance" "${EZTHROTTLE_VECTORS:-$root/../shared/conformance}"
+echo "-- misuse (valgrind)"
+"${grind[@]}" "$build/misuse"
+echo "-- misuse, statically linked"
+"$build/misuse-static" >/dev/null && echo "ok"
+
+echo "-- end to end against a sandbox (valgrind)"
+cargo build --quiet --locked -p ezthrottle-sandbox
+key="ck_c_suite_cust_0001"
+log="$(mktemp)"
+"$root/target/debug/ezthrottle-sandbox" serve --addr 127.0.0.1:0 --api-key "$key:cust_c" >"$log" 2>&1 &
+sandbox=$!
+trap 'kill "$sandbox" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do
+    grep -q '^EZTHROTTLE_SANDBOX_URL=' "$log" && break
+    sleep 0.1
+done
+url="$(sed -n 's/^EZTHROTTLE_SANDBOX_URL=//p' "$log")"
+[ -n "$url" ] || { echo "the sandbox did not start:"; cat "$log"; exit 1; }
+EZT_SANDBOX_URL="$url" EZT_API_KEY="$key" "${grind[@]}" "$build/e2e"
+
+echo "-- quickstart"
+EZTHROTTLE_API_KEY="$key" "$build/quickstart" "$url" >"$build/quickstart.out"
+head -3 "$build/quickstart.out"
