@@ -368,7 +368,7 @@ uint16_t ezt_result_status_code(const ezt_result *result);
 bool ezt_result_executed_locally(const ezt_result *result);
 
 /**
- * The execution trace, readable text ("1. [SUCCESS] GET https://…").
+ * The execution trace, readable text (`1. [SUCCESS] GET https://…`).
  *
  * # Safety
  * As `ezt_result_json`.

@@ -238,7 +238,7 @@ pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) 
     })
 }
 
-/// The execution trace, readable text ("1. [SUCCESS] GET https://…").
+/// The execution trace, readable text (`1. [SUCCESS] GET https://…`).
 ///
 /// # Safety
 /// As `ezt_result_json`.

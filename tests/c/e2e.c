@@ -305,6 +305,48 @@ static void forward_and_secrets(void) {
     ezt_string_free(secrets);
 }
 
+static void secret_rotation(void) {
+    char *answer = NULL;
+    CHECK(ezt_webhook_secret_rotate(client, "c_suite_rotated_secret_987", SECRET, &answer) == EZT_OK, "rotate: %s", ezt_last_error_message());
+    ezt_string_free(answer);
+    char *secrets = NULL;
+    CHECK(ezt_webhook_secret_get(client, &secrets) == EZT_OK, "get: %s", ezt_last_error_message());
+    CHECK(secrets != NULL && strstr(secrets, "\"has_secondary\":true") != NULL && strstr(secrets, "c_su****_987") != NULL,
+          "rotated: %s", secrets ? secrets : "NULL");
+    ezt_string_free(secrets);
+    /* A delivery signed with the new primary verifies during the rotation. */
+    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
+    ezt_step_set_idempotent_strategy(step, EZT_IDEMPOTENT_UNIQUE);
+    add_webhook(step, "rotated");
+    ezt_result_free(execute(step, NULL, 0));
+    char box[128];
+    snprintf(box, sizeof box, "/receiver/c-%s-rotated", run_id);
+    cJSON *got = NULL;
+    for (int tries = 0; tries < 400 && cJSON_GetArraySize(got) < 1; tries++) {
+        cJSON_Delete(got);
+        got = get_json(url_of("%s", box));
+        if (cJSON_GetArraySize(got) < 1) sleep_ms(50);
+    }
+    const cJSON *delivery = cJSON_GetArrayItem(got, 0);
+    if (delivery != NULL) {
+        const char *body = cJSON_GetObjectItemCaseSensitive(delivery, "body")->valuestring;
+        const char *signature = cJSON_GetObjectItemCaseSensitive(delivery, "signature")->valuestring;
+        ezt_signature_reason reason;
+        CHECK(ezt_webhook_verify((const uint8_t *)body, strlen(body), signature, "c_suite_rotated_secret_987", SECRET, EZT_NOW,
+                                 EZT_DEFAULT_TOLERANCE_SECS, &reason) == EZT_OK && reason == EZT_SIGNATURE_VALID_PRIMARY,
+              "reason %s", ezt_signature_reason_name(reason));
+        CHECK(ezt_webhook_verify((const uint8_t *)body, strlen(body), signature, SECRET, NULL, EZT_NOW,
+                                 EZT_DEFAULT_TOLERANCE_SECS, &reason) == EZT_ERR_SIGNATURE, "the old secret alone no longer verifies");
+    } else {
+        CHECK(0, "no delivery after the rotation");
+    }
+    cJSON_Delete(got);
+    ezt_step_free(step);
+    CHECK(ezt_webhook_secret_delete(client, &answer) == EZT_OK, "delete: %s", ezt_last_error_message());
+    ezt_string_free(answer);
+    CHECK(ezt_webhook_secret_get(client, &secrets) == EZT_ERR_SECRETS_NOT_CONFIGURED, "deleted");
+}
+
 int main(void) {
     base = getenv("EZT_SANDBOX_URL");
     if (base == NULL || getenv("EZT_API_KEY") == NULL) {
@@ -339,6 +381,7 @@ int main(void) {
         {"FRUGAL 429 -> forwarded", frugal_forwarded},
         {"forward, forward-or-fallback, secrets", forward_and_secrets},
         {"forward-or-fallback needs a fallback", unreachable_falls_back},
+        {"secret rotation, then deletion", secret_rotation},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
         begin_test(scenarios[i].name);
