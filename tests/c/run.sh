@@ -62,18 +62,10 @@ echo "-- misuse, statically linked"
 "$build/misuse-static" >/dev/null && echo "ok"
 
 echo "-- end to end against a sandbox (valgrind)"
-cargo build --quiet --locked -p ezthrottle-sandbox
-key="ck_c_suite_cust_0001"
-log="$(mktemp)"
-"$root/target/debug/ezthrottle-sandbox" serve --addr 127.0.0.1:0 --api-key "$key:cust_c" >"$log" 2>&1 &
-sandbox=$!
-trap 'kill "$sandbox" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do
-    grep -q '^EZTHROTTLE_SANDBOX_URL=' "$log" && break
-    sleep 0.1
-done
-url="$(sed -n 's/^EZTHROTTLE_SANDBOX_URL=//p' "$log")"
-[ -n "$url" ] || { echo "the sandbox did not start:"; cat "$log"; exit 1; }
+SANDBOX_KEY="ck_c_suite_cust_0001"
+source "$root/tests/sandbox.sh"
+key="$SANDBOX_KEY"
+url="$SANDBOX_URL"
 EZT_SANDBOX_URL="$url" EZT_API_KEY="$key" "${grind[@]}" "$build/e2e"
 
 echo "-- quickstart"
