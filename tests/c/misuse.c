@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <threads.h>
+
 #include "check.h"
 
 #define KEY "ck_misuse_secret_key_0001"
@@ -319,6 +321,60 @@ static void webhook_parsing(void) {
     CHECK(strcmp(ezt_signature_reason_name((ezt_signature_reason)99), "") == 0, "unknown reason name");
 }
 
+/* A stateless transport: safe to call from several threads at once. */
+static int always_ok(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
+    (void)user_data;
+    (void)request;
+    ezt_response_set_status(response, 200);
+    ezt_response_set_body(response, (const uint8_t *)"fine", 4);
+    return EZT_TRANSPORT_OK;
+}
+
+typedef struct {
+    ezt_client *client;
+    int index;
+    int failures;
+} worker;
+
+static int work(void *argument) {
+    worker *w = argument;
+    for (int i = 0; i < 40; i++) {
+        ezt_step *step = NULL;
+        ezt_step_new(&step);
+        /* Odd workers make every other step invalid: their errors must stay theirs. */
+        bool invalid = (w->index % 2 == 1) && (i % 2 == 0);
+        ezt_step_set_url(step, invalid ? "not a url" : "https://a.example/local");
+        ezt_step_set_type(step, EZT_STEP_FRUGAL);
+        ezt_result *result = NULL;
+        ezt_status status = ezt_execute(w->client, step, &result);
+        if (invalid) {
+            if (status != EZT_ERR_VALIDATION || strcmp(ezt_last_error_path(), "url") != 0) w->failures++;
+        } else if (status != EZT_OK || strcmp(ezt_last_error_message(), "") != 0 || ezt_result_status_code(result) != 200) {
+            w->failures++;
+        }
+        ezt_result_free(result);
+        ezt_step_free(step);
+    }
+    return 0;
+}
+
+static void one_client_many_threads(void) {
+    ezt_client_options options = {KEY, NULL, NULL, 0};
+    ezt_client *client = NULL;
+    EXPECT(ezt_client_new(&options, always_ok, NULL, &client), EZT_OK);
+    worker workers[4];
+    thrd_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        workers[i] = (worker){client, i, 0};
+        CHECK(thrd_create(&threads[i], work, &workers[i]) == thrd_success, "thread %d", i);
+    }
+    for (int i = 0; i < 4; i++) {
+        thrd_join(threads[i], NULL);
+        CHECK(workers[i].failures == 0, "worker %d saw %d wrong outcomes", i, workers[i].failures);
+    }
+    ezt_client_free(client);
+}
+
 int main(void) {
     struct {
         const char *name;
@@ -334,6 +390,7 @@ int main(void) {
         {"client configuration", client_configuration},
         {"messages are per call", messages_are_per_call},
         {"webhook parsing and verification", webhook_parsing},
+        {"one client, four threads, errors stay per thread", one_client_many_threads},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         begin_test(tests[i].name);

@@ -44,12 +44,12 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 pkg-config --exists --print-errors ezthrottle
 cc=(gcc -std=c11 -Wall -Wextra -Werror -g)
 "${cc[@]}" tests/c/conformance.c tests/c/check.c tests/c/json.c $(pkg-config --cflags --libs ezthrottle libcjson) -o "$build/conformance"
-"${cc[@]}" tests/c/misuse.c tests/c/check.c $(pkg-config --cflags --libs ezthrottle) -o "$build/misuse"
+"${cc[@]}" tests/c/misuse.c tests/c/check.c $(pkg-config --cflags --libs ezthrottle) -pthread -o "$build/misuse"
 "${cc[@]}" tests/c/e2e.c tests/c/check.c tests/c/json.c examples/c/curl_transport.c \
     $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -o "$build/e2e"
 "${cc[@]}" examples/c/quickstart.c examples/c/curl_transport.c $(pkg-config --cflags --libs ezthrottle libcurl) -o "$build/quickstart"
 # The static library links too.
-"${cc[@]}" tests/c/misuse.c tests/c/check.c -I"$prefix/include" "$prefix/lib/libezthrottle.a" -lpthread -ldl -lm -o "$build/misuse-static"
+"${cc[@]}" tests/c/misuse.c tests/c/check.c -I"$prefix/include" "$prefix/lib/libezthrottle.a" -pthread -ldl -lm -o "$build/misuse-static"
 
 export LD_LIBRARY_PATH="$prefix/lib"
 grind=(valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1)
