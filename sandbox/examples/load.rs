@@ -145,6 +145,13 @@ async fn main() {
         "end to end: {jobs} jobs submitted in {submitted:.2} s, all run and their signed webhooks delivered in {elapsed:.2} s = {:.0} completed jobs/s",
         jobs as f64 / elapsed
     );
+    let wal = std::fs::metadata(dir.join("load.db-wal")).map_or(0, |m| m.len());
+    let db = std::fs::metadata(dir.join("load.db")).map_or(0, |m| m.len());
+    println!(
+        "SQLite after the run: database {:.1} MiB, WAL {:.1} MiB",
+        db as f64 / 1048576.0,
+        wal as f64 / 1048576.0
+    );
     sandbox.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
