@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ezthrottle_core::{ExecutionMode, Job, RegionPolicy, Trigger};
+use ezthrottle_core::{ExecutionMode, Job, LocalFailure, RegionPolicy, Trigger};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
@@ -37,11 +37,13 @@ impl PathResult {
         }
     }
 
-    fn fires(&self, trigger: &Trigger) -> bool {
-        match trigger {
-            Trigger::Always => true,
-            Trigger::OnError(codes) => self.status.is_some_and(|s| codes.contains(&s)),
-            Trigger::OnTimeout(_) => self.timed_out,
+    /// How a failed path failed, in the core's terms: fallback triggers are
+    /// matched by the core's rule, the one the SDKs use.
+    fn local_failure(&self) -> LocalFailure {
+        match (self.status, self.timed_out) {
+            (Some(status), _) => LocalFailure::Status(status),
+            (None, true) => LocalFailure::Timeout,
+            (None, false) => LocalFailure::Network,
         }
     }
 }
@@ -86,17 +88,10 @@ pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
             }),
         None => chain.await,
     };
-    finish(
-        &app,
-        &row.customer,
-        &job_id,
-        &row.idempotent_key,
-        &job,
-        result,
-    );
+    finish(&app, &job_id, &row.idempotent_key, &job, result);
 }
 
-fn finish(app: &Arc<App>, _customer: &str, job_id: &str, key: &str, job: &Job, result: PathResult) {
+fn finish(app: &Arc<App>, job_id: &str, key: &str, job: &Job, result: PathResult) {
     let succeeded = result.succeeded();
     let mut delivery = json!({
         "job_id": job_id,
@@ -167,7 +162,11 @@ async fn run_chain(app: &Arc<App>, job_id: &str, job: &Job) -> PathResult {
             break;
         }
         depth += 1;
-        let fires = fallback.trigger.as_ref().is_none_or(|t| result.fires(t));
+        let failure = result.local_failure();
+        let fires = fallback
+            .trigger
+            .as_ref()
+            .is_none_or(|t| t.fires_on(&failure));
         if fires {
             result = run_path(app, job_id, &format!("fallback[{depth}]"), fallback).await;
         }
