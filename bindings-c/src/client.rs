@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_void};
 use ezthrottle_core::{
     blocking, ClientConfig, ForwardToEZThrottle, Job, Operation, Outcome, API_KEY_ENV,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ezt_status;
 use crate::ffi::{
@@ -303,77 +303,6 @@ pub unsafe extern "C" fn ezt_submit_job(
     }
 }
 
-/// Read a `ForwardToEZThrottle` from JSON:
-/// `{"url", "method"?, "headers"?, "body"?, "idempotent_key"?, "metadata"?, "webhooks"?, "regions"?}`.
-fn forward_from_json(value: Value) -> Result<ForwardToEZThrottle, Failure> {
-    let bad = |message: String| Failure::new(ezt_status::EZT_ERR_VALIDATION, message);
-    let Value::Object(mut map) = value else {
-        return Err(bad("invalid forward: must be a JSON object".into()));
-    };
-    let known = [
-        "url",
-        "method",
-        "headers",
-        "body",
-        "idempotent_key",
-        "metadata",
-        "webhooks",
-        "regions",
-    ];
-    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(bad(format!(
-            "invalid {unknown}: not a field of a forward ({})",
-            known.join(", ")
-        )));
-    }
-    let mut take = |key: &str| map.remove(key).filter(|v| !v.is_null());
-    let text = |value: Option<Value>, key: &str| -> Result<Option<String>, Failure> {
-        match value {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(bad(format!("invalid {key}: must be a string"))),
-        }
-    };
-    let url = text(take("url"), "url")?.ok_or_else(|| bad("invalid url: is required".into()))?;
-    let method = text(take("method"), "method")?.unwrap_or_default();
-    let body = text(take("body"), "body")?;
-    let idempotent_key = text(take("idempotent_key"), "idempotent_key")?;
-    let headers: Vec<(String, String)> = match take("headers") {
-        None => Vec::new(),
-        Some(Value::Object(h)) => h
-            .into_iter()
-            .map(|(k, v)| match v {
-                Value::String(v) => Ok((k, v)),
-                _ => Err(bad(format!("invalid headers[{k:?}]: must be a string"))),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(bad("invalid headers: must be an object".into())),
-    };
-    let metadata: Map<String, Value> = match take("metadata") {
-        None => Map::new(),
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(bad("invalid metadata: must be an object".into())),
-    };
-    let webhooks = match take("webhooks") {
-        None => Vec::new(),
-        Some(w) => serde_json::from_value(w).map_err(|e| bad(format!("invalid webhooks: {e}")))?,
-    };
-    let regions = match take("regions") {
-        None => Vec::new(),
-        Some(r) => serde_json::from_value(r).map_err(|e| bad(format!("invalid regions: {e}")))?,
-    };
-    Ok(ForwardToEZThrottle {
-        url,
-        method,
-        headers,
-        body,
-        idempotent_key,
-        metadata,
-        webhooks,
-        regions,
-    })
-}
-
 /// Submit a forwarded request (a `ForwardToEZThrottle` as JSON, see
 /// `ezt_forward_or_fallback`; a random UUID key when none); the service's
 /// answer through `*out`.
@@ -389,7 +318,8 @@ pub unsafe extern "C" fn ezt_forward(
     // SAFETY: forwarded contract.
     unsafe {
         answer_json(client, out, |client| {
-            let forward = forward_from_json(json_arg(forward_json, "forward_json")?)?;
+            let forward =
+                ForwardToEZThrottle::from_value(&json_arg(forward_json, "forward_json")?)?;
             let mut call = client.config.submit_job(&forward.to_job()?)?;
             Ok(Value::Object(client.run(&mut call)?.as_json().clone()))
         })
@@ -432,7 +362,8 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
         // SAFETY: forwarded contract.
         let client = unsafe { handle(client, "client") }?;
         // SAFETY: forwarded contract.
-        let forward = forward_from_json(unsafe { json_arg(forward_json, "forward_json") }?)?;
+        let forward =
+            ForwardToEZThrottle::from_value(&unsafe { json_arg(forward_json, "forward_json") }?)?;
         let mut call = client.config.submit_job(&forward.to_job()?)?;
         // SAFETY: both out-pointers were checked above.
         unsafe {

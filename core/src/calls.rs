@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::forward::ForwardToEZThrottle;
 use crate::model::{RetryPolicy, Trigger, Webhook};
 use crate::step::Step;
 use crate::validate::{check_status_code, join_path, MAX_NESTING};
@@ -31,6 +32,53 @@ impl Step {
     /// where they sit.
     pub fn apply_call(&mut self, name: &str, argument: &Value) -> Result<()> {
         apply_at(self, name, argument, "", 0)
+    }
+}
+
+impl ForwardToEZThrottle {
+    /// Read a forward from JSON: `{"url", "method"?, "headers"?, "body"?,
+    /// "idempotent_key"?, "metadata"?, "webhooks"?, "regions"?}` (unknown
+    /// fields refused, `null` is absent). Errors name the field.
+    pub fn from_value(value: &Value) -> Result<Self> {
+        const FIELDS: [&str; 8] = [
+            "url",
+            "method",
+            "headers",
+            "body",
+            "idempotent_key",
+            "metadata",
+            "webhooks",
+            "regions",
+        ];
+        let spec = object(value, "forward")?;
+        only_keys(spec, &FIELDS, "")?;
+        let text = |key: &str| -> Result<Option<String>> {
+            optional(spec, key)
+                .map(|v| string(v, key).map(str::to_owned))
+                .transpose()
+        };
+        Ok(Self {
+            url: string(field(spec, "url", "")?, "url")?.to_owned(),
+            method: text("method")?.unwrap_or_default(),
+            headers: optional(spec, "headers")
+                .map(|v| headers(v, "headers"))
+                .transpose()?
+                .unwrap_or_default(),
+            body: text("body")?,
+            idempotent_key: text("idempotent_key")?,
+            metadata: optional(spec, "metadata")
+                .map(|v| object(v, "metadata").cloned())
+                .transpose()?
+                .unwrap_or_default(),
+            webhooks: optional(spec, "webhooks")
+                .map(|v| webhooks(v, "webhooks"))
+                .transpose()?
+                .unwrap_or_default(),
+            regions: optional(spec, "regions")
+                .map(|v| strings(v, "regions"))
+                .transpose()?
+                .unwrap_or_default(),
+        })
     }
 }
 

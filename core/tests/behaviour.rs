@@ -707,3 +707,38 @@ fn a_refused_call_leaves_the_step_unchanged() {
         assert_eq!(step, before, "a refused {name} changed the step");
     }
 }
+
+#[test]
+fn forwards_are_read_from_json_naming_the_field() {
+    let forward = ForwardToEZThrottle::from_value(&json!({
+        "url": "https://api.example/charge", "method": "post", "headers": {"X-A": "1"}, "body": null,
+        "metadata": {"order": 7}, "webhooks": [{"url": "https://h.example"}], "regions": ["iad"],
+    }))
+    .unwrap();
+    let job = forward.to_job().unwrap();
+    assert_eq!(job.method, "POST");
+    assert_eq!(job.headers.get("x-a"), Some("1"));
+    assert_eq!(
+        (job.body, job.regions.len(), job.webhooks.len()),
+        (None, 1, 1)
+    );
+    for (bad, path) in [
+        (json!([]), "forward"),
+        (json!({"method": "GET"}), "url"),
+        (json!({"url": "https://a.example", "colour": 1}), "colour"),
+        (
+            json!({"url": "https://a.example", "headers": {"X": 1}}),
+            "headers[\"X\"]",
+        ),
+        (
+            json!({"url": "https://a.example", "webhooks": [{"regions": []}]}),
+            "webhooks[0].url",
+        ),
+        (json!({"url": 7}), "url"),
+    ] {
+        match ForwardToEZThrottle::from_value(&bad) {
+            Err(Error::Validation { path: got, .. }) => assert_eq!(got, path, "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
