@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::job::{Headers, Job};
+use crate::job::Job;
 use crate::model::Webhook;
 
 /// A request that existing code hands to EZThrottle instead of running it.
@@ -65,11 +65,13 @@ impl ForwardToEZThrottle {
     /// The job submitted for this request (validated; a UUID v4 key when none
     /// was given, so a forwarded request is never deduplicated by hash).
     pub fn to_job(&self) -> Result<Job> {
-        let mut job = Job::new(self.url.clone());
-        job.method = self.method_or_get();
-        job.headers = Headers(self.headers.clone());
-        job.body = self.body.clone().filter(|b| !b.is_empty());
-        job.metadata = self.metadata.clone();
+        let mut job = Job::for_request(
+            &self.url,
+            &self.method,
+            &self.headers,
+            self.body.as_deref(),
+            &self.metadata,
+        );
         job.webhooks = self.webhooks.clone();
         job.regions = self.regions.clone();
         job.idempotent_key = Some(

@@ -111,6 +111,25 @@ impl Job {
         }
     }
 
+    /// A job for one plain request (what `queue_request` and forwarding
+    /// submit): an empty method is `GET`, an empty body is none.
+    pub(crate) fn for_request(
+        url: &str,
+        method: &str,
+        headers: &[(String, String)],
+        body: Option<&str>,
+        metadata: &Map<String, Value>,
+    ) -> Self {
+        let mut job = Self::new(url);
+        if !method.is_empty() {
+            job.method = method.to_ascii_uppercase();
+        }
+        job.headers = Headers(headers.to_vec());
+        job.body = body.filter(|b| !b.is_empty()).map(str::to_owned);
+        job.metadata = metadata.clone();
+        job
+    }
+
     /// Build from a step that has passed validation.
     pub(crate) fn from_valid_step(step: &Step) -> Self {
         let mut job = Self::without_chain(step);

@@ -154,13 +154,13 @@ impl QueueRequest {
 
     /// The job this legacy call submits.
     pub fn to_job(&self) -> Result<Job> {
-        let mut job = Job::new(self.url.clone());
-        if let Some(method) = &self.method {
-            job.method = method.to_ascii_uppercase();
-        }
-        job.headers = crate::job::Headers(self.headers.clone());
-        job.body = self.body.clone().filter(|b| !b.is_empty());
-        job.metadata = self.metadata.clone();
+        let mut job = Job::for_request(
+            &self.url,
+            self.method.as_deref().unwrap_or_default(),
+            &self.headers,
+            self.body.as_deref(),
+            &self.metadata,
+        );
         job.webhooks = vec![crate::Webhook::new(self.webhook_url.clone()).quorum_vote(true)];
         job.retry_at = self.retry_at_ms;
         job.validate()?;
