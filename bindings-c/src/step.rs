@@ -4,9 +4,7 @@
 
 use std::ffi::c_char;
 
-use ezthrottle_core::{
-    Error, ExecutionMode, IdempotentStrategy, RegionPolicy, Step, StepType, Trigger,
-};
+use ezthrottle_core::{Error, ExecutionMode, IdempotentStrategy, RegionPolicy, Step, StepType};
 
 use crate::ezt_status;
 use crate::ffi::{
@@ -380,29 +378,24 @@ pub unsafe extern "C" fn ezt_step_add_fallback(
     count: usize,
     timeout_ms: u64,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
-    unsafe {
-        edit(
-            step,
-            |s| {
-                let fallback = handle(fallback, "fallback")?.inner.clone();
-                let codes = crate::ffi::slice_arg(codes, count, "codes")?.to_vec();
-                let trigger = match (codes.is_empty(), timeout_ms) {
-                    (true, 0) => Trigger::Always,
-                    (false, 0) => Trigger::OnError(codes),
-                    (true, ms) => Trigger::OnTimeout(ms),
-                    (false, _) => {
-                        let path = format!("fallback[{}].trigger", s.get_fallbacks().len());
-                        return Err(
-                            Error::validation(path, "give codes or a timeout, not both").into()
-                        );
-                    }
-                };
-                Ok((fallback, trigger))
-            },
-            |s, (fallback, trigger)| s.fallback(fallback, trigger),
-        )
-    }
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let (step, fallback, codes) = unsafe {
+            (
+                handle_mut(step, "step")?,
+                handle(fallback, "fallback")?,
+                crate::ffi::slice_arg(codes, count, "codes")?,
+            )
+        };
+        // Zero values are "not given"; the core decides what the pair means.
+        let options = serde_json::json!({
+            "trigger_on_error": (!codes.is_empty()).then_some(codes),
+            "trigger_on_timeout": (timeout_ms > 0).then_some(timeout_ms),
+        });
+        step.inner
+            .attach("fallback", fallback.inner.clone(), &options)?;
+        Ok(())
+    })
 }
 
 /// Run a copy of `child` when this step succeeds (replaces any earlier one).

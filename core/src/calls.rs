@@ -33,7 +33,56 @@ impl Step {
     pub fn apply_call(&mut self, name: &str, argument: &Value) -> Result<()> {
         apply_at(self, name, argument, "", 0)
     }
+
+    /// Link an already built step, for bindings whose callers hold step
+    /// objects: `"fallback"` with options `{trigger_on_error?,
+    /// trigger_on_timeout?}`, `"on_success"`, or `"on_failure"` with
+    /// `{timeout_ms?}`. `null` options are none. A refused link leaves the
+    /// step unchanged.
+    ///
+    /// ```
+    /// use ezthrottle_core::Step;
+    /// let backup = Step::new().url("https://backup.example");
+    /// let mut step = Step::new().url("https://a.example");
+    /// step.attach("fallback", backup, &serde_json::json!({"trigger_on_error": [500]}))?;
+    /// assert_eq!(step.get_fallbacks().len(), 1);
+    /// # Ok::<(), ezthrottle_core::Error>(())
+    /// ```
+    pub fn attach(&mut self, name: &str, child: Step, options: &Value) -> Result<()> {
+        let empty = Map::new();
+        let options = match options {
+            Value::Null => &empty,
+            other => object(other, name)?,
+        };
+        let edit: Edit = match name {
+            "fallback" => {
+                let here = format!("fallback[{}]", self.fallbacks.len());
+                only_keys(options, &TRIGGER_FIELDS, &here)?;
+                set((child, trigger(options, &here)?), |s, (child, trigger)| {
+                    s.fallback(child, trigger)
+                })
+            }
+            "on_success" => {
+                only_keys(options, &[], name)?;
+                set(child, |s, v| s.on_success(v))
+            }
+            "on_failure" => {
+                only_keys(options, &["timeout_ms"], name)?;
+                on_failure(child, options, name)?
+            }
+            other => {
+                return Err(Error::validation(
+                    other,
+                    "is not a call that links a step (fallback, on_success, on_failure)",
+                ))
+            }
+        };
+        *self = edit(std::mem::take(self));
+        Ok(())
+    }
 }
+
+const TRIGGER_FIELDS: [&str; 2] = ["trigger_on_error", "trigger_on_timeout"];
 
 impl ForwardToEZThrottle {
     /// Read a forward from JSON: `{"url", "method"?, "headers"?, "body"?,
@@ -163,13 +212,7 @@ fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) 
             let spec = object(arg, &here)?;
             only_keys(spec, &["step", "timeout_ms"], &here)?;
             let child = from_calls_at(field(spec, "step", &here)?, &here, depth + 1)?;
-            match optional(spec, "timeout_ms") {
-                Some(ms) => {
-                    let ms = integer(ms, &join_path(&here, "timeout_ms"), u64::MAX)?;
-                    set((child, ms), |s, (child, ms)| s.on_failure_after(child, ms))
-                }
-                None => set(child, |s, v| s.on_failure(v)),
-            }
+            on_failure(child, spec, &here)?
         }
         other => {
             return Err(Error::validation(
@@ -182,33 +225,45 @@ fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) 
 
 fn fallback(arg: &Value, here: &str, depth: usize) -> Result<(Step, Trigger)> {
     let spec = object(arg, here)?;
-    only_keys(
-        spec,
-        &["step", "trigger_on_error", "trigger_on_timeout"],
-        here,
-    )?;
+    only_keys(spec, &["step", TRIGGER_FIELDS[0], TRIGGER_FIELDS[1]], here)?;
     let child = from_calls_at(field(spec, "step", here)?, here, depth + 1)?;
-    let trigger = match (
-        optional(spec, "trigger_on_error"),
-        optional(spec, "trigger_on_timeout"),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::validation(
-                join_path(here, "trigger"),
-                "give trigger_on_error or trigger_on_timeout, not both",
-            ))
+    Ok((child, trigger(spec, here)?))
+}
+
+fn on_failure(child: Step, spec: &Map<String, Value>, here: &str) -> Result<Edit> {
+    Ok(match optional(spec, "timeout_ms") {
+        Some(ms) => {
+            let ms = integer(ms, &join_path(here, "timeout_ms"), u64::MAX)?;
+            set((child, ms), |s, (child, ms)| s.on_failure_after(child, ms))
         }
-        (Some(codes), None) => {
-            Trigger::OnError(status_codes(codes, &join_path(here, "trigger_on_error"))?)
-        }
-        (None, Some(ms)) => Trigger::OnTimeout(integer(
-            ms,
-            &join_path(here, "trigger_on_timeout"),
-            u64::MAX,
-        )?),
-        (None, None) => Trigger::Always,
-    };
-    Ok((child, trigger))
+        None => set(child, |s, v| s.on_failure(v)),
+    })
+}
+
+/// When a fallback runs. The one statement of "codes or timeout, not both".
+fn trigger(spec: &Map<String, Value>, here: &str) -> Result<Trigger> {
+    Ok(
+        match (
+            optional(spec, "trigger_on_error"),
+            optional(spec, "trigger_on_timeout"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::validation(
+                    join_path(here, "trigger"),
+                    "give trigger_on_error or trigger_on_timeout, not both",
+                ))
+            }
+            (Some(codes), None) => {
+                Trigger::OnError(status_codes(codes, &join_path(here, "trigger_on_error"))?)
+            }
+            (None, Some(ms)) => Trigger::OnTimeout(integer(
+                ms,
+                &join_path(here, "trigger_on_timeout"),
+                u64::MAX,
+            )?),
+            (None, None) => Trigger::Always,
+        },
+    )
 }
 
 fn string<'v>(value: &'v Value, path: &str) -> Result<&'v str> {

@@ -742,3 +742,76 @@ fn forwards_are_read_from_json_naming_the_field() {
         }
     }
 }
+
+#[test]
+fn a_receiver_answers_each_kind_of_delivery_and_hands_over_follow_ups() {
+    use ezthrottle_core::webhook::{signature_header, Continuation, WebhookReceiver};
+    const SECRET: &str = "whsec_primary_0123456789";
+    let now = 1_764_320_000;
+    assert!(WebhookReceiver::new("", None).is_err());
+    let mut receiver =
+        WebhookReceiver::new("whsec_new_secret_000000", Some(SECRET.into())).unwrap();
+    receiver.register([Continuation {
+        job_id: "job_1".into(),
+        on_success: Some(Step::new().url("https://next.example")),
+        on_failure: None,
+    }]);
+    let body = br#"{"job_id":"job_1","status":"success"}"#;
+    let header = signature_header(SECRET, now, body);
+
+    let forged = receiver.receive(body, Some("t=1,v1=00"), now);
+    assert_eq!(forged.status, 401);
+    assert!(
+        forged.body.contains("both_secrets_failed"),
+        "{}",
+        forged.body
+    );
+    assert_eq!(receiver.receive(body, None, now).status, 401);
+
+    let ok = receiver.receive(body, Some(&header), now + 1);
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.event.unwrap().job_id, "job_1");
+    assert_eq!(
+        ok.follow_up.unwrap().get_url(),
+        Some("https://next.example")
+    );
+    assert_eq!(receiver.pending(), 0);
+
+    let repeat = receiver.receive(body, Some(&header), now + 2);
+    assert_eq!(
+        (repeat.status, repeat.event, repeat.follow_up),
+        (200, None, None)
+    );
+
+    let garbage = b"{not json";
+    let signed = signature_header(SECRET, now, garbage);
+    let malformed = receiver.receive(garbage, Some(&signed), now);
+    assert_eq!(malformed.status, 400);
+    assert!(!format!("{receiver:?}").contains(SECRET));
+}
+
+#[test]
+fn attaching_a_built_step_names_the_field_and_states_the_trigger_rule_once() {
+    let child = Step::new().url("https://b.example");
+    let mut step = Step::new().url("https://a.example");
+    step.attach("fallback", child.clone(), &Value::Null)
+        .unwrap();
+    let both = json!({"trigger_on_error": [500], "trigger_on_timeout": 10});
+    let refused = step.attach("fallback", child.clone(), &both).unwrap_err();
+    assert!(
+        refused.to_string().contains("fallback[1].trigger"),
+        "{refused}"
+    );
+    let unknown = step
+        .attach("on_failure", child.clone(), &json!({"timeout": 1}))
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("on_failure.timeout"),
+        "{unknown}"
+    );
+    assert!(step.attach("url", child.clone(), &Value::Null).is_err());
+    step.attach("on_failure", child, &json!({"timeout_ms": 500}))
+        .unwrap();
+    assert_eq!(step.get_fallbacks().len(), 1);
+    assert!(step.get_on_failure().is_some());
+}

@@ -1,0 +1,156 @@
+//! Receiving a webhook delivery end to end, sans-IO: what an HTTP handler in
+//! any binding (an edge worker, a Node server, a mobile app's relay) answers,
+//! decided once here.
+//!
+//! The handler hands over the raw body, the signature header and the time; it
+//! gets back the status and JSON body to answer, the parsed event, and the
+//! follow-up step to run when the job had registered continuations.
+
+use serde_json::json;
+
+use super::continuations::{Continuation, Continuations};
+use super::event::WebhookEvent;
+use super::replay::ReplayGuard;
+use super::signature::{SignatureReason, Verification, DEFAULT_TOLERANCE_SECS};
+use crate::error::{Error, Result};
+use crate::step::Step;
+
+/// A webhook endpoint's state: its secrets, the replay guard, and the
+/// continuations waiting for their jobs.
+///
+/// ```
+/// use ezthrottle_core::webhook::{signature_header, WebhookReceiver};
+/// let mut receiver = WebhookReceiver::new("whsec_primary_0123456789", None)?;
+/// let body = br#"{"job_id":"job_1","status":"success"}"#;
+/// let header = signature_header("whsec_primary_0123456789", 1_764_320_000, body);
+/// let received = receiver.receive(body, Some(&header), 1_764_320_001);
+/// assert_eq!(received.status, 200);
+/// assert_eq!(received.event.map(|e| e.job_id).as_deref(), Some("job_1"));
+/// // The same delivery again is acknowledged but not handed over twice.
+/// let again = receiver.receive(body, Some(&header), 1_764_320_002);
+/// assert_eq!((again.status, again.event), (200, None));
+/// # Ok::<(), ezthrottle_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct WebhookReceiver {
+    primary: String,
+    secondary: Option<String>,
+    tolerance_secs: u64,
+    replays: ReplayGuard,
+    continuations: Continuations,
+}
+
+impl std::fmt::Debug for WebhookReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookReceiver")
+            .field("secrets", &"<redacted>")
+            .field("tolerance_secs", &self.tolerance_secs)
+            .field("pending_continuations", &self.continuations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to do with one delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The HTTP status to answer: 200 accepted (or a repeat), 401 bad
+    /// signature, 400 malformed body.
+    pub status: u16,
+    /// The JSON body to answer.
+    pub body: String,
+    /// The signature check.
+    pub verification: Verification,
+    /// The event, when the delivery is authentic, well-formed and new.
+    pub event: Option<WebhookEvent>,
+    /// The registered on_success / on_failure step to run now, if any.
+    pub follow_up: Option<Step>,
+}
+
+impl WebhookReceiver {
+    /// A receiver verifying with `primary` (and `secondary` during a rotation).
+    /// Empty secrets are refused: they would make every signature forgeable.
+    pub fn new(primary: impl Into<String>, secondary: Option<String>) -> Result<Self> {
+        let primary = primary.into();
+        if primary.is_empty() {
+            return Err(Error::validation("primary_secret", "must not be empty"));
+        }
+        if secondary.as_deref() == Some("") {
+            return Err(Error::validation("secondary_secret", "must not be empty"));
+        }
+        Ok(Self {
+            primary,
+            secondary,
+            tolerance_secs: DEFAULT_TOLERANCE_SECS,
+            replays: ReplayGuard::new(10_000),
+            continuations: Continuations::default(),
+        })
+    }
+
+    /// How far (seconds) a signature's timestamp may be from now.
+    #[must_use]
+    pub fn tolerance_secs(mut self, seconds: u64) -> Self {
+        self.tolerance_secs = seconds;
+        self
+    }
+
+    /// Remember follow-ups of submitted jobs (from an execution's continuations).
+    pub fn register(&mut self, continuations: impl IntoIterator<Item = Continuation>) {
+        for continuation in continuations {
+            self.continuations.register(continuation);
+        }
+    }
+
+    /// How many jobs wait for their webhook to run a follow-up.
+    pub fn pending(&self) -> usize {
+        self.continuations.len()
+    }
+
+    /// Decide what one delivery means. `signature` is the
+    /// `X-EZThrottle-Signature` header (`None` when absent); `now_secs` is the
+    /// receiver's clock in unix seconds.
+    pub fn receive(&mut self, body: &[u8], signature: Option<&str>, now_secs: i64) -> Received {
+        let verification = self.replays.verify(
+            body,
+            signature.unwrap_or_default(),
+            &self.primary,
+            self.secondary.as_deref(),
+            now_secs,
+            self.tolerance_secs,
+        );
+        let refuse = |status: u16, body: serde_json::Value, verification| Received {
+            status,
+            body: body.to_string(),
+            verification,
+            event: None,
+            follow_up: None,
+        };
+        match verification.reason {
+            // A repeat of an accepted delivery is acknowledged, so a sender
+            // retrying it stops, but never handled twice.
+            SignatureReason::Replayed => refuse(
+                200,
+                json!({"received": true, "duplicate": true}),
+                verification,
+            ),
+            reason if !reason.is_valid() => refuse(
+                401,
+                json!({"error": "invalid_signature", "reason": reason.as_str()}),
+                verification,
+            ),
+            _ => match WebhookEvent::parse(body) {
+                Err(e) => refuse(
+                    400,
+                    json!({"error": "malformed_delivery", "message": e.to_string()}),
+                    verification,
+                ),
+                Ok(event) => Received {
+                    status: 200,
+                    body: json!({"received": true, "job_id": event.job_id}).to_string(),
+                    verification,
+                    follow_up: self.continuations.resolve(&event),
+                    event: Some(event),
+                },
+            },
+        }
+    }
+}
