@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::forward::ForwardToEZThrottle;
 use crate::model::{RetryPolicy, Trigger, Webhook};
+use crate::operation::QueueRequest;
 use crate::step::Step;
 use crate::validate::{check_status_code, join_path, MAX_NESTING};
 
@@ -131,6 +132,46 @@ impl ForwardToEZThrottle {
     }
 }
 
+impl QueueRequest {
+    /// Read a legacy request from JSON: `{"url", "webhook_url", "method"?,
+    /// "headers"?, "body"?, "metadata"?, "retry_at"?}` (unknown fields
+    /// refused, `null` is absent). Errors name the field.
+    pub fn from_value(value: &Value) -> Result<Self> {
+        const FIELDS: [&str; 7] = [
+            "url",
+            "webhook_url",
+            "method",
+            "headers",
+            "body",
+            "metadata",
+            "retry_at",
+        ];
+        let spec = object(value, "request")?;
+        only_keys(spec, &FIELDS, "")?;
+        let text = |key: &str| -> Result<Option<String>> {
+            optional(spec, key)
+                .map(|v| string(v, key).map(str::to_owned))
+                .transpose()
+        };
+        let mut request = QueueRequest::new(
+            string(field(spec, "url", "")?, "url")?,
+            string(field(spec, "webhook_url", "")?, "webhook_url")?,
+        );
+        request.method = text("method")?;
+        request.body = text("body")?;
+        if let Some(v) = optional(spec, "headers") {
+            request.headers = headers(v, "headers")?;
+        }
+        if let Some(v) = optional(spec, "metadata") {
+            request.metadata = object(v, "metadata")?.clone();
+        }
+        request.retry_at_ms = optional(spec, "retry_at")
+            .map(|v| integer(v, "retry_at", u64::MAX))
+            .transpose()?;
+        Ok(request)
+    }
+}
+
 fn from_calls_at(calls: &Value, prefix: &str, depth: usize) -> Result<Step> {
     if depth > MAX_NESTING {
         return Err(Error::validation(
@@ -194,6 +235,9 @@ fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) 
         "retry_at" => set(integer(arg, &at(name), u64::MAX)?, |s, v| s.retry_at_ms(v)),
         "local_timeout" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
             s.local_timeout(v)
+        }),
+        "local_timeout_ms" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
+            s.local_timeout_ms(v)
         }),
         "regions" => set(strings(arg, &at(name))?, |s, v| s.regions(v)),
         "retry_policy" => set(retry_policy(arg, &at(name))?, |s, v| s.retry_policy(v)),

@@ -197,7 +197,7 @@ pub fn check_webhook_secret(field: &str, secret: &str) -> Result<()> {
 /// `now_ms` (milliseconds since the Unix epoch) turns a `Retry-After` header
 /// into the `retry_at_ms` of a rate-limited error.
 pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwarded> {
-    let parsed = || serde_json::from_str::<Map<String, Value>>(&response.body).ok();
+    let parsed = || parse_object(&response.body, "the gateway answer").ok();
     let error_text = || {
         parsed()
             .and_then(|m| m.get("error").and_then(Value::as_str).map(str::to_owned))
@@ -262,6 +262,8 @@ pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwa
     }
 }
 
+/// Every JSON text the core reads goes through here (one parser in the
+/// binaries: the wasm package's size counts).
 pub(crate) fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
@@ -286,8 +288,23 @@ pub(crate) fn read_secret_info(forwarded: Forwarded) -> Result<SecretInfo> {
         return Err(Error::SecretsNotConfigured);
     }
     let forwarded = forwarded.into_success()?;
-    serde_json::from_str(&forwarded.body)
-        .map_err(|e| Error::protocol(format!("the webhook secrets answer is malformed: {e}")))
+    let what = "the webhook secrets answer";
+    let mut map = parse_object(&forwarded.body, what)?;
+    let mut text = |key: &str| match map.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::protocol(format!("{what}: {key} is not a string"))),
+    };
+    Ok(SecretInfo {
+        customer_id: text("customer_id")?,
+        primary_secret: text("primary_secret")?
+            .ok_or_else(|| Error::protocol(format!("{what} has no primary_secret")))?,
+        secondary_secret: text("secondary_secret")?,
+        has_secondary: map
+            .get("has_secondary")
+            .and_then(Value::as_bool)
+            .unwrap_or_default(),
+    })
 }
 
 /// Read the answer of a job submission.

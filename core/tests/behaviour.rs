@@ -746,38 +746,39 @@ fn forwards_are_read_from_json_naming_the_field() {
 #[test]
 fn a_receiver_answers_each_kind_of_delivery_and_hands_over_follow_ups() {
     use ezthrottle_core::webhook::{signature_header, Continuation, WebhookReceiver};
+    let mut pending = Continuations::default();
     const SECRET: &str = "whsec_primary_0123456789";
     let now = 1_764_320_000;
     assert!(WebhookReceiver::new("", None).is_err());
     let mut receiver =
         WebhookReceiver::new("whsec_new_secret_000000", Some(SECRET.into())).unwrap();
-    receiver.register([Continuation {
+    pending.register(Continuation {
         job_id: "job_1".into(),
         on_success: Some(Step::new().url("https://next.example")),
         on_failure: None,
-    }]);
+    });
     let body = br#"{"job_id":"job_1","status":"success"}"#;
     let header = signature_header(SECRET, now, body);
 
-    let forged = receiver.receive(body, Some("t=1,v1=00"), now);
+    let forged = receiver.receive(body, Some("t=1,v1=00"), now, &mut pending);
     assert_eq!(forged.status, 401);
     assert!(
         forged.body.contains("both_secrets_failed"),
         "{}",
         forged.body
     );
-    assert_eq!(receiver.receive(body, None, now).status, 401);
+    assert_eq!(receiver.receive(body, None, now, &mut pending).status, 401);
 
-    let ok = receiver.receive(body, Some(&header), now + 1);
+    let ok = receiver.receive(body, Some(&header), now + 1, &mut pending);
     assert_eq!(ok.status, 200);
     assert_eq!(ok.event.unwrap().job_id, "job_1");
     assert_eq!(
         ok.follow_up.unwrap().get_url(),
         Some("https://next.example")
     );
-    assert_eq!(receiver.pending(), 0);
+    assert!(pending.is_empty());
 
-    let repeat = receiver.receive(body, Some(&header), now + 2);
+    let repeat = receiver.receive(body, Some(&header), now + 2, &mut pending);
     assert_eq!(
         (repeat.status, repeat.event, repeat.follow_up),
         (200, None, None)
@@ -785,7 +786,7 @@ fn a_receiver_answers_each_kind_of_delivery_and_hands_over_follow_ups() {
 
     let garbage = b"{not json";
     let signed = signature_header(SECRET, now, garbage);
-    let malformed = receiver.receive(garbage, Some(&signed), now);
+    let malformed = receiver.receive(garbage, Some(&signed), now, &mut pending);
     assert_eq!(malformed.status, 400);
     assert!(!format!("{receiver:?}").contains(SECRET));
 }

@@ -29,6 +29,42 @@ pub struct DeliveredResponse {
     pub body: String,
 }
 
+impl DeliveredResponse {
+    fn from_value(value: Value) -> std::result::Result<Self, String> {
+        let Value::Object(mut map) = value else {
+            return Err("response must be an object".into());
+        };
+        let status_code = map
+            .get("status_code")
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or("response.status_code must be a status code")?;
+        let mut headers = Headers::default();
+        match map.remove("headers") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(entries)) => {
+                for (name, value) in entries {
+                    let Value::String(value) = value else {
+                        return Err(format!("response.headers[{name:?}] must be a string"));
+                    };
+                    headers.0.push((name, value));
+                }
+            }
+            Some(_) => return Err("response.headers must be an object".into()),
+        }
+        let body = match map.remove("body") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(body)) => body,
+            Some(_) => return Err("response.body must be a string".into()),
+        };
+        Ok(Self {
+            status_code,
+            headers,
+            body,
+        })
+    }
+}
+
 /// One webhook delivery.
 ///
 /// Fields the service adds beyond PROTOCOL §7 are kept in `extra`, so a newer
@@ -65,8 +101,43 @@ impl WebhookEvent {
     /// # Ok::<(), ezthrottle_core::Error>(())
     /// ```
     pub fn parse(body: &[u8]) -> Result<Self> {
-        serde_json::from_slice(body)
-            .map_err(|e| Error::protocol(format!("the webhook delivery is malformed: {e}")))
+        // Read by hand rather than derived: `flatten` would compile serde's
+        // whole buffering machinery into every binding (a tenth of the wasm).
+        let malformed =
+            |why: String| Error::protocol(format!("the webhook delivery is malformed: {why}"));
+        let text = std::str::from_utf8(body).map_err(|e| malformed(e.to_string()))?;
+        let mut extra = crate::gateway::parse_object(text, "the webhook delivery")?;
+        let mut take = |key: &str| extra.remove(key).filter(|v| !v.is_null());
+        let job_id = match take("job_id") {
+            Some(Value::String(id)) => id,
+            _ => return Err(malformed("job_id must be a string".into())),
+        };
+        let status = match take("status").as_ref().and_then(Value::as_str) {
+            Some("success") => JobStatus::Success,
+            Some("failed") => JobStatus::Failed,
+            _ => return Err(malformed("status must be \"success\" or \"failed\"".into())),
+        };
+        let idempotent_key = match take("idempotent_key") {
+            None => None,
+            Some(Value::String(key)) => Some(key),
+            Some(_) => return Err(malformed("idempotent_key must be a string".into())),
+        };
+        let response = take("response")
+            .map(|v| DeliveredResponse::from_value(v).map_err(malformed))
+            .transpose()?;
+        let metadata = match take("metadata") {
+            None => Map::new(),
+            Some(Value::Object(map)) => map,
+            Some(_) => return Err(malformed("metadata must be an object".into())),
+        };
+        Ok(Self {
+            job_id,
+            idempotent_key,
+            status,
+            response,
+            metadata,
+            extra,
+        })
     }
 
     /// Whether the job succeeded.

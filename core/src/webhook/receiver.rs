@@ -4,30 +4,32 @@
 //!
 //! The handler hands over the raw body, the signature header and the time; it
 //! gets back the status and JSON body to answer, the parsed event, and the
-//! follow-up step to run when the job had registered continuations.
+//! follow-up step to run when the job had registered continuations (kept by
+//! the caller, usually its client, so the jobs it submits and the deliveries
+//! it receives meet in one [`Continuations`]).
 
 use serde_json::json;
 
-use super::continuations::{Continuation, Continuations};
+use super::continuations::Continuations;
 use super::event::WebhookEvent;
 use super::replay::ReplayGuard;
 use super::signature::{SignatureReason, Verification, DEFAULT_TOLERANCE_SECS};
 use crate::error::{Error, Result};
 use crate::step::Step;
 
-/// A webhook endpoint's state: its secrets, the replay guard, and the
-/// continuations waiting for their jobs.
+/// A webhook endpoint's state: its secrets and the replay guard.
 ///
 /// ```
-/// use ezthrottle_core::webhook::{signature_header, WebhookReceiver};
+/// use ezthrottle_core::webhook::{signature_header, Continuations, WebhookReceiver};
 /// let mut receiver = WebhookReceiver::new("whsec_primary_0123456789", None)?;
+/// let mut pending = Continuations::default();
 /// let body = br#"{"job_id":"job_1","status":"success"}"#;
 /// let header = signature_header("whsec_primary_0123456789", 1_764_320_000, body);
-/// let received = receiver.receive(body, Some(&header), 1_764_320_001);
+/// let received = receiver.receive(body, Some(&header), 1_764_320_001, &mut pending);
 /// assert_eq!(received.status, 200);
 /// assert_eq!(received.event.map(|e| e.job_id).as_deref(), Some("job_1"));
 /// // The same delivery again is acknowledged but not handed over twice.
-/// let again = receiver.receive(body, Some(&header), 1_764_320_002);
+/// let again = receiver.receive(body, Some(&header), 1_764_320_002, &mut pending);
 /// assert_eq!((again.status, again.event), (200, None));
 /// # Ok::<(), ezthrottle_core::Error>(())
 /// ```
@@ -37,7 +39,6 @@ pub struct WebhookReceiver {
     secondary: Option<String>,
     tolerance_secs: u64,
     replays: ReplayGuard,
-    continuations: Continuations,
 }
 
 impl std::fmt::Debug for WebhookReceiver {
@@ -45,7 +46,6 @@ impl std::fmt::Debug for WebhookReceiver {
         f.debug_struct("WebhookReceiver")
             .field("secrets", &"<redacted>")
             .field("tolerance_secs", &self.tolerance_secs)
-            .field("pending_continuations", &self.continuations.len())
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +82,6 @@ impl WebhookReceiver {
             secondary,
             tolerance_secs: DEFAULT_TOLERANCE_SECS,
             replays: ReplayGuard::new(10_000),
-            continuations: Continuations::default(),
         })
     }
 
@@ -93,22 +92,17 @@ impl WebhookReceiver {
         self
     }
 
-    /// Remember follow-ups of submitted jobs (from an execution's continuations).
-    pub fn register(&mut self, continuations: impl IntoIterator<Item = Continuation>) {
-        for continuation in continuations {
-            self.continuations.register(continuation);
-        }
-    }
-
-    /// How many jobs wait for their webhook to run a follow-up.
-    pub fn pending(&self) -> usize {
-        self.continuations.len()
-    }
-
     /// Decide what one delivery means. `signature` is the
     /// `X-EZThrottle-Signature` header (`None` when absent); `now_secs` is the
-    /// receiver's clock in unix seconds.
-    pub fn receive(&mut self, body: &[u8], signature: Option<&str>, now_secs: i64) -> Received {
+    /// receiver's clock in unix seconds. A new, authentic event takes its
+    /// job's follow-up out of `continuations`.
+    pub fn receive(
+        &mut self,
+        body: &[u8],
+        signature: Option<&str>,
+        now_secs: i64,
+        continuations: &mut Continuations,
+    ) -> Received {
         let verification = self.replays.verify(
             body,
             signature.unwrap_or_default(),
@@ -147,7 +141,7 @@ impl WebhookReceiver {
                     status: 200,
                     body: json!({"received": true, "job_id": event.job_id}).to_string(),
                     verification,
-                    follow_up: self.continuations.resolve(&event),
+                    follow_up: continuations.resolve(&event),
                     event: Some(event),
                 },
             },

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Build the npm package into bindings-wasm/pkg/ (and, with --pack, the
+# tarball target/npm/ezthrottle-<version>.tgz). Installs what it needs, once:
+# the wasm32 target, the wasm-bindgen CLI at exactly the crate's version, and
+# wasm-opt from the npm package binaryen (never Debian's: it corrupts
+# wasm-bindgen output).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+target="$root/target"
+tools="$target/wasm-tools"
+BINARYEN_VERSION=132.0.0
+
+bindgen_version="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$here/Cargo.toml")"
+rustup target list --installed | grep -qx wasm32-unknown-unknown ||
+  rustup target add wasm32-unknown-unknown
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  # No --locked: a locked dependency is missing on this registry mirror.
+  cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$tools" "binaryen@$BINARYEN_VERSION"
+fi
+
+# Nightly only for this artefact: rebuilding std with immediate-abort panics
+# drops the panic formatting machinery (about a tenth of the gzipped size).
+# The code is the same stable Rust every other build compiles.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal
+fi
+rustup component list --toolchain nightly --installed | grep -q '^rust-src' ||
+  rustup component add rust-src --toolchain nightly
+rustup target list --toolchain nightly --installed | grep -qx wasm32-unknown-unknown ||
+  rustup target add wasm32-unknown-unknown --toolchain nightly
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
+  cargo +nightly build --quiet --locked --profile wasm-release \
+  --target wasm32-unknown-unknown -p ezthrottle-wasm \
+  --target-dir "$target/wasm-nightly" -Z build-std=std,panic_abort
+pkg="$here/pkg"
+rm -rf "$pkg"
+wasm-bindgen --target web --out-dir "$pkg" --out-name ezthrottle_wasm \
+  "$target/wasm-nightly/wasm32-unknown-unknown/wasm-release/ezthrottle_wasm.wasm"
+# The features rustc's wasm32 target emits; nothing newer.
+"$tools/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+  --converge -o "$pkg/ezthrottle_wasm_bg.wasm" "$pkg/ezthrottle_wasm_bg.wasm"
+rm -f "$pkg/ezthrottle_wasm.d.ts" "$pkg/ezthrottle_wasm_bg.wasm.d.ts" "$pkg/.gitignore"
+cp "$here"/js/*.js "$here/js/index.d.ts" "$here/js/package.json" "$here/README.md" "$pkg/"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$here/Cargo.toml" | head -1)"
+sed -i "s/\"version\": \"[^\"]*\"/\"version\": \"$version\"/" "$pkg/package.json"
+
+if [ "${1:-}" = "--pack" ]; then
+  mkdir -p "$target/npm"
+  (cd "$pkg" && npm pack --silent --pack-destination "$target/npm" >/dev/null)
+  echo "$target/npm/ezthrottle-$version.tgz"
+fi

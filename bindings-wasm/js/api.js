@@ -1,0 +1,283 @@
+// The public API: thin, chainable classes over the WebAssembly core. Every
+// decision (validation, payloads, FRUGAL, signatures) is taken in the core;
+// this file only spells things the JavaScript way.
+import {
+  ClientHandle,
+  StepHandle,
+  WebhookHandler,
+  verifySignature as coreVerify,
+  verifySignatureStrict as coreVerifyStrict,
+  verifyWithSecrets as coreVerifyWithSecrets,
+} from './ezthrottle_wasm.js';
+import { EZThrottleError } from './errors.js';
+
+export * from './errors.js';
+
+/** How a step runs: submitted at once, or locally first. */
+export const StepType = Object.freeze({ PERFORMANCE: 'performance', FRUGAL: 'frugal' });
+/** How the service deduplicates: by a hash of the request, or never. */
+export const IdempotentStrategy = Object.freeze({ HASH: 'hash', UNIQUE: 'unique' });
+/** What happens when a named region is down. */
+export const RegionPolicy = Object.freeze({ FALLBACK: 'fallback', STRICT: 'strict' });
+/** Whether the first region to finish wins, or every region runs. */
+export const ExecutionMode = Object.freeze({ RACE: 'race', FANOUT: 'fanout' });
+
+const handles = new WeakMap();
+
+function handleOf(client) {
+  const handle = handles.get(client);
+  if (!handle) {
+    throw new TypeError('expected an EZThrottle client');
+  }
+  return handle;
+}
+
+function environmentKey() {
+  return globalThis.process?.env?.EZTHROTTLE_API_KEY ?? undefined;
+}
+
+/** A client of the EZThrottle service. */
+export class EZThrottle {
+  constructor(options = {}) {
+    const { fetch, ...config } = options ?? {};
+    if (fetch !== undefined && typeof fetch !== 'function') {
+      throw new TypeError('options.fetch must be a function');
+    }
+    handles.set(this, new ClientHandle(config, fetch, environmentKey()));
+  }
+
+  /** Submit a job given in the wire format (what `step.payload()` returns). */
+  submitJob(job) {
+    return handleOf(this).submitJob(job);
+  }
+
+  /** The legacy single-webhook call: `{ url, webhookUrl, method?, headers?, body?, metadata?, retryAt? }`. */
+  queueRequest(options) {
+    return handleOf(this).queueRequest(options);
+  }
+
+  /** Submit a request taken over from existing code (a `ForwardToEZThrottle` or its fields). */
+  forward(request) {
+    return handleOf(this).forward(forwardFields(request));
+  }
+
+  /**
+   * Submit `options` as a job; only when the service cannot be reached at all,
+   * call `fallback` and return its value instead.
+   */
+  async forwardOrFallback(fallback, options) {
+    if (typeof fallback !== 'function') {
+      throw new TypeError('fallback must be a function');
+    }
+    const outcome = await handleOf(this).forwardOrFallback(forwardFields(options), fallback);
+    return 'submitted' in outcome ? outcome.submitted : outcome.fallback;
+  }
+
+  createWebhookSecret(primarySecret, secondarySecret) {
+    return handleOf(this).createWebhookSecret(primarySecret, secondarySecret);
+  }
+
+  getWebhookSecret() {
+    return handleOf(this).getWebhookSecret();
+  }
+
+  deleteWebhookSecret() {
+    return handleOf(this).deleteWebhookSecret();
+  }
+
+  rotateWebhookSecret(newSecret, currentSecret) {
+    return handleOf(this).rotateWebhookSecret(newSecret, currentSecret);
+  }
+
+  /**
+   * A webhook endpoint for this client: `handler(request)` resolves to the
+   * `Response` to send; `handler.receive(body, signature)` serves Node's
+   * `http` servers. Follow-ups registered by this client's executions run
+   * when their job's webhook arrives.
+   */
+  webhookHandler(options) {
+    return handlerFunction(handleOf(this).webhookHandler(options));
+  }
+
+  /** How many submitted jobs wait for their webhook to run a follow-up. */
+  get pendingContinuations() {
+    return handleOf(this).pendingContinuations();
+  }
+
+  toString() {
+    return '[EZThrottle client]';
+  }
+}
+
+/** A webhook endpoint without a client: verifies and parses deliveries. */
+export function webhookHandler(options) {
+  return handlerFunction(new WebhookHandler(options));
+}
+
+function handlerFunction(handler) {
+  const handle = (request) => handler.handle(request);
+  handle.receive = (body, signature) => handler.receive(body, signature ?? undefined);
+  return handle;
+}
+
+const steps = new WeakMap();
+
+function stepHandle(step, what) {
+  const handle = steps.get(step);
+  if (!handle) {
+    throw new TypeError(`${what} must be a Step`);
+  }
+  return handle;
+}
+
+/**
+ * A request to run through EZThrottle, built by chaining. Every option is
+ * checked when it is set (a `ValidationError` names the field) and the whole
+ * step again before anything is sent.
+ */
+export class Step {
+  #client;
+
+  constructor(client) {
+    this.#client = client;
+    steps.set(this, new StepHandle());
+  }
+
+  #call(name, value) {
+    steps.get(this).apply(name, value);
+    return this;
+  }
+
+  url(url) { return this.#call('url', url); }
+  method(method) { return this.#call('method', method); }
+  headers(headers) { return this.#call('headers', headers); }
+  body(body) { return this.#call('body', body); }
+  metadata(metadata) { return this.#call('metadata', metadata); }
+  type(type) { return this.#call('type', type); }
+  webhooks(webhooks) { return this.#call('webhooks', webhooks); }
+  webhookQuorum(quorum) { return this.#call('webhook_quorum', quorum); }
+  regions(regions) { return this.#call('regions', regions); }
+  regionPolicy(policy) { return this.#call('region_policy', policy); }
+  executionMode(mode) { return this.#call('execution_mode', mode); }
+  retryPolicy(policy) { return this.#call('retry_policy', policy); }
+  /** Not run before this instant (ms since the epoch, or a Date). */
+  retryAt(at) { return this.#call('retry_at', at instanceof Date ? at.getTime() : at); }
+  idempotentKey(key) { return this.#call('idempotent_key', key); }
+  idempotentStrategy(strategy) { return this.#call('idempotent_strategy', strategy); }
+  /** Statuses of the local (FRUGAL) call that forward the step to EZThrottle. */
+  fallbackOnError(codes) { return this.#call('fallback_on_error', codes); }
+  /** Timeout of the local (FRUGAL) call, in milliseconds. */
+  timeout(ms) { return this.#call('local_timeout_ms', ms); }
+  description(text) { return this.#call('description', text); }
+  responseDescription(text) { return this.#call('response_description', text); }
+
+  /** Try `step` when this one fails: `{ triggerOnError: [codes] }`, `{ triggerOnTimeout: ms }`, or always. */
+  fallback(step, options) {
+    steps.get(this).attach('fallback', stepHandle(step, 'fallback'), options);
+    return this;
+  }
+
+  /** Run `step` when this one succeeds. */
+  onSuccess(step) {
+    steps.get(this).attach('on_success', stepHandle(step, 'onSuccess'), undefined);
+    return this;
+  }
+
+  /** Run `step` when every path failed; `{ timeoutMs }` bounds the wait for that verdict. */
+  onFailure(step, options) {
+    steps.get(this).attach('on_failure', stepHandle(step, 'onFailure'), options);
+    return this;
+  }
+
+  /** The job payload this step submits, as an object (nothing is sent). */
+  payload() {
+    return steps.get(this).payload();
+  }
+
+  /** The job payload as JSON text (nothing is sent). */
+  payloadJson() {
+    return steps.get(this).payloadJson();
+  }
+
+  toJSON() {
+    return this.payload();
+  }
+
+  /**
+   * Run the step: PERFORMANCE submits it; FRUGAL runs it locally first and
+   * forwards it on the chosen errors. Resolves to the reference SDK's result
+   * shape; its non-enumerable `trace` says what ran.
+   */
+  async execute(client = this.#client) {
+    if (client === undefined) {
+      throw new EZThrottleError('execute() needs a client: new Step(client) or step.execute(client)');
+    }
+    const { result, trace } = await handleOf(client).execute(steps.get(this));
+    Object.defineProperty(result, 'trace', { value: trace, enumerable: false });
+    return result;
+  }
+}
+
+const FORWARD_FIELDS = ['url', 'method', 'headers', 'body', 'idempotentKey', 'metadata', 'webhooks', 'regions'];
+
+function forwardFields(request) {
+  if (request === null || typeof request !== 'object') {
+    return request;
+  }
+  const fields = {};
+  for (const key of Object.keys(request)) {
+    if (key !== 'name' && key !== 'message' && key !== 'stack' && request[key] !== undefined) {
+      fields[key] = request[key];
+    }
+  }
+  return fields;
+}
+
+/**
+ * Thrown by existing code to hand a request over to EZThrottle; an
+ * `autoForward` wrapper catches it and submits the request instead.
+ */
+export class ForwardToEZThrottle extends Error {
+  constructor(options) {
+    super(`forwarding ${String(options?.method ?? 'GET').toUpperCase()} ${options?.url} to EZThrottle`);
+    this.name = 'ForwardToEZThrottle';
+    for (const key of FORWARD_FIELDS) {
+      if (options?.[key] !== undefined) {
+        this[key] = options[key];
+      }
+    }
+  }
+}
+
+/**
+ * Wrap an async function: when it throws `ForwardToEZThrottle`, the request
+ * is submitted and the service's answer returned instead.
+ */
+export function autoForward(client, fn) {
+  handleOf(client);
+  return async function forwarding(...args) {
+    try {
+      return await fn.apply(this, args);
+    } catch (error) {
+      if (error instanceof ForwardToEZThrottle) {
+        return client.forward(error);
+      }
+      throw error;
+    }
+  };
+}
+
+/** Check a webhook's signature with one secret: `{ valid, reason }`. Never throws for a bad signature. */
+export function verifyWebhookSignature(payload, signature, secret, options) {
+  return coreVerify(payload, signature ?? undefined, secret, options);
+}
+
+/** Check with the primary secret, then the secondary (during a rotation): `{ valid, reason }`. */
+export function tryVerifyWithSecrets(payload, signature, primarySecret, secondarySecret, options) {
+  return coreVerifyWithSecrets(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, options);
+}
+
+/** Like `tryVerifyWithSecrets`, but a refused signature throws a `SignatureError`. */
+export function verifyWebhookSignatureStrict(payload, signature, primarySecret, secondarySecret, options) {
+  return coreVerifyStrict(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, options);
+}

@@ -1,0 +1,9 @@
+// Node: reads the .wasm next to this file and instantiates it synchronously.
+import { readFileSync } from 'node:fs';
+import { initSync } from './ezthrottle_wasm.js';
+import { bind } from './bind.js';
+
+initSync({ module: readFileSync(new URL('./ezthrottle_wasm_bg.wasm', import.meta.url)) });
+bind();
+
+export * from './api.js';

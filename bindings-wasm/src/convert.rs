@@ -1,0 +1,89 @@
+//! JS values to and from the core's JSON values.
+
+use ezthrottle_core::Error;
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+
+// Values cross as JSON text: serde_json is in the core anyway, and the host's
+// JSON.parse / JSON.stringify are fast, so no second serializer ships.
+
+/// A JS value as JSON; `undefined` is `null`. Values JSON cannot hold
+/// (functions, symbols, BigInts, cycles) are refused with the field's name.
+pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    let refused = |why: String| Error::validation(path, format!("is not a JSON value: {why}"));
+    let text = js_sys::JSON::stringify(&value)
+        .map_err(|e| refused(crate::transport::describe(&e)))?
+        .as_string()
+        .ok_or_else(|| refused("a function or symbol".into()))?;
+    serde_json::from_str(&text).map_err(|e| refused(e.to_string()))
+}
+
+/// A JSON value as a plain JS value.
+pub fn to_js(value: &Value) -> JsValue {
+    parse(&value.to_string())
+}
+
+/// JSON text as a plain JS value.
+pub fn parse(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
+}
+
+/// The JS spelling (`hasQuorumVote`) of option objects' keys in the core's
+/// (`has_quorum_vote`). Only option objects are renamed: headers and metadata
+/// are the caller's data and pass untouched.
+pub fn snake_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, v)| (snake_case(&key), v))
+                .collect::<Map<String, Value>>(),
+        ),
+        other => other,
+    }
+}
+
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A builder call's argument in the core's spelling: option objects arrive
+/// in JS spelling; caller data (headers, metadata) is never renamed.
+pub fn call_argument(name: &str, value: Value) -> Value {
+    match (name, value) {
+        ("retry_policy", value) => snake_keys(value),
+        ("webhooks", Value::Array(items)) => {
+            Value::Array(items.into_iter().map(snake_keys).collect())
+        }
+        (_, value) => value,
+    }
+}
+
+/// Read an options object (`undefined` / `null` is empty) with snake_case keys.
+pub fn options(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
+    match snake_keys(to_json(value, path)?) {
+        Value::Null => Ok(Map::new()),
+        Value::Object(map) => Ok(map),
+        _ => Err(Error::validation(path, "must be an object")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn camel_case_becomes_snake_case() {
+        assert_eq!(super::snake_case("hasQuorumVote"), "has_quorum_vote");
+        assert_eq!(super::snake_case("max_retries"), "max_retries");
+    }
+}

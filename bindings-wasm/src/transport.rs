@@ -1,0 +1,139 @@
+//! HTTP for the core: `fetch` through gloo-net (or the caller's own `fetch`),
+//! `Date.now()` as the clock, and the loop that drives an operation.
+
+use ezthrottle_core::{Action, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError};
+use gloo_net::http::{Headers, Method, RequestBuilder, Response};
+use js_sys::{Function, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Where requests go: the global `fetch`, or one the caller supplied (a
+/// scripted one in tests, an instrumented one in an app).
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    fetch: Option<Function>,
+}
+
+/// Milliseconds since the Unix epoch, from the host.
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+impl Transport {
+    /// Use `fetch` instead of the global one when given.
+    pub fn new(fetch: Option<Function>) -> Self {
+        Self { fetch }
+    }
+
+    /// Run an operation to its end.
+    pub async fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, Error> {
+        let mut action = op.start();
+        loop {
+            match action {
+                Action::Send(request) => {
+                    let reply = self.send(&request).await;
+                    action = op.feed(now_ms(), reply);
+                }
+                Action::Done(result) => return result,
+            }
+        }
+    }
+
+    /// Perform one request; every failure is a `TransportError`, never a throw.
+    pub async fn send(&self, request: &HttpRequest) -> Reply {
+        let fetched = match &self.fetch {
+            None => build(request)?
+                .send()
+                .await
+                .map_err(|e| failed(&e.to_string())),
+            Some(fetch) => {
+                let raw: web_sys::Request = build(request)?.into();
+                call_fetch(fetch, &raw).await
+            }
+        }?;
+        read(fetched).await
+    }
+}
+
+fn build(request: &HttpRequest) -> Result<gloo_net::http::Request, TransportError> {
+    let method = Method::from_bytes(request.method.as_bytes())
+        .map_err(|e| TransportError::other(format!("bad method: {e}")))?;
+    let headers = web_sys::Headers::new().map_err(|e| failed(&describe(&e)))?;
+    for (name, value) in &request.headers {
+        headers
+            .append(name, value)
+            .map_err(|e| TransportError::other(format!("header {name}: {}", describe(&e))))?;
+    }
+    // The deadline covers the whole exchange, body included.
+    let deadline = web_sys::AbortSignal::timeout_with_f64(request.timeout_ms as f64);
+    let builder = RequestBuilder::new(&request.url)
+        .method(method)
+        .headers(Headers::from_raw(headers))
+        .abort_signal(Some(&deadline));
+    match &request.body {
+        Some(body) => builder.body(body.as_str()),
+        None => builder.build(),
+    }
+    .map_err(|e| TransportError::other(e.to_string()))
+}
+
+async fn call_fetch(
+    fetch: &Function,
+    request: &web_sys::Request,
+) -> Result<Response, TransportError> {
+    let returned = fetch
+        .call1(&JsValue::UNDEFINED, request)
+        .map_err(|e| failed(&describe(&e)))?;
+    let answer = JsFuture::from(Promise::resolve(&returned))
+        .await
+        .map_err(|e| failed(&describe(&e)))?;
+    answer
+        .dyn_into::<web_sys::Response>()
+        .map(Response::from)
+        .map_err(|_| TransportError::other("the fetch function did not resolve to a Response"))
+}
+
+async fn read(response: Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().entries().collect();
+    let body = response
+        .binary()
+        .await
+        .map_err(|e| failed(&e.to_string()))?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// A rejected fetch: a `TimeoutError` is our deadline; any other rejection
+/// means no HTTP answer came back (refused, DNS, reset, CORS).
+fn failed(text: &str) -> TransportError {
+    if text.contains("TimeoutError")
+        || text.contains("timed out")
+        || text.contains("aborted due to timeout")
+    {
+        TransportError::timeout(text)
+    } else {
+        TransportError::unreachable(text)
+    }
+}
+
+/// A thrown JS value as text: `name: message` for errors.
+pub fn describe(value: &JsValue) -> String {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(error) => format!(
+            "{}: {}",
+            String::from(error.name()),
+            String::from(error.message())
+        ),
+        // Not `{value:?}`: JsValue's Debug pulls float formatting into the wasm.
+        None => value.as_string().unwrap_or_else(|| {
+            js_sys::JSON::stringify(value)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| "a thrown non-error value".into())
+        }),
+    }
+}
