@@ -46,7 +46,7 @@ export class EZThrottle {
     handles.set(this, new ClientHandle(config, fetch, environmentKey()));
   }
 
-  /** Submit a job given in the wire format (what `step.payload()` returns). */
+  /** Submit a job described with the Step builder's option names (`{ url, method, webhooks, … }`). */
   submitJob(job) {
     return handleOf(this).submitJob(job);
   }

@@ -85,7 +85,27 @@ export interface JobPayload {
   on_success?: JobPayload;
   on_failure?: JobPayload;
   on_failure_timeout_ms?: number;
-  [extension: string]: Json | undefined;
+}
+
+/** A job for `submitJob`, in the `Step` builder's names (nested steps need a `Step`). */
+export interface JobOptions {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  metadata?: { [key: string]: Json };
+  webhooks?: Webhook[];
+  webhookQuorum?: number;
+  regions?: string[];
+  regionPolicy?: RegionPolicy;
+  executionMode?: ExecutionMode;
+  retryPolicy?: RetryPolicy;
+  /** Not run before this instant (ms since the epoch). */
+  retryAt?: number;
+  idempotentKey?: string;
+  idempotentStrategy?: IdempotentStrategy;
+  description?: string;
+  responseDescription?: string;
 }
 
 /** The service's answer to a submitted job. */
@@ -208,7 +228,8 @@ export interface WebhookHandlerFunction {
 
 export declare class EZThrottle {
   constructor(options?: ClientOptions);
-  submitJob(job: JobPayload): Promise<SubmitResult>;
+  /** Submit a job as it is (validated first; nothing is sent if it is bad). */
+  submitJob(options: JobOptions): Promise<SubmitResult>;
   /** The legacy single-webhook call. */
   queueRequest(options: QueueRequestOptions): Promise<SubmitResult>;
   forward(request: ForwardOptions | ForwardToEZThrottle): Promise<SubmitResult>;

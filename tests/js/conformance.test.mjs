@@ -1,0 +1,214 @@
+// Every conformance vector through the npm package's public API. Reads
+// $EZTHROTTLE_VECTORS (default: the shared vectors).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  EZThrottle, Step, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets,
+} from 'ezthrottle';
+
+const API_KEY = 'ck_test_cust_abc_123';
+const PROXY = 'http://proxy.invalid';
+const EZT = 'http://ezt.invalid';
+const dir = resolve(process.env.EZTHROTTLE_VECTORS ?? process.env.EZT_DEFAULT_VECTORS);
+
+const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+const camelKeys = (object) => Object.fromEntries(Object.entries(object).map(([k, v]) => [camel(k), v]));
+
+/** A step from `[name, argument]` calls, through the JS builder names. */
+function build(calls, client) {
+  const step = new Step(client);
+  for (const [name, argument] of calls) {
+    switch (name) {
+      case 'fallback': {
+        const { step: child, ...trigger } = argument;
+        step.fallback(build(child), camelKeys(trigger));
+        break;
+      }
+      case 'on_success':
+        step.onSuccess(build(argument));
+        break;
+      case 'on_failure': {
+        const { step: child, ...options } = argument;
+        step.onFailure(build(child), camelKeys(options));
+        break;
+      }
+      case 'local_timeout':
+        step.timeout(typeof argument === 'number' ? argument * 1000 : argument);
+        break;
+      case 'retry_policy':
+        step.retryPolicy(argument && typeof argument === 'object' ? camelKeys(argument) : argument);
+        break;
+      case 'webhooks':
+        step.webhooks(Array.isArray(argument)
+          ? argument.map((w) => (w && typeof w === 'object' ? camelKeys(w) : w)) : argument);
+        break;
+      default: {
+        const method = camel(name);
+        if (typeof step[method] !== 'function') throw new Error(`no builder method ${method}`);
+        step[method](argument);
+      }
+    }
+  }
+  return step;
+}
+
+const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Deep comparison where "<uuid4>" matches a fresh UUID v4 (collected). */
+function compare(actual, expected, at, uuids) {
+  if (expected === '<uuid4>') {
+    assert.match(String(actual), UUID4, `${at}: not a UUID v4`);
+    uuids.push(actual);
+    return;
+  }
+  if (expected && typeof expected === 'object' && !Array.isArray(expected)) {
+    assert.ok(actual && typeof actual === 'object', `${at}: expected an object, got ${JSON.stringify(actual)}`);
+    assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${at}: keys`);
+    for (const key of Object.keys(expected)) compare(actual[key], expected[key], `${at}.${key}`, uuids);
+    return;
+  }
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual) && actual.length === expected.length, `${at}: ${JSON.stringify(actual)}`);
+    expected.forEach((e, i) => compare(actual[i], e, `${at}[${i}]`, uuids));
+    return;
+  }
+  assert.deepEqual(actual, expected, at);
+}
+
+const normalUrl = (url) => new URL(url).href;
+
+/**
+ * A scripted network: local calls answer from `answers` (200 when unlisted,
+ * "network_error" rejects); the proxy accepts every job as job_1, job_2, ….
+ */
+function scriptedNetwork(answers = {}, localDefault = 200, urls = []) {
+  const net = { local: [], submitted: [], gateway: [] };
+  // fetch normalises URLs ("https://a.example" → "https://a.example/"); the
+  // vectors speak of them as the step gave them.
+  const given = Object.fromEntries(urls.map((u) => [normalUrl(u), u]));
+  const statusOf = Object.fromEntries(Object.entries(answers).map(([u, s]) => [normalUrl(u), s]));
+  net.fetch = async (request) => {
+    const body = await request.text();
+    if (request.url.startsWith(PROXY)) {
+      net.gateway.push({ url: request.url, headers: [...request.headers], body });
+      const envelope = JSON.parse(body);
+      net.submitted.push(JSON.parse(envelope.body));
+      const answer = { job_id: `job_${net.submitted.length}`, status: 'queued' };
+      return new Response(JSON.stringify({
+        status: 'allowed',
+        forwarded_response: { status_code: 201, body: JSON.stringify(answer) },
+      }), { status: 200 });
+    }
+    const url = given[request.url] ?? request.url;
+    net.local.push([request.method, url]);
+    const status = statusOf[request.url] ?? localDefault;
+    if (status === 'network_error') throw new TypeError('fetch failed');
+    return new Response(`body-of ${url}`, { status });
+  };
+  net.client = new EZThrottle({ apiKey: API_KEY, tracktagsUrl: PROXY, ezthrottleUrl: EZT, fetch: net.fetch });
+  return net;
+}
+
+function expectValidation(run, vector) {
+  let error;
+  try { run(); } catch (e) { error = e; }
+  assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${error}`);
+  assert.equal(error.name, 'ValidationError');
+  assert.ok(error.path, `the error names no field: ${error.message}`);
+  if (vector.expect_path) assert.equal(error.path, vector.expect_path, error.message);
+  return error;
+}
+
+async function runPayload(vector) {
+  if (vector.expect_error) {
+    expectValidation(() => build(vector.calls).payload(), vector);
+    return;
+  }
+  const step = build(vector.calls);
+  const first = []; const second = [];
+  compare(step.payload(), vector.payload, 'payload', first);
+  compare(JSON.parse(step.payloadJson()), vector.payload, 'payloadJson', second);
+  for (const id of first) assert.ok(!second.includes(id), `two builds share the UUID ${id}`);
+  if (vector.proxy_request) {
+    // Local calls of a FRUGAL step answer 429, so it is forwarded as its job.
+    const net = scriptedNetwork({}, 429);
+    await step.execute(net.client);
+    const sent = net.gateway[0];
+    assert.ok(sent, 'nothing reached the gateway');
+    const expected = vector.proxy_request;
+    compare(sent.url, expected.url, 'proxy_request.url', []);
+    const headers = Object.fromEntries(sent.headers.filter(([k]) => k !== 'content-length'));
+    const want = Object.fromEntries(Object.entries(expected.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    compare(headers, want, 'proxy_request.headers', []);
+    const envelope = JSON.parse(sent.body);
+    assert.equal(typeof envelope.body, 'string', 'the envelope body is a JSON string');
+    envelope.body = JSON.parse(envelope.body);
+    compare(envelope, expected.envelope, 'proxy_request.envelope', []);
+  }
+}
+
+/** Every URL the calls give, nested steps included. */
+function urlsOf(calls) {
+  return calls.flatMap(([name, argument]) => {
+    if (name === 'url') return [argument];
+    if (name === 'on_success') return urlsOf(argument);
+    if (name === 'fallback' || name === 'on_failure') return urlsOf(argument.step);
+    return [];
+  });
+}
+
+async function runFrugal(vector) {
+  const net = scriptedNetwork(vector.answers, 200, urlsOf(vector.calls));
+  let result;
+  try {
+    result = await build(vector.calls).execute(net.client);
+  } catch (error) {
+    result = { error: error.code, message: error.message };
+  }
+  compare(net.local, vector.local_http_calls, 'local_http_calls', []);
+  compare(net.submitted, vector.submitted_jobs, 'submitted_jobs', []);
+  compare(result, vector.result, 'result', []);
+  assert.equal(typeof result.trace, 'string', 'the result carries its trace');
+}
+
+function runSignature(vector) {
+  const options = { now: vector.now, toleranceSecs: vector.tolerance ?? 300 };
+  const check = vector.secondary_secret
+    ? tryVerifyWithSecrets(vector.payload, vector.header, vector.secret, vector.secondary_secret, options)
+    : verifyWebhookSignature(vector.payload, vector.header, vector.secret, options);
+  assert.equal(check.valid, vector.valid, 'valid');
+  assert.equal(check.reason, vector.reason_code, 'reason_code');
+  // Bytes verify the same as text.
+  const bytes = new TextEncoder().encode(vector.payload);
+  const again = vector.secondary_secret
+    ? tryVerifyWithSecrets(bytes, vector.header, vector.secret, vector.secondary_secret, options)
+    : verifyWebhookSignature(bytes, vector.header, vector.secret, options);
+  assert.equal(again.reason, check.reason, 'Uint8Array payload');
+}
+
+async function runInvalid(vector) {
+  const net = scriptedNetwork();
+  let step;
+  try {
+    step = build(vector.calls, net.client);
+  } catch (error) {
+    expectValidation(() => { throw error; }, vector);
+    return;
+  }
+  expectValidation(() => step.payload(), vector);
+  await assert.rejects(step.execute(), ValidationError);
+  assert.equal(net.local.length + net.gateway.length, 0, 'nothing may be sent');
+}
+
+const runners = { payloads: runPayload, frugal: runFrugal, signatures: runSignature, invalid: runInvalid };
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  const stem = file.replace(/\.json$/, '');
+  const run = runners[stem];
+  if (!run) continue;
+  const vectors = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  vectors.forEach((vector, i) => {
+    test(`${stem}::${vector.name ?? `#${i}`}`, () => run(vector));
+  });
+}

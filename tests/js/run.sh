@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The npm package's suite: builds and packs it, installs the tarball into a
+# fresh project, type-checks a TypeScript usage file against it, runs every
+# conformance vector and the end-to-end scenarios (against a sandbox) in
+# Node, runs the edge-worker test in workerd, and prints the size report
+# (failing over budget).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+project="$root/target/js-suite"
+
+tarball="$("$root/bindings-wasm/build.sh" --pack | tail -1)"
+bash "$root/bindings-wasm/size-report.sh"
+
+rm -rf "$project"
+mkdir -p "$project"
+cp "$here"/*.test.mjs "$here/usage.ts" "$here/tsconfig.json" "$project/"
+cp -r "$here/worker" "$project/worker"
+cd "$project"
+echo '{ "name": "ezthrottle-js-suite", "private": true, "type": "module" }' > package.json
+npm install --silent --no-audit --no-fund "$tarball" typescript@5.9 miniflare@4 >/dev/null
+
+echo "== tsc --noEmit (strict) against the package's declarations"
+npx tsc -p tsconfig.json
+
+export EZT_DEFAULT_VECTORS="$root/../shared/conformance"
+if [ -n "${EZTHROTTLE_VECTORS:-}" ] && [[ "$EZTHROTTLE_VECTORS" != /* ]]; then
+  EZTHROTTLE_VECTORS="$root/$EZTHROTTLE_VECTORS"
+fi
+echo "== conformance vectors through the JS API (Node $(node --version))"
+node --test --test-reporter=dot conformance.test.mjs
+
+export SANDBOX_KEY=ck_js_suite_0001
+# shellcheck source=../sandbox.sh
+source "$root/tests/sandbox.sh"
+echo "== end-to-end scenarios against the sandbox at $SANDBOX_URL"
+node --test --test-reporter=spec e2e.test.mjs
+echo "== edge worker in workerd"
+node worker/run.mjs

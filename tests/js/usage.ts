@@ -1,0 +1,70 @@
+// Type-checked (tsc --noEmit, strict) against the package's declarations: the
+// README's examples in TypeScript. Never run.
+import {
+  EZThrottle, Step, StepType, IdempotentStrategy, ForwardToEZThrottle, autoForward,
+  RateLimitError, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets,
+  type ExecuteResult, type Verification, type HandledDelivery,
+} from 'ezthrottle';
+
+export async function usage(): Promise<void> {
+  const client = new EZThrottle({ apiKey: 'ck_live_cust_123_abc', timeoutMs: 10_000 });
+  const step = new Step(client)
+    .url('https://api.example.com/charge')
+    .method('POST')
+    .headers({ 'content-type': 'application/json' })
+    .body(JSON.stringify({ amount: 1000 }))
+    .metadata({ order: 7, tags: ['a'], nested: { ok: true } })
+    .type(StepType.FRUGAL)
+    .fallbackOnError([429, 503])
+    .timeout(5_000)
+    .webhooks([{ url: 'https://app.example.com/hook', hasQuorumVote: true, regions: ['iad'] }])
+    .webhookQuorum(1)
+    .regions(['iad', 'lax'])
+    .regionPolicy('fallback')
+    .executionMode('race')
+    .retryPolicy({ maxRetries: 3, retryCodes: [429] })
+    .retryAt(new Date())
+    .idempotentStrategy(IdempotentStrategy.UNIQUE)
+    .fallback(new Step().url('https://backup.example.com'), { triggerOnError: [500] })
+    .onSuccess(new Step().url('https://notify.example.com'))
+    .onFailure(new Step().url('https://alert.example.com'), { timeoutMs: 60_000 });
+  const payload = step.payload();
+  const url: string = payload.url;
+  try {
+    const result: ExecuteResult = await step.execute();
+    if ('job_id' in result) {
+      const id: string = result.job_id;
+      void id;
+    } else if (result.status === 'success') {
+      const body: string = result.response;
+      void body;
+    }
+    const trace: string = result.trace;
+    void trace;
+  } catch (error) {
+    if (error instanceof RateLimitError) {
+      const at: number | null = error.retryAt;
+      void at;
+    } else if (error instanceof ValidationError) {
+      const path: string = error.path;
+      void path;
+    }
+  }
+  const submitted = await client.submitJob({ url, method: 'GET' });
+  const fetched = autoForward(client, async (id: number): Promise<string> => {
+    if (id < 0) throw new ForwardToEZThrottle({ url: 'https://api.example.com', idempotentKey: `k-${id}` });
+    return 'ok';
+  });
+  const answer: string | { job_id: string } = await fetched(1);
+  const value: number | { job_id: string } = await client.forwardOrFallback(() => 42, { url });
+  const check: Verification = verifyWebhookSignature('{}', 't=1,v1=00', 'whsec_x', { toleranceSecs: 300 });
+  const rotated: Verification = tryVerifyWithSecrets(new Uint8Array(), null, 'a', 'b');
+  const handler = client.webhookHandler({
+    primarySecret: 'whsec_primary_0123456789',
+    onEvent: (delivery: HandledDelivery) => {
+      if (delivery.event?.status === 'success') void delivery.event.job_id;
+    },
+  });
+  const response: Response = await handler(new Request('https://app.example.com/hook', { method: 'POST' }));
+  void [submitted, answer, value, check, rotated, response, client.pendingContinuations];
+}
