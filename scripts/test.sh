@@ -2,8 +2,8 @@
 # Every test of the project, on a fresh machine: installs what it needs
 # (idempotently), then runs format and lint checks, the test suites (the
 # conformance vectors, the sandbox's behaviour and kill -9 tests included), the
-# demo, the reference Python SDK against the sandbox, and the wasm32 build of
-# the core.
+# demo, the reference Python SDK against the sandbox, the C library and the
+# npm package in every runtime it serves.
 #
 #   bash scripts/test.sh
 #
@@ -27,6 +27,7 @@ cargo fmt --all -- --check
 
 section "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p ezthrottle-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
 
 section "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
@@ -43,8 +44,8 @@ bash tests/reference-python/run.sh
 section "the C library: header, install, conformance, misuse, end to end, all under valgrind"
 bash tests/c/run.sh
 
-section "ezthrottle-core for wasm32-unknown-unknown"
-cargo build -p ezthrottle-core --target wasm32-unknown-unknown --release --locked
+section "the npm package: size, types, vectors, end to end, wasm-bindgen tests (Node, Chromium), workerd"
+bash tests/js/run.sh
 
 section "benchmarks compile"
 cargo bench --workspace --locked --no-run --quiet

@@ -3,12 +3,16 @@
 # fresh project, type-checks a TypeScript usage file against it, runs every
 # conformance vector and the end-to-end scenarios (against a sandbox) in
 # Node, runs the edge-worker test in workerd, and prints the size report
-# (failing over budget).
+# (failing over budget). Also runs the crate's wasm-bindgen tests in Node and
+# headless Chromium with real fetches to the same sandbox.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 project="$root/target/js-suite"
 
+if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+  apt-get install -y -q chromium chromium-driver >/dev/null
+fi
 tarball="$("$root/bindings-wasm/build.sh" --pack | tail -1)"
 bash "$root/bindings-wasm/size-report.sh"
 
@@ -37,3 +41,11 @@ echo "== end-to-end scenarios against the sandbox at $SANDBOX_URL"
 node --test --test-reporter=spec e2e.test.mjs
 echo "== edge worker in workerd"
 node worker/run.mjs
+
+cd "$root/bindings-wasm"
+export EZT_SANDBOX_URL="$SANDBOX_URL" EZT_SANDBOX_KEY="$SANDBOX_KEY"
+echo "== wasm-bindgen tests in Node"
+cargo test --locked --target wasm32-unknown-unknown --test web
+echo "== wasm-bindgen tests in headless Chromium"
+WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
+  cargo test --locked --target wasm32-unknown-unknown --test web
