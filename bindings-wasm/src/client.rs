@@ -78,15 +78,21 @@ impl ClientHandle {
     /// continuationWebhook? }`, plus `fetch` (kept as a function). A missing
     /// `apiKey` reads `process.env.EZTHROTTLE_API_KEY` where there is one.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        options: JsValue,
-        fetch: Option<Function>,
-        env_key: Option<String>,
-    ) -> JsResult<ClientHandle> {
+    pub fn new(options: JsValue, fetch: JsValue, env_key: JsValue) -> JsResult<ClientHandle> {
         let options = convert::options(options, "options").js()?;
+        let fetch = match fetch.dyn_into::<Function>() {
+            Ok(fetch) => Some(fetch),
+            Err(other) if other.is_undefined() || other.is_null() => None,
+            Err(_) => {
+                return Err(error_to_js(Error::validation(
+                    "fetch",
+                    "must be a function",
+                )));
+            }
+        };
         let key = text(&options, "api_key")
             .js()?
-            .or(env_key)
+            .or(convert::optional_text(&env_key, "env").js()?)
             .unwrap_or_default();
         let mut builder = ClientConfig::builder(key);
         if let Some(url) = text(&options, "tracktags_url").js()? {
@@ -200,8 +206,11 @@ impl ClientHandle {
 
     /// Create or replace the webhook secrets.
     #[wasm_bindgen(js_name = createWebhookSecret)]
-    pub fn create_webhook_secret(&self, primary: String, secondary: Option<String>) -> Promise {
+    pub fn create_webhook_secret(&self, primary: JsValue, secondary: JsValue) -> Promise {
+        let secrets = convert::text(&primary, "primarySecret")
+            .and_then(|p| Ok((p, convert::optional_text(&secondary, "secondarySecret")?)));
         self.spawn(move |client| async move {
+            let (primary, secondary) = secrets?;
             let mut call = client
                 .config
                 .create_webhook_secret(&primary, secondary.as_deref())?;
@@ -233,8 +242,11 @@ impl ClientHandle {
 
     /// Rotate: `newSecret` becomes primary, the current one secondary.
     #[wasm_bindgen(js_name = rotateWebhookSecret)]
-    pub fn rotate_webhook_secret(&self, new_secret: String, current: Option<String>) -> Promise {
+    pub fn rotate_webhook_secret(&self, new_secret: JsValue, current: JsValue) -> Promise {
+        let secrets = convert::text(&new_secret, "newSecret")
+            .and_then(|n| Ok((n, convert::optional_text(&current, "currentSecret")?)));
         self.spawn(move |client| async move {
+            let (new_secret, current) = secrets?;
             let mut rotation = client
                 .config
                 .rotate_webhook_secret(&new_secret, current.as_deref())?;

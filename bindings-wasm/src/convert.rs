@@ -21,6 +21,23 @@ pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
     serde_json::from_str(&text).map_err(|e| refused(e.to_string()))
 }
 
+/// A required string argument. Exports take strings as `JsValue` and check
+/// them here: wasm-bindgen's glue trusts a `String` parameter to be one, and
+/// a number there corrupts memory instead of throwing.
+pub fn text(value: &JsValue, field: &str) -> Result<String, Error> {
+    value
+        .as_string()
+        .ok_or_else(|| Error::validation(field, "must be a string"))
+}
+
+/// An optional string argument (`undefined` / `null` are none).
+pub fn optional_text(value: &JsValue, field: &str) -> Result<Option<String>, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    text(value, field).map(Some)
+}
+
 /// A JSON value as a plain JS value.
 pub fn to_js(value: &Value) -> JsValue {
     parse(&value.to_string())

@@ -14,6 +14,9 @@ pub struct Transport {
     fetch: Option<Function>,
 }
 
+/// The longest delay JS timers honour (about 24.8 days).
+const MAX_TIMER_MS: u64 = (1 << 31) - 1;
+
 /// Milliseconds since the Unix epoch, from the host.
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
@@ -64,8 +67,10 @@ fn build(request: &HttpRequest) -> Result<gloo_net::http::Request, TransportErro
             .append(name, value)
             .map_err(|e| TransportError::other(format!("header {name}: {}", describe(&e))))?;
     }
-    // The deadline covers the whole exchange, body included.
-    let deadline = web_sys::AbortSignal::timeout_with_f64(request.timeout_ms as f64);
+    // The deadline covers the whole exchange, body included. Hosts' timers
+    // stop at 2^31-1 ms (longer ones fire at once in Node, throw elsewhere).
+    let deadline =
+        web_sys::AbortSignal::timeout_with_f64(request.timeout_ms.min(MAX_TIMER_MS) as f64);
     let builder = RequestBuilder::new(&request.url)
         .method(method)
         .headers(Headers::from_raw(headers))

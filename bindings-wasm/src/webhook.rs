@@ -67,36 +67,53 @@ fn verification_to_js(check: &Verification) -> JsValue {
 #[wasm_bindgen(js_name = verifySignature)]
 pub fn verify_signature(
     payload: JsValue,
-    header: Option<String>,
-    secret: &str,
+    header: JsValue,
+    secret: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
     let (now, tolerance) = clock(options)?;
     let body = payload_bytes(&payload)?;
+    let header = signature(&header)?;
+    let secret = convert::text(&secret, "secret").js()?;
     Ok(verification_to_js(&core_verify(
         &body,
         header.as_deref().unwrap_or_default(),
-        secret,
+        &secret,
         now,
         tolerance,
     )))
+}
+
+/// The signature header argument: a string, or absent.
+fn signature(header: &JsValue) -> JsResult<Option<String>> {
+    convert::optional_text(header, "signature").js()
+}
+
+/// The primary and optional secondary secret arguments.
+fn secrets(primary: &JsValue, secondary: &JsValue) -> JsResult<(String, Option<String>)> {
+    Ok((
+        convert::text(primary, "primarySecret").js()?,
+        convert::optional_text(secondary, "secondarySecret").js()?,
+    ))
 }
 
 /// Check with the primary secret, then the secondary (rotation).
 #[wasm_bindgen(js_name = verifyWithSecrets)]
 pub fn verify_with_both(
     payload: JsValue,
-    header: Option<String>,
-    primary: &str,
-    secondary: Option<String>,
+    header: JsValue,
+    primary: JsValue,
+    secondary: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
     let (now, tolerance) = clock(options)?;
     let body = payload_bytes(&payload)?;
+    let header = signature(&header)?;
+    let (primary, secondary) = secrets(&primary, &secondary)?;
     Ok(verification_to_js(&verify_with_secrets(
         &body,
         header.as_deref().unwrap_or_default(),
-        primary,
+        &primary,
         secondary.as_deref(),
         now,
         tolerance,
@@ -107,17 +124,19 @@ pub fn verify_with_both(
 #[wasm_bindgen(js_name = verifySignatureStrict)]
 pub fn verify_signature_strict(
     payload: JsValue,
-    header: Option<String>,
-    primary: &str,
-    secondary: Option<String>,
+    header: JsValue,
+    primary: JsValue,
+    secondary: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
     let (now, tolerance) = clock(options)?;
     let body = payload_bytes(&payload)?;
+    let header = signature(&header)?;
+    let (primary, secondary) = secrets(&primary, &secondary)?;
     let check = core_strict(
         &body,
         header.as_deref().unwrap_or_default(),
-        primary,
+        &primary,
         secondary.as_deref(),
         now,
         tolerance,
@@ -214,15 +233,19 @@ impl WebhookHandler {
 
     /// Handle a delivery given as raw body and signature header: resolves to
     /// `{ status, body, event, followUp }` (for Node's `http` servers).
-    pub fn receive(&self, payload: JsValue, signature: Option<String>) -> JsResult<Promise> {
+    pub fn receive(&self, payload: JsValue, header: JsValue) -> JsResult<Promise> {
         let body = payload_bytes(&payload)?;
+        let signature = signature(&header)?;
         Ok(self.finish(self.decide(&body, signature.as_deref())))
     }
 
     /// Handle a fetch `Request`; resolves to the `Response` to send.
-    pub fn handle(&self, request: web_sys::Request) -> Promise {
+    pub fn handle(&self, request: JsValue) -> Promise {
         let this = self.clone_parts();
         future_to_promise(async move {
+            let request: web_sys::Request = request.dyn_into().map_err(|_| {
+                error_to_js(Error::validation("request", "must be a fetch Request"))
+            })?;
             let signature = request.headers().get(SIGNATURE_HEADER).ok().flatten();
             let text = JsFuture::from(request.array_buffer()?).await?;
             let body = Uint8Array::new(&text).to_vec();

@@ -33,7 +33,7 @@ fn client() -> ClientHandle {
     let options = object(&format!(
         r#"{{"apiKey": "{key}", "tracktagsUrl": "{url}", "ezthrottleUrl": "{url}"}}"#
     ));
-    ClientHandle::new(options, None, None).unwrap()
+    ClientHandle::new(options, JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap()
 }
 
 async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
@@ -102,8 +102,8 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
         object(&format!(
             r#"{{"apiKey": "ck_nobody_here", "tracktagsUrl": "{url}"}}"#
         )),
-        None,
-        None,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
     )
     .unwrap();
     let refused = settle(stranger.execute(&step("https://api.example.com")))
@@ -118,8 +118,8 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
 
     let down = ClientHandle::new(
         object(r#"{"apiKey": "ck_x", "tracktagsUrl": "http://127.0.0.1:9", "timeoutMs": 2000}"#),
-        None,
-        None,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
     )
     .unwrap();
     let unreachable = settle(down.execute(&step("https://api.example.com")))

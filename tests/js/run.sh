@@ -33,6 +33,8 @@ if [ -n "${EZTHROTTLE_VECTORS:-}" ] && [[ "$EZTHROTTLE_VECTORS" != /* ]]; then
 fi
 echo "== conformance vectors through the JS API (Node $(node --version))"
 node --test --test-reporter=dot conformance.test.mjs
+echo "== every error variant as its class; hostile input to every entry point"
+node --test --test-reporter=spec errors.test.mjs
 
 export SANDBOX_KEY=ck_js_suite_0001
 # shellcheck source=../sandbox.sh

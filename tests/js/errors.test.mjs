@@ -1,0 +1,120 @@
+// Every error variant reaches JS as its class, and hostile input to every
+// entry point is refused with an EZThrottleError or TypeError: never a
+// WebAssembly trap (RuntimeError), never a hang.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  AuthenticationError, DeniedError, EZThrottle, EZThrottleError, GatewayError, JobRejectedError,
+  ProtocolError, RateLimitError, SecretsNotConfiguredError, Step, TransportError, ValidationError,
+  tryVerifyWithSecrets, verifyWebhookSignature, verifyWebhookSignatureStrict, webhookHandler,
+} from 'ezthrottle';
+
+const gateway = (status, body, headers = {}) => async () => new Response(body, { status, headers });
+const allowed = (status, body) => gateway(200, JSON.stringify({ status: 'allowed', forwarded_response: { status_code: status, body } }));
+const clientWith = (fetch) => new EZThrottle({ apiKey: 'ck_secret_never_shown', tracktagsUrl: 'http://gw.invalid', fetch, timeoutMs: 300 });
+const submit = (fetch) => new Step(clientWith(fetch)).url('https://api.example.com').execute();
+
+test('each gateway answer becomes its error class', async () => {
+  const before = Date.now();
+  await assert.rejects(submit(gateway(429, '{"error":"slow down"}', { 'retry-after': '7' })), (e) => {
+    assert.ok(e instanceof RateLimitError && e instanceof EZThrottleError && e instanceof Error);
+    assert.equal(e.name, 'RateLimitError');
+    assert.equal(e.code, 'rate_limited');
+    assert.ok(e.retryAt >= before + 7000 && e.retryAt <= Date.now() + 7000, String(e.retryAt));
+    return true;
+  });
+  await assert.rejects(submit(gateway(401, '{"error":"bad key"}')), AuthenticationError);
+  await assert.rejects(submit(gateway(200, '{"status":"denied","error":"plan"}')), DeniedError);
+  await assert.rejects(submit(allowed(400, 'no such region')), (e) =>
+    e instanceof JobRejectedError && e.status === 400 && e.body === 'no such region');
+  await assert.rejects(submit(gateway(502, 'upstream down')), (e) => e instanceof GatewayError && e.status === 502);
+  await assert.rejects(submit(gateway(200, 'not json')), ProtocolError);
+  await assert.rejects(submit(allowed(201, '{"no_job_id":1}')), ProtocolError);
+  await assert.rejects(clientWith(allowed(404, '')).getWebhookSecret(), SecretsNotConfiguredError);
+  for (const error of [await submit(gateway(401, '{}')).catch((e) => e)]) {
+    assert.ok(!error.message.includes('ck_secret_never_shown') && !error.stack.includes('ck_secret_never_shown'));
+  }
+});
+
+test('transport failures are typed: unreachable, timeout, a fetch that is not one', async () => {
+  await assert.rejects(submit(async () => { throw new TypeError('fetch failed'); }),
+    (e) => e instanceof TransportError && e.code === 'unreachable');
+  // Node's AbortSignal.timeout does not hold the event loop open (a real
+  // socket would): this timer does, for as long as the fetch hangs.
+  const hanging = (request) => new Promise((_, reject) => {
+    const alive = setTimeout(() => reject(new Error('the deadline never fired')), 5000);
+    request.signal.addEventListener('abort', () => { clearTimeout(alive); reject(request.signal.reason); });
+  });
+  await assert.rejects(submit(hanging), (e) => e instanceof TransportError && e.code === 'timeout');
+  await assert.rejects(submit(async () => 'not a Response'), (e) => e instanceof TransportError);
+  await assert.rejects(submit(() => { throw new Error('synchronous'); }), TransportError);
+  assert.throws(() => new EZThrottle({ apiKey: 'k', fetch: 42 }), TypeError);
+});
+
+const hostile = [
+  undefined, null, NaN, -1, 2 ** 64, 2 ** 60, 1.5, '', ' ', '\u0000', 'x'.repeat(100_000), [], [[]], {}, { url: {} },
+  () => 1, Symbol('s'), 10n, new Date(), new Uint8Array(3), Object.create(null), { toJSON() { throw new Error('no'); } },
+];
+const cyclic = {};
+cyclic.self = cyclic;
+hostile.push(cyclic);
+
+const refusedCleanly = (e) => {
+  assert.ok(!(e instanceof WebAssembly.RuntimeError), `a wasm trap: ${e}`);
+  assert.ok(e instanceof EZThrottleError || e instanceof TypeError, `${e?.name}: ${e?.message}`);
+  return true;
+};
+
+test('hostile input to every builder method is refused, never a trap', () => {
+  const methods = Object.getOwnPropertyNames(Step.prototype)
+    .filter((m) => !['constructor', 'execute', 'payload', 'payloadJson', 'toJSON'].includes(m));
+  for (const method of methods) {
+    for (const value of hostile) {
+      const step = new Step().url('https://a.example');
+      try {
+        step[method](value, value);
+        step.payloadJson();
+      } catch (e) {
+        refusedCleanly(e);
+      }
+    }
+  }
+  // The module still works after all of that.
+  assert.equal(new Step().url('https://a.example').payload().url, 'https://a.example');
+});
+
+test('hostile input to the client, signatures and handlers is refused, never a trap', async () => {
+  for (const value of hostile) {
+    for (const make of [
+      () => new EZThrottle(value),
+      () => new EZThrottle({ apiKey: value }),
+      () => new EZThrottle({ apiKey: 'k', tracktagsUrl: value }),
+      () => new EZThrottle({ apiKey: 'k', timeoutMs: value }),
+      () => verifyWebhookSignature(value, value, value, value),
+      () => tryVerifyWithSecrets('{}', 't=1,v1=a', 's', value, value),
+      () => verifyWebhookSignatureStrict(value, 't=1', 's'),
+      () => webhookHandler(value),
+      () => webhookHandler({ primarySecret: value }),
+    ]) {
+      try { make(); } catch (e) { refusedCleanly(e); }
+    }
+    const client = clientWith(allowed(201, '{"job_id":"j","status":"queued"}'));
+    for (const call of [
+      () => client.submitJob(value),
+      () => client.queueRequest(value),
+      () => client.forward(value),
+      () => client.forwardOrFallback(() => 1, value),
+      () => client.createWebhookSecret(value, value),
+      () => client.rotateWebhookSecret(value),
+      () => webhookHandler({ primarySecret: 'whsec_primary_0123456789' }).receive(value, value),
+    ]) {
+      try { await call(); } catch (e) { refusedCleanly(e); }
+    }
+  }
+  assert.throws(() => new EZThrottle({ apiKey: 'k', timeoutMs: 2 ** 60 }),
+    (e) => e instanceof ValidationError && e.path === 'timeout_ms');
+  const answer = await clientWith(allowed(201, '{"job_id":"j","status":"queued"}')).submitJob({ url: 'https://a.example', webhookQuorum: 1 });
+  assert.equal(answer.job_id, 'j');
+  await assert.rejects(clientWith(allowed(201, '{}')).submitJob({ url: 'https://a.example', nope: 1 }),
+    (e) => e instanceof ValidationError && e.path === 'nope');
+});
