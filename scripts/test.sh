@@ -3,7 +3,8 @@
 # (idempotently), then runs format and lint checks, the test suites (the
 # conformance vectors, the sandbox's behaviour and kill -9 tests included), the
 # demo, the reference Python SDK against the sandbox, the C library and the
-# npm package in every runtime it serves.
+# npm package in every runtime it serves, and the uniffi bindings (Kotlin on
+# the JVM, Python, the Swift package's layout).
 #
 #   bash scripts/test.sh
 #
@@ -24,13 +25,17 @@ python3 -m venv --help >/dev/null  # the reference-SDK suite makes a virtualenv
 
 section "format"
 cargo fmt --all -- --check
+# bindings-uniffi is its own workspace (its library shares the C one's name).
+cargo fmt --manifest-path bindings-uniffi/Cargo.toml -- --check
 
 section "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p ezthrottle-wasm --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+(cd bindings-uniffi && cargo clippy --all-targets --features bindgen --locked -- -D warnings)
 
 section "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+(cd bindings-uniffi && RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet)
 
 section "tests (unit, behaviour, properties, conformance vectors, doc examples)"
 cargo test --workspace --locked
@@ -46,6 +51,9 @@ bash tests/c/run.sh
 
 section "the npm package: size, types, vectors, end to end, wasm-bindgen tests (Node, Chromium), workerd"
 bash tests/js/run.sh
+
+section "uniffi: Swift package current, Kotlin on the JVM (vectors, errors, end to end x2 transports), Python vectors"
+bash tests/kotlin/run.sh
 
 section "benchmarks compile"
 cargo bench --workspace --locked --no-run --quiet

@@ -1,0 +1,359 @@
+//! The client: configuration, the transport, and every network call (async).
+
+use std::sync::{Arc, Mutex};
+
+use ezthrottle_core::webhook::Continuations;
+use ezthrottle_core::{ClientConfig, ForwardToEZThrottle, Outcome, API_KEY_ENV};
+use serde_json::{Map, Value};
+
+use crate::error::{EzThrottleError, Result};
+use crate::step::{Step, Webhook};
+use crate::transport::{run, HttpTransport};
+use crate::webhook::WebhookReceiver;
+
+/// How to build a client. Absent fields take the defaults.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct ClientOptions {
+    /// The API key; absent reads the environment variable `EZTHROTTLE_API_KEY`.
+    #[uniffi(default = None)]
+    pub api_key: Option<String>,
+    #[uniffi(default = None)]
+    pub tracktags_url: Option<String>,
+    #[uniffi(default = None)]
+    pub ezthrottle_url: Option<String>,
+    /// Timeout of each gateway call; default 30000.
+    #[uniffi(default = None)]
+    pub timeout_ms: Option<u64>,
+    /// Your webhook receiving every submitted job's result: its on_success /
+    /// on_failure steps then run in this client (see `webhookReceiver`).
+    #[uniffi(default = None)]
+    pub continuation_webhook: Option<String>,
+}
+
+/// The service's answer to a submitted job.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SubmitAnswer {
+    pub job_id: String,
+    /// `queued`, `duplicate`, …
+    pub status: String,
+    /// The whole answer as JSON.
+    pub json: String,
+}
+
+impl From<ezthrottle_core::SubmitAnswer> for SubmitAnswer {
+    fn from(answer: ezthrottle_core::SubmitAnswer) -> Self {
+        Self {
+            job_id: answer.job_id().to_owned(),
+            status: answer.status().to_owned(),
+            json: Value::Object(answer.as_json().clone()).to_string(),
+        }
+    }
+}
+
+/// How an executed step ended.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ExecuteResult {
+    /// Submitted to EZThrottle (PERFORMANCE, or FRUGAL forwarded).
+    Submitted {
+        answer: SubmitAnswer,
+        /// What ran, in order.
+        trace: String,
+        /// The reference SDK's result shape, as JSON.
+        json: String,
+    },
+    /// Ran locally (FRUGAL): `success` is whether it answered 2xx.
+    Local {
+        success: bool,
+        status_code: u16,
+        /// The response body (empty when it failed).
+        response: String,
+        trace: String,
+        json: String,
+    },
+}
+
+impl ExecuteResult {
+    fn new(outcome: Outcome, trace: String) -> Self {
+        let json = outcome.to_json().to_string();
+        match outcome {
+            Outcome::Submitted(answer) => Self::Submitted {
+                answer: answer.into(),
+                trace,
+                json,
+            },
+            Outcome::LocalSuccess {
+                status_code,
+                response,
+            } => Self::Local {
+                success: true,
+                status_code,
+                response,
+                trace,
+                json,
+            },
+            Outcome::LocalFailure { status_code } => Self::Local {
+                success: false,
+                status_code,
+                response: String::new(),
+                trace,
+                json,
+            },
+        }
+    }
+}
+
+/// A request taken over from existing code.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct ForwardRequest {
+    pub url: String,
+    #[uniffi(default = None)]
+    pub method: Option<String>,
+    #[uniffi(default = [])]
+    pub headers: Vec<crate::transport::HttpHeader>,
+    #[uniffi(default = None)]
+    pub body: Option<String>,
+    /// A random UUID v4 when absent.
+    #[uniffi(default = None)]
+    pub idempotent_key: Option<String>,
+    /// A JSON object echoed in the webhook.
+    #[uniffi(default = None)]
+    pub metadata_json: Option<String>,
+    #[uniffi(default = [])]
+    pub webhooks: Vec<Webhook>,
+    #[uniffi(default = [])]
+    pub regions: Vec<String>,
+}
+
+impl ForwardRequest {
+    fn to_core(&self) -> Result<ForwardToEZThrottle> {
+        let metadata = match &self.metadata_json {
+            None => Map::new(),
+            Some(text) => match serde_json::from_str(text) {
+                Ok(Value::Object(map)) => map,
+                _ => {
+                    return Err(EzThrottleError::Validation {
+                        path: "metadata".into(),
+                        detail: "must be a JSON object".into(),
+                    })
+                }
+            },
+        };
+        Ok(ForwardToEZThrottle {
+            url: self.url.clone(),
+            method: self.method.clone().unwrap_or_default(),
+            headers: self
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            body: self.body.clone(),
+            idempotent_key: self.idempotent_key.clone(),
+            metadata,
+            webhooks: self
+                .webhooks
+                .iter()
+                .map(|w| ezthrottle_core::Webhook {
+                    url: w.url.clone(),
+                    regions: w.regions.clone(),
+                    has_quorum_vote: w.has_quorum_vote,
+                })
+                .collect(),
+            regions: self.regions.clone(),
+        })
+    }
+}
+
+/// What the app runs when EZThrottle cannot be reached at all.
+#[uniffi::export(foreign)]
+#[async_trait::async_trait]
+pub trait Fallback: Send + Sync {
+    /// Do the work another way; the text is handed back to the caller.
+    async fn run(&self) -> String;
+}
+
+/// What `forwardOrFallback` did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ForwardOutcome {
+    Submitted {
+        answer: SubmitAnswer,
+    },
+    /// The service was unreachable; this is the fallback's value.
+    FellBack {
+        value: String,
+    },
+}
+
+/// The account's webhook secrets, masked by the service.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SecretInfo {
+    pub primary_secret: String,
+    pub secondary_secret: Option<String>,
+}
+
+/// A client of the EZThrottle service.
+#[derive(uniffi::Object)]
+pub struct EzThrottle {
+    config: ClientConfig,
+    transport: Arc<dyn HttpTransport>,
+    pub(crate) continuations: Arc<Mutex<Continuations>>,
+}
+
+impl std::fmt::Debug for EzThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EzThrottle")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EzThrottle {
+    pub(crate) async fn run_step(&self, step: ezthrottle_core::Step) -> Result<ExecuteResult> {
+        let mut execution = self.config.execute(&step)?;
+        let outcome = run(&self.transport, &mut execution).await?;
+        let mut pending = self.continuations.lock().unwrap_or_else(|e| e.into_inner());
+        for continuation in execution.take_continuations() {
+            pending.register(continuation);
+        }
+        Ok(ExecuteResult::new(outcome, execution.trace().to_string()))
+    }
+}
+
+#[uniffi::export]
+impl EzThrottle {
+    /// A client sending through `transport`, or the built-in one when absent.
+    #[uniffi::constructor(default(transport = None))]
+    pub fn new(
+        options: ClientOptions,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Arc<Self>> {
+        let key = options
+            .api_key
+            .or_else(|| std::env::var(API_KEY_ENV).ok())
+            .unwrap_or_default();
+        let mut builder = ClientConfig::builder(key);
+        if let Some(url) = options.tracktags_url {
+            builder = builder.tracktags_url(url);
+        }
+        if let Some(url) = options.ezthrottle_url {
+            builder = builder.ezthrottle_url(url);
+        }
+        if let Some(ms) = options.timeout_ms {
+            builder = builder.timeout_ms(ms);
+        }
+        if let Some(url) = options.continuation_webhook {
+            builder = builder.continuation_webhook(url);
+        }
+        let transport = match transport {
+            Some(transport) => transport,
+            None => builtin_transport()?,
+        };
+        Ok(Arc::new(Self {
+            config: builder.build()?,
+            transport,
+            continuations: Arc::default(),
+        }))
+    }
+
+    /// Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
+    pub async fn execute(&self, step: Arc<Step>) -> Result<ExecuteResult> {
+        self.run_step(step.snapshot()).await
+    }
+
+    /// Submit a step's job as it is, whatever its type.
+    pub async fn submit(&self, step: Arc<Step>) -> Result<SubmitAnswer> {
+        let job = step.snapshot().build_job()?;
+        let mut call = self.config.submit_job(&job)?;
+        Ok(run(&self.transport, &mut call).await?.into())
+    }
+
+    /// Submit a request taken over from existing code.
+    pub async fn forward(&self, request: ForwardRequest) -> Result<SubmitAnswer> {
+        let mut call = self.config.submit_job(&request.to_core()?.to_job()?)?;
+        Ok(run(&self.transport, &mut call).await?.into())
+    }
+
+    /// Submit; only when the service cannot be reached at all, run `fallback`.
+    pub async fn forward_or_fallback(
+        &self,
+        request: ForwardRequest,
+        fallback: Arc<dyn Fallback>,
+    ) -> Result<ForwardOutcome> {
+        let mut call = self.config.submit_job(&request.to_core()?.to_job()?)?;
+        match run(&self.transport, &mut call).await {
+            Ok(answer) => Ok(ForwardOutcome::Submitted {
+                answer: answer.into(),
+            }),
+            Err(e) if e.is_service_unreachable() => Ok(ForwardOutcome::FellBack {
+                value: fallback.run().await,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Create or replace the webhook secrets (each at least 16 characters).
+    pub async fn create_webhook_secret(
+        &self,
+        primary: String,
+        secondary: Option<String>,
+    ) -> Result<String> {
+        let mut call = self
+            .config
+            .create_webhook_secret(&primary, secondary.as_deref())?;
+        Ok(Value::Object(run(&self.transport, &mut call).await?).to_string())
+    }
+
+    /// Read the webhook secrets (masked).
+    pub async fn get_webhook_secret(&self) -> Result<SecretInfo> {
+        let mut call = self.config.get_webhook_secret();
+        let info = run(&self.transport, &mut call).await?;
+        Ok(SecretInfo {
+            primary_secret: info.primary_secret,
+            secondary_secret: info.secondary_secret,
+        })
+    }
+
+    /// Remove the webhook secrets.
+    pub async fn delete_webhook_secret(&self) -> Result<String> {
+        let mut call = self.config.delete_webhook_secret();
+        Ok(Value::Object(run(&self.transport, &mut call).await?).to_string())
+    }
+
+    /// `new_secret` becomes primary and `current_secret` (when given) secondary.
+    pub async fn rotate_webhook_secret(
+        &self,
+        new_secret: String,
+        current_secret: Option<String>,
+    ) -> Result<String> {
+        let mut rotation = self
+            .config
+            .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
+        Ok(Value::Object(run(&self.transport, &mut rotation).await?).to_string())
+    }
+
+    /// A webhook endpoint verifying with these secrets that runs this
+    /// client's registered follow-ups.
+    pub fn webhook_receiver(
+        self: Arc<Self>,
+        primary_secret: String,
+        secondary_secret: Option<String>,
+    ) -> Result<Arc<WebhookReceiver>> {
+        WebhookReceiver::build(primary_secret, secondary_secret, Some(self))
+    }
+
+    /// How many submitted jobs wait for their webhook to run a follow-up.
+    pub fn pending_continuations(&self) -> u64 {
+        self.continuations.lock().map_or(0, |c| c.len() as u64)
+    }
+}
+
+#[cfg(feature = "builtin-transport")]
+fn builtin_transport() -> Result<Arc<dyn HttpTransport>> {
+    Ok(Arc::new(crate::transport::BuiltinTransport))
+}
+
+#[cfg(not(feature = "builtin-transport"))]
+fn builtin_transport() -> Result<Arc<dyn HttpTransport>> {
+    Err(EzThrottleError::Misuse {
+        detail: "this build has no built-in transport: pass an HttpTransport".into(),
+    })
+}

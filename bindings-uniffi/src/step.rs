@@ -1,0 +1,285 @@
+//! The step builder: chainable, every option checked when it is set (the
+//! core's call parser, so paths and messages match every other binding).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{json, Value};
+
+use crate::error::{EzThrottleError, Result};
+
+/// How a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StepType {
+    /// Submitted to EZThrottle at once.
+    Performance,
+    /// Run locally first, forwarded on chosen errors.
+    Frugal,
+}
+
+/// How the service deduplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum IdempotentStrategy {
+    /// By a hash of the request.
+    Hash,
+    /// Never: a fresh key per build.
+    Unique,
+}
+
+/// What happens when a named region is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RegionPolicy {
+    Fallback,
+    Strict,
+}
+
+/// Whether the first region to finish wins, or every region runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ExecutionMode {
+    Race,
+    Fanout,
+}
+
+/// A webhook the result is delivered to.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Webhook {
+    pub url: String,
+    #[uniffi(default = None)]
+    pub regions: Option<Vec<String>>,
+    #[uniffi(default = None)]
+    pub has_quorum_vote: Option<bool>,
+}
+
+/// How the service retries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct RetryPolicy {
+    #[uniffi(default = None)]
+    pub max_retries: Option<u32>,
+    #[uniffi(default = None)]
+    pub max_reroutes: Option<u32>,
+    #[uniffi(default = None)]
+    pub retry_codes: Option<Vec<u16>>,
+    #[uniffi(default = None)]
+    pub reroute_codes: Option<Vec<u16>>,
+}
+
+/// When a fallback runs.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum FallbackTrigger {
+    /// Whenever the step fails.
+    Always,
+    /// When it fails with one of these statuses.
+    OnError { codes: Vec<u16> },
+    /// When it takes longer than this.
+    OnTimeout { timeout_ms: u64 },
+}
+
+/// A request to run through EZThrottle. Methods return the same step, so
+/// calls chain; a refused option throws `Validation` and changes nothing.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct Step {
+    inner: Mutex<ezthrottle_core::Step>,
+}
+
+impl Step {
+    fn lock(&self) -> MutexGuard<'_, ezthrottle_core::Step> {
+        // A panic cannot happen while the lock is held (the core's calls
+        // return errors), so a poisoned lock still holds a consistent step.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of the core step (for execution).
+    pub(crate) fn snapshot(&self) -> ezthrottle_core::Step {
+        self.lock().clone()
+    }
+
+    fn call(self: Arc<Self>, name: &str, argument: Value) -> Result<Arc<Self>> {
+        self.lock().apply_call(name, &argument)?;
+        Ok(self)
+    }
+
+    fn link(self: Arc<Self>, name: &str, child: &Step, options: Value) -> Result<Arc<Self>> {
+        let child = child.snapshot();
+        self.lock().attach(name, child, &options)?;
+        Ok(self)
+    }
+}
+
+fn text<T: std::fmt::Debug>(value: T) -> String {
+    format!("{value:?}").to_ascii_lowercase()
+}
+
+#[uniffi::export]
+impl Step {
+    /// An empty step.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    pub fn url(self: Arc<Self>, url: String) -> Result<Arc<Self>> {
+        self.call("url", url.into())
+    }
+
+    pub fn method(self: Arc<Self>, method: String) -> Result<Arc<Self>> {
+        self.call("method", method.into())
+    }
+
+    /// Request headers (sent sorted by name).
+    pub fn headers(self: Arc<Self>, headers: HashMap<String, String>) -> Result<Arc<Self>> {
+        let mut sorted: Vec<_> = headers.into_iter().collect();
+        sorted.sort();
+        let map: serde_json::Map<String, Value> =
+            sorted.into_iter().map(|(k, v)| (k, v.into())).collect();
+        self.call("headers", Value::Object(map))
+    }
+
+    pub fn body(self: Arc<Self>, body: String) -> Result<Arc<Self>> {
+        self.call("body", body.into())
+    }
+
+    /// Caller data echoed in the webhook: a JSON object.
+    pub fn metadata_json(self: Arc<Self>, json: String) -> Result<Arc<Self>> {
+        let value = serde_json::from_str(&json).map_err(|e| EzThrottleError::Validation {
+            path: "metadata".into(),
+            detail: format!("is not JSON: {e}"),
+        })?;
+        self.call("metadata", value)
+    }
+
+    pub fn step_type(self: Arc<Self>, step_type: StepType) -> Result<Arc<Self>> {
+        self.call("type", text(step_type).into())
+    }
+
+    pub fn webhooks(self: Arc<Self>, webhooks: Vec<Webhook>) -> Result<Arc<Self>> {
+        let list: Vec<Value> = webhooks
+            .into_iter()
+            .map(|w| {
+                let mut hook = json!({ "url": w.url });
+                if let Some(regions) = w.regions {
+                    hook["regions"] = regions.into();
+                }
+                if let Some(vote) = w.has_quorum_vote {
+                    hook["has_quorum_vote"] = vote.into();
+                }
+                hook
+            })
+            .collect();
+        self.call("webhooks", list.into())
+    }
+
+    pub fn webhook_quorum(self: Arc<Self>, quorum: u32) -> Result<Arc<Self>> {
+        self.call("webhook_quorum", quorum.into())
+    }
+
+    pub fn regions(self: Arc<Self>, regions: Vec<String>) -> Result<Arc<Self>> {
+        self.call("regions", regions.into())
+    }
+
+    pub fn region_policy(self: Arc<Self>, policy: RegionPolicy) -> Result<Arc<Self>> {
+        self.call("region_policy", text(policy).into())
+    }
+
+    pub fn execution_mode(self: Arc<Self>, mode: ExecutionMode) -> Result<Arc<Self>> {
+        self.call("execution_mode", text(mode).into())
+    }
+
+    pub fn retry_policy(self: Arc<Self>, policy: RetryPolicy) -> Result<Arc<Self>> {
+        let mut value = json!({});
+        let mut put = |key: &str, v: Value| {
+            if !v.is_null() {
+                value[key] = v;
+            }
+        };
+        put("max_retries", json!(policy.max_retries));
+        put("max_reroutes", json!(policy.max_reroutes));
+        put("retry_codes", json!(policy.retry_codes));
+        put("reroute_codes", json!(policy.reroute_codes));
+        self.call("retry_policy", value)
+    }
+
+    /// Not run before this instant (ms since the Unix epoch).
+    pub fn retry_at_ms(self: Arc<Self>, at_ms: u64) -> Result<Arc<Self>> {
+        self.call("retry_at", at_ms.into())
+    }
+
+    pub fn idempotent_key(self: Arc<Self>, key: String) -> Result<Arc<Self>> {
+        self.call("idempotent_key", key.into())
+    }
+
+    pub fn idempotent_strategy(self: Arc<Self>, strategy: IdempotentStrategy) -> Result<Arc<Self>> {
+        self.call("idempotent_strategy", text(strategy).into())
+    }
+
+    /// Statuses of the local (FRUGAL) call that forward the step.
+    pub fn fallback_on_error(self: Arc<Self>, codes: Vec<u16>) -> Result<Arc<Self>> {
+        self.call("fallback_on_error", codes.into())
+    }
+
+    /// Timeout of the local (FRUGAL) call.
+    pub fn timeout_ms(self: Arc<Self>, timeout_ms: u64) -> Result<Arc<Self>> {
+        self.call("local_timeout_ms", timeout_ms.into())
+    }
+
+    pub fn description(self: Arc<Self>, text: String) -> Result<Arc<Self>> {
+        self.call("description", text.into())
+    }
+
+    pub fn response_description(self: Arc<Self>, text: String) -> Result<Arc<Self>> {
+        self.call("response_description", text.into())
+    }
+
+    /// Try a copy of `step` when this one fails as `trigger` says.
+    pub fn fallback(
+        self: Arc<Self>,
+        step: Arc<Step>,
+        trigger: FallbackTrigger,
+    ) -> Result<Arc<Self>> {
+        let options = match trigger {
+            FallbackTrigger::Always => Value::Null,
+            FallbackTrigger::OnError { codes } => json!({ "trigger_on_error": codes }),
+            FallbackTrigger::OnTimeout { timeout_ms } => {
+                json!({ "trigger_on_timeout": timeout_ms })
+            }
+        };
+        self.link("fallback", &step, options)
+    }
+
+    /// Run a copy of `step` when this one succeeds.
+    pub fn on_success(self: Arc<Self>, step: Arc<Step>) -> Result<Arc<Self>> {
+        self.link("on_success", &step, Value::Null)
+    }
+
+    /// Run a copy of `step` when every path failed; `timeout_ms` bounds the
+    /// wait for that verdict.
+    pub fn on_failure(
+        self: Arc<Self>,
+        step: Arc<Step>,
+        timeout_ms: Option<u64>,
+    ) -> Result<Arc<Self>> {
+        let options = timeout_ms.map_or(Value::Null, |ms| json!({ "timeout_ms": ms }));
+        self.link("on_failure", &step, options)
+    }
+
+    /// Any builder call by its snake_case name with a JSON argument (the
+    /// conformance vectors' format): `apply_json("retry_policy", "{…}")`.
+    pub fn apply_json(self: Arc<Self>, name: String, json: String) -> Result<Arc<Self>> {
+        let value = serde_json::from_str(&json).map_err(|e| EzThrottleError::Validation {
+            path: name.clone(),
+            detail: format!("is not JSON: {e}"),
+        })?;
+        self.call(&name, value)
+    }
+
+    /// The job payload this step submits, as JSON (validated; nothing is sent).
+    pub fn payload_json(&self) -> Result<String> {
+        Ok(self.lock().to_json()?)
+    }
+
+    /// An independent copy, for reuse as a template.
+    pub fn copy(&self) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(self.snapshot()),
+        })
+    }
+}

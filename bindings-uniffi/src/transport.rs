@@ -1,0 +1,242 @@
+//! HTTP for the core: the app's [`HttpTransport`] (OkHttp, URLSession, …)
+//! or the built-in one, and the loop that drives an operation over it.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ezthrottle_core::{Action, Error, Operation, Target, TransportError};
+
+/// One header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// Whom a request is for: the step's own URL (a FRUGAL local call) or the
+/// EZThrottle gateway. Lets an app route or meter them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestTarget {
+    Local,
+    Gateway,
+}
+
+/// A request the SDK asks the transport to send. `headers` may carry the API
+/// key: never log them.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    pub target: RequestTarget,
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<HttpHeader>,
+    pub body: Option<String>,
+    /// Give up after this long and fail with `TransportFailure.Timeout`.
+    pub timeout_ms: u64,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<HttpHeader>,
+    pub body: String,
+}
+
+/// Why a transport produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum TransportFailure {
+    /// The deadline passed.
+    #[error("timed out: {detail}")]
+    Timeout { detail: String },
+    /// No connection (refused, DNS, reset, offline).
+    #[error("unreachable: {detail}")]
+    Unreachable { detail: String },
+    /// Anything else.
+    #[error("{detail}")]
+    Other { detail: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for TransportFailure {
+    /// An exception of another type thrown by the app's transport.
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Other {
+            detail: format!("the transport threw: {}", error.reason),
+        }
+    }
+}
+
+/// The app's HTTP stack. Implement it over OkHttp / HttpURLConnection /
+/// `java.net.http` on Android and the JVM, URLSession on Apple platforms.
+#[uniffi::export(foreign)]
+#[async_trait::async_trait]
+pub trait HttpTransport: Send + Sync {
+    /// Send `request`; a status of any value is a response, not a failure.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure>;
+}
+
+fn to_record(request: ezthrottle_core::HttpRequest) -> HttpRequest {
+    HttpRequest {
+        target: match request.target {
+            Target::Local => RequestTarget::Local,
+            Target::Gateway => RequestTarget::Gateway,
+        },
+        method: request.method,
+        url: request.url,
+        headers: request
+            .headers
+            .into_iter()
+            .map(|(name, value)| HttpHeader { name, value })
+            .collect(),
+        body: request.body,
+        timeout_ms: request.timeout_ms,
+    }
+}
+
+fn from_record(response: HttpResponse) -> ezthrottle_core::HttpResponse {
+    ezthrottle_core::HttpResponse {
+        status: response.status,
+        headers: response
+            .headers
+            .into_iter()
+            .map(|h| (h.name, h.value))
+            .collect(),
+        body: response.body,
+    }
+}
+
+fn to_core_failure(failure: TransportFailure) -> TransportError {
+    match failure {
+        TransportFailure::Timeout { detail } => TransportError::timeout(detail),
+        TransportFailure::Unreachable { detail } => TransportError::unreachable(detail),
+        TransportFailure::Other { detail } => TransportError::other(detail),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Run an operation to its end over `transport`.
+pub async fn run<O: Operation + Send>(
+    transport: &Arc<dyn HttpTransport>,
+    op: &mut O,
+) -> Result<O::Output, Error> {
+    let mut action = op.start();
+    loop {
+        match action {
+            Action::Send(request) => {
+                let reply = transport
+                    .send(to_record(request))
+                    .await
+                    .map(from_record)
+                    .map_err(to_core_failure);
+                action = op.feed(now_ms(), reply);
+            }
+            Action::Done(result) => return result,
+        }
+    }
+}
+
+#[cfg(feature = "builtin-transport")]
+pub use builtin::BuiltinTransport;
+
+#[cfg(feature = "builtin-transport")]
+mod builtin {
+    //! A small blocking client (ureq + rustls, Mozilla's roots), each request
+    //! on its own thread so the caller's executor is never blocked.
+
+    use std::time::Duration;
+
+    use super::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportFailure};
+
+    #[derive(Debug, Default)]
+    pub struct BuiltinTransport;
+
+    #[async_trait::async_trait]
+    impl HttpTransport for BuiltinTransport {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
+            let (done, answer) = futures_channel::oneshot::channel();
+            std::thread::Builder::new()
+                .name("ezthrottle-http".into())
+                .spawn(move || {
+                    let _ = done.send(perform(&request));
+                })
+                .map_err(|e| TransportFailure::Other {
+                    detail: format!("no thread for the request: {e}"),
+                })?;
+            answer.await.unwrap_or_else(|_| {
+                Err(TransportFailure::Other {
+                    detail: "the request thread ended without an answer".into(),
+                })
+            })
+        }
+    }
+
+    fn perform(request: &HttpRequest) -> Result<HttpResponse, TransportFailure> {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
+        for header in &request.headers {
+            builder = builder.header(header.name.as_str(), header.value.as_str());
+        }
+        let built = builder
+            .body(request.body.clone().unwrap_or_default())
+            .map_err(|e| TransportFailure::Other {
+                detail: e.to_string(),
+            })?;
+        let mut response = agent.run(built).map_err(failure)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some(HttpHeader {
+                    name: name.as_str().to_owned(),
+                    value: value.to_str().ok()?.to_owned(),
+                })
+            })
+            .collect();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .map_err(failure)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+
+    fn failure(error: ureq::Error) -> TransportFailure {
+        let detail = error.to_string();
+        match error {
+            ureq::Error::Timeout(_) => TransportFailure::Timeout { detail },
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                TransportFailure::Timeout { detail }
+            }
+            ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+                TransportFailure::Unreachable { detail }
+            }
+            _ => TransportFailure::Other { detail },
+        }
+    }
+}

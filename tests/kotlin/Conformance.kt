@@ -1,0 +1,161 @@
+// Every conformance vector through the Kotlin API, with a Kotlin-implemented
+// scripted transport. Reads $EZTHROTTLE_VECTORS (default: the shared vectors).
+package suite
+
+import dev.ezthrottle.ClientOptions
+import dev.ezthrottle.EzThrottle
+import dev.ezthrottle.EzThrottleException
+import dev.ezthrottle.ExecuteResult
+import dev.ezthrottle.FallbackTrigger
+import dev.ezthrottle.Step
+import dev.ezthrottle.StepType
+import dev.ezthrottle.verifySignature
+import dev.ezthrottle.verifyWithSecrets
+import java.io.File
+
+private const val API_KEY = "ck_test_cust_abc_123"
+private val UUID4 = Regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+@Suppress("UNCHECKED_CAST")
+private fun obj(v: Any?) = v as Map<String, Any?>
+@Suppress("UNCHECKED_CAST")
+private fun list(v: Any?) = v as List<Any?>
+
+/** A step from `[name, argument]` calls: typed methods where the argument fits them. */
+fun build(calls: Any?): Step {
+    var step = Step()
+    for (call in list(calls)) {
+        val (name, arg) = list(call).let { it[0] as String to it[1] }
+        step = when {
+            name == "fallback" -> {
+                val spec = obj(arg)
+                val trigger = when {
+                    spec["trigger_on_error"] != null && spec["trigger_on_timeout"] == null ->
+                        FallbackTrigger.OnError(list(spec["trigger_on_error"]).map { (it as Long).toInt().toUShort() })
+                    spec["trigger_on_timeout"] != null && spec["trigger_on_error"] == null ->
+                        FallbackTrigger.OnTimeout((spec["trigger_on_timeout"] as Long).toULong())
+                    spec["trigger_on_error"] == null -> FallbackTrigger.Always
+                    else -> { step.applyJson(name, Json.write(arg)); continue }
+                }
+                step.fallback(build(spec["step"]), trigger)
+            }
+            name == "on_success" -> step.onSuccess(build(arg))
+            name == "on_failure" -> obj(arg).let { step.onFailure(build(it["step"]), (it["timeout_ms"] as Long?)?.toULong()) }
+            name == "url" && arg is String -> step.url(arg)
+            name == "method" && arg is String -> step.method(arg)
+            name == "body" && arg is String -> step.body(arg)
+            name == "type" && arg == "frugal" -> step.stepType(StepType.FRUGAL)
+            name == "type" && arg == "performance" -> step.stepType(StepType.PERFORMANCE)
+            name == "idempotent_key" && arg is String -> step.idempotentKey(arg)
+            name == "metadata" && arg is Map<*, *> -> step.metadataJson(Json.write(arg))
+            else -> step.applyJson(name, Json.write(arg))
+        }
+    }
+    return step
+}
+
+/** Deep comparison; "<uuid4>" matches a fresh UUID v4 (collected). */
+fun compare(actual: Any?, expected: Any?, at: String, uuids: MutableList<String> = mutableListOf()) {
+    when {
+        expected == "<uuid4>" -> { check(actual is String && UUID4.matches(actual)) { "$at: $actual is not a UUID v4" }; uuids.add(actual as String) }
+        expected is Map<*, *> -> {
+            check(actual is Map<*, *>) { "$at: expected an object, got $actual" }
+            val a = actual as Map<*, *>
+            check(a.keys == expected.keys) { "$at: keys ${a.keys} != ${expected.keys}" }
+            for (k in expected.keys) compare(a[k], expected[k], "$at.$k", uuids)
+        }
+        expected is List<*> -> {
+            check(actual is List<*> && actual.size == expected.size) { "$at: $actual != $expected" }
+            expected.forEachIndexed { i, e -> compare((actual as List<*>)[i], e, "$at[$i]", uuids) }
+        }
+        expected is Number && actual is Number -> check(expected.toDouble() == actual.toDouble()) { "$at: $actual != $expected" }
+        else -> check(actual == expected) { "$at: $actual != $expected" }
+    }
+}
+
+private fun client(net: ScriptedNetwork) =
+    EzThrottle(ClientOptions(apiKey = API_KEY, tracktagsUrl = "http://proxy.invalid", ezthrottleUrl = "http://ezt.invalid"), net)
+
+private fun resultJson(result: ExecuteResult): Any? = Json.parse(when (result) {
+    is ExecuteResult.Submitted -> result.json
+    is ExecuteResult.Local -> result.json
+})
+
+private fun trace(result: ExecuteResult) = when (result) {
+    is ExecuteResult.Submitted -> result.trace
+    is ExecuteResult.Local -> result.trace
+}
+
+private fun expectValidation(vector: Map<String, Any?>, block: () -> Unit) {
+    val e = expectThrows<EzThrottleException.Validation>(block)
+    check(e.path.isNotEmpty() && e.detail.isNotEmpty()) { "the error names no field: ${e.message}" }
+    (vector["expect_path"] as String?)?.let { check(e.path == it) { "error at ${e.path}, expected at $it" } }
+}
+
+private suspend fun payload(v: Map<String, Any?>) {
+    if (v["expect_error"] == true) return expectValidation(v) { build(v["calls"]).payloadJson() }
+    val step = build(v["calls"])
+    val first = mutableListOf<String>()
+    val second = mutableListOf<String>()
+    compare(Json.parse(step.payloadJson()), v["payload"], "payload", first)
+    compare(Json.parse(step.payloadJson()), v["payload"], "payload", second)
+    check(first.none { it in second }) { "two builds share a UUID" }
+    val expected = v["proxy_request"] ?: return
+    val net = ScriptedNetwork(localDefault = 429)
+    client(net).execute(step)
+    val sent = net.gateway.first()
+    val want = obj(expected)
+    compare(sent.url, want["url"], "proxy_request.url")
+    compare(sent.headers.associate { it.name to it.value }, want["headers"], "proxy_request.headers")
+    val envelope = LinkedHashMap(obj(Json.parse(sent.body!!)))
+    envelope["body"] = Json.parse(envelope["body"] as String)
+    compare(envelope, want["envelope"], "proxy_request.envelope")
+}
+
+private suspend fun frugal(v: Map<String, Any?>) {
+    val net = ScriptedNetwork(obj(v["answers"] ?: emptyMap<String, Any?>()))
+    val result = client(net).execute(build(v["calls"]))
+    compare(net.local, v["local_http_calls"], "local_http_calls")
+    compare(net.submitted, v["submitted_jobs"], "submitted_jobs")
+    compare(resultJson(result), v["result"], "result")
+    check(trace(result).isNotEmpty()) { "no trace" }
+}
+
+private fun signature(v: Map<String, Any?>) {
+    val payload = (v["payload"] as String).toByteArray()
+    val now = (v["now"] as Long)
+    val tolerance = ((v["tolerance"] as Long?) ?: 300L).toULong()
+    val check = when (val secondary = v["secondary_secret"] as String?) {
+        null -> verifySignature(payload, v["header"] as String, v["secret"] as String, now, tolerance)
+        else -> verifyWithSecrets(payload, v["header"] as String, v["secret"] as String, secondary, now, tolerance)
+    }
+    check(check.valid == v["valid"]) { "valid: ${check.valid}" }
+    check(check.reason == v["reason_code"]) { "reason ${check.reason}, expected ${v["reason_code"]}" }
+}
+
+private suspend fun invalid(v: Map<String, Any?>) {
+    val net = ScriptedNetwork()
+    val step = try { build(v["calls"]) } catch (e: EzThrottleException.Validation) { return expectValidation(v) { throw e } }
+    expectValidation(v) { step.payloadJson() }
+    try {
+        client(net).execute(step)
+        throw AssertionError("executed")
+    } catch (e: EzThrottleException.Validation) {
+        check(net.local.isEmpty() && net.gateway.isEmpty()) { "something was sent" }
+    }
+}
+
+suspend fun conformance(root: File) {
+    val dir = System.getenv("EZTHROTTLE_VECTORS")?.let { if (File(it).isAbsolute) File(it) else File(root, it) }
+        ?: File(root, "../shared/conformance")
+    val runners: Map<String, suspend (Map<String, Any?>) -> Unit> =
+        mapOf("payloads" to ::payload, "frugal" to ::frugal, "signatures" to { v -> signature(v) }, "invalid" to ::invalid)
+    for (file in dir.listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }) {
+        val stem = file.name.removeSuffix(".json")
+        val run = runners[stem] ?: continue
+        list(Json.parse(file.readText())).forEachIndexed { i, vector ->
+            val v = obj(vector)
+            Check.test("$stem::${v["name"] ?: "#$i"}") { run(v) }
+        }
+    }
+}

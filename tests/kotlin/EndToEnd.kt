@@ -1,0 +1,159 @@
+// The end-to-end scenarios against a running sandbox, once per transport.
+package suite
+
+import dev.ezthrottle.ClientOptions
+import dev.ezthrottle.EzThrottle
+import dev.ezthrottle.EzThrottleException
+import dev.ezthrottle.ExecuteResult
+import dev.ezthrottle.ExecutionMode
+import dev.ezthrottle.Fallback
+import dev.ezthrottle.FallbackTrigger
+import dev.ezthrottle.ForwardOutcome
+import dev.ezthrottle.ForwardRequest
+import dev.ezthrottle.HttpTransport
+import dev.ezthrottle.IdempotentStrategy
+import dev.ezthrottle.RetryPolicy
+import dev.ezthrottle.Step
+import dev.ezthrottle.StepType
+import dev.ezthrottle.Webhook
+import dev.ezthrottle.WebhookReceiver
+import dev.ezthrottle.parseWebhookEvent
+import dev.ezthrottle.verifySignature
+import java.net.URI
+import java.net.http.HttpClient
+import kotlinx.coroutines.delay
+
+private const val SECRET = "kotlin_suite_webhook_secret_01"
+
+class EndToEnd(private val base: String, private val key: String, private val label: String, transport: HttpTransport?) {
+    private val run = "kt-$label-${ProcessHandle.current().pid()}-${System.currentTimeMillis()}"
+    private val client = EzThrottle(ClientOptions(apiKey = key, tracktagsUrl = base, ezthrottleUrl = base, timeoutMs = 10_000u), transport)
+    private val http = HttpClient.newHttpClient()
+
+    // Each run's own URLs: the suite runs once per transport against one
+    // sandbox, and HASH deduplication would take the second run's jobs as repeats.
+    private fun upstream(path: String) = "$base/upstream/$path?run=$run"
+    private fun hook(name: String) = "$base/receiver/$run-$name"
+
+    private fun getJson(url: String): Any? {
+        val request = java.net.http.HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer $key").build()
+        return Json.parse(http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body())
+    }
+
+    /** Wait for `count` deliveries; each signature verified, each parsed. */
+    private suspend fun webhooks(name: String, count: Int = 1): List<dev.ezthrottle.WebhookEvent> {
+        repeat(400) {
+            val got = getJson(hook(name)) as List<*>
+            if (got.size >= count) {
+                return got.take(count).map { delivery ->
+                    val d = delivery as Map<*, *>
+                    val body = (d["body"] as String).toByteArray()
+                    val check = verifySignature(body, d["signature"] as String?, SECRET)
+                    check(check.valid) { "$name: signature refused: ${check.reason}" }
+                    parseWebhookEvent(body)
+                }
+            }
+            delay(50)
+        }
+        throw AssertionError("$name: waited 20 s for $count webhook(s)")
+    }
+
+    private fun submitted(result: ExecuteResult) = (result as ExecuteResult.Submitted).answer
+
+    suspend fun runAll() {
+        client.createWebhookSecret(SECRET, null)
+        val t = "e2e[$label]"
+        Check.test("$t PERFORMANCE basic") {
+            val answer = submitted(client.execute(Step().url(upstream("status/200")).method("POST").webhooks(listOf(Webhook(hook("basic"))))))
+            val event = webhooks("basic").single()
+            check(event.jobId == answer.jobId && event.succeeded && event.responseStatus == 200.toUShort()) { "$event" }
+        }
+        Check.test("$t multi-region race") {
+            val answer = submitted(client.execute(Step().url(upstream("delay/100")).regions(listOf("iad", "lax", "ord"))
+                .executionMode(ExecutionMode.RACE).webhooks(listOf(Webhook(hook("race"))))))
+            check(webhooks("race").single().succeeded) { "the race failed" }
+            val report = getJson("$base/api/v1/jobs/${answer.jobId}") as Map<*, *>
+            check((report["attempts"] as List<*>).size == 3) { "three regions raced: $report" }
+        }
+        Check.test("$t fallback chain 500 -> timeout -> 200") {
+            client.execute(Step().url(upstream("status/500")).retryPolicy(RetryPolicy(maxRetries = 0u))
+                .webhooks(listOf(Webhook(hook("fallback"))))
+                .fallback(Step().url(upstream("delay/3000")), FallbackTrigger.OnError(listOf(500.toUShort())))
+                .fallback(Step().url(upstream("status/200")), FallbackTrigger.OnTimeout(1000u)))
+            val event = webhooks("fallback").single()
+            check(event.succeeded && event.responseBody == "status 200") { "$event" }
+        }
+        Check.test("$t on_success workflow, two webhooks") {
+            val child = Step().url(upstream("echo")).webhooks(listOf(Webhook(hook("child"))))
+            val answer = submitted(client.execute(Step().url(upstream("status/200")).webhooks(listOf(Webhook(hook("parent")))).onSuccess(child)))
+            check(webhooks("parent").single().jobId == answer.jobId) { "the parent's webhook" }
+            val second = webhooks("child").single()
+            check(second.jobId != answer.jobId && second.succeeded) { "the child is its own job" }
+        }
+        Check.test("$t HASH dedupe") {
+            val step = Step().url(upstream("count/$run-hash")).method("POST").body("{\"amount\":1000}")
+            val one = submitted(client.execute(step))
+            val two = submitted(client.execute(step))
+            check(one.jobId == two.jobId && two.status == "duplicate") { "$one / $two" }
+        }
+        Check.test("$t UNIQUE") {
+            val step = Step().url(upstream("status/200")).idempotentStrategy(IdempotentStrategy.UNIQUE)
+            check(submitted(client.execute(step)).jobId != submitted(client.execute(step)).jobId) { "one job" }
+        }
+        Check.test("$t FRUGAL local") {
+            val result = client.execute(Step().url(upstream("status/200")).stepType(StepType.FRUGAL)) as ExecuteResult.Local
+            check(result.success && result.statusCode == 200.toUShort() && result.response == "status 200") { "$result" }
+            check("[SUCCESS]" in result.trace) { result.trace }
+        }
+        Check.test("$t FRUGAL 429 -> forwarded") {
+            val answer = submitted(client.execute(Step().url(upstream("flaky/$run/1/429")).stepType(StepType.FRUGAL)
+                .webhooks(listOf(Webhook(hook("frugal"))))))
+            val event = webhooks("frugal").single()
+            check(event.jobId == answer.jobId && event.succeeded) { "$event" }
+        }
+        Check.test("$t forward, forward-or-fallback, continuations, secrets") {
+            val request = ForwardRequest(url = upstream("status/200"), method = "POST", metadataJson = "{\"order\":7}",
+                webhooks = listOf(Webhook(hook("forward"))))
+            check(client.forward(request).status == "queued") { "queued" }
+            check(webhooks("forward").single().metadataJson == "{\"order\":7}") { "metadata echoed" }
+            var ran = 0
+            val fallback = object : Fallback { override suspend fun run(): String { ran++; return "ran locally" } }
+            check(client.forwardOrFallback(request, fallback) is ForwardOutcome.Submitted && ran == 0) { "the service is up" }
+            val down = EzThrottle(ClientOptions(apiKey = key, tracktagsUrl = "http://127.0.0.1:9", timeoutMs = 2000u), null)
+            val fell = down.forwardOrFallback(request, fallback)
+            check(fell == ForwardOutcome.FellBack("ran locally") && ran == 1) { "$fell" }
+
+            // The job's webhook, received by this client's receiver, runs its on_success here.
+            val local = EzThrottle(ClientOptions(apiKey = key, tracktagsUrl = base, ezthrottleUrl = base,
+                continuationWebhook = hook("continuation")), null)
+            val receiver = local.webhookReceiver(SECRET, null)
+            local.execute(Step().url(upstream("status/200")).idempotentStrategy(IdempotentStrategy.UNIQUE)
+                .onSuccess(Step().url(upstream("count/$run-follow")).stepType(StepType.FRUGAL)))
+            check(local.pendingContinuations() == 1uL) { "registered" }
+            val raw = (getJsonUntil(hook("continuation")) as Map<*, *>)
+            val delivery = receiver.receive((raw["body"] as String).toByteArray(), raw["signature"] as String?)
+            check(delivery.status == 200.toUShort() && delivery.followUp is ExecuteResult.Local) { "$delivery" }
+            check((getJson(upstream("hits/$run-follow")) as Map<*, *>)["hits"] == 1L) { "the follow-up ran once" }
+            val replay = receiver.receive((raw["body"] as String).toByteArray(), raw["signature"] as String?)
+            check(replay.status == 200.toUShort() && replay.event == null) { "a replay is acknowledged, not handled" }
+            val forged = receiver.receive((raw["body"] as String).toByteArray(), "t=1,v1=00")
+            check(forged.status == 401.toUShort()) { "forged" }
+
+            val next = "kotlin_suite_webhook_secret_02"
+            client.rotateWebhookSecret(next, SECRET)
+            check(client.getWebhookSecret().secondarySecret != null) { "rotation keeps the old secret" }
+            client.deleteWebhookSecret()
+            expectThrows<EzThrottleException.SecretsNotConfigured> { client.getWebhookSecret() }
+            client.createWebhookSecret(SECRET, null)
+        }
+    }
+
+    private suspend fun getJsonUntil(url: String): Any? {
+        repeat(400) {
+            val got = getJson(url) as List<*>
+            if (got.isNotEmpty()) return got.first()
+            delay(50)
+        }
+        throw AssertionError("nothing delivered to $url")
+    }
+}

@@ -1,0 +1,62 @@
+// Every error variant reaches Kotlin as its exception; whatever a Kotlin
+// transport throws comes back typed, never as a crash.
+package suite
+
+import dev.ezthrottle.ClientOptions
+import dev.ezthrottle.EzThrottle
+import dev.ezthrottle.EzThrottleException
+import dev.ezthrottle.HttpRequest
+import dev.ezthrottle.HttpResponse
+import dev.ezthrottle.HttpTransport
+import dev.ezthrottle.Step
+import dev.ezthrottle.TransportFailure
+import dev.ezthrottle.WebhookReceiver
+import dev.ezthrottle.verifySignatureStrict
+
+private class Answering(val answer: suspend (HttpRequest) -> HttpResponse) : HttpTransport {
+    override suspend fun send(request: HttpRequest) = answer(request)
+}
+
+private fun gateway(status: Int, body: String, vararg headers: Pair<String, String>) =
+    Answering { HttpResponse(status.toUShort(), headers.map { dev.ezthrottle.HttpHeader(it.first, it.second) }, body) }
+
+private fun allowed(status: Int, body: String) =
+    gateway(200, Json.write(mapOf("status" to "allowed", "forwarded_response" to mapOf("status_code" to status.toLong(), "body" to body))))
+
+private suspend fun submit(transport: HttpTransport) =
+    EzThrottle(ClientOptions(apiKey = "ck_secret_never_shown", tracktagsUrl = "http://gw.invalid"), transport)
+        .execute(Step().url("https://api.example.com"))
+
+suspend fun errors() {
+    Check.test("errors: each gateway answer is its exception") {
+        val before = System.currentTimeMillis()
+        val limited = expectThrows<EzThrottleException.RateLimited> { submit(gateway(429, "{\"error\":\"slow\"}", "Retry-After" to "7")) }
+        check(limited.retryAtMs!!.toLong() in (before + 7000)..(System.currentTimeMillis() + 7000)) { "retryAt ${limited.retryAtMs}" }
+        expectThrows<EzThrottleException.Authentication> { submit(gateway(401, "{}")) }
+        expectThrows<EzThrottleException.Denied> { submit(gateway(200, "{\"status\":\"denied\",\"error\":\"plan\"}")) }
+        val rejected = expectThrows<EzThrottleException.JobRejected> { submit(allowed(400, "bad region")) }
+        check(rejected.status == 400.toUShort() && rejected.body == "bad region") { "$rejected" }
+        expectThrows<EzThrottleException.Gateway> { submit(gateway(502, "down")) }
+        expectThrows<EzThrottleException.Protocol> { submit(gateway(200, "not json")) }
+        val client = EzThrottle(ClientOptions(apiKey = "k", tracktagsUrl = "http://gw.invalid"), allowed(404, ""))
+        expectThrows<EzThrottleException.SecretsNotConfigured> { client.getWebhookSecret() }
+        val auth = expectThrows<EzThrottleException.Authentication> { submit(gateway(401, "{}")) }
+        check("ck_secret_never_shown" !in auth.toString()) { "the key shows" }
+        expectThrows<EzThrottleException.Validation> { Step().url("ftp://nope").payloadJson() }
+        val forged = expectThrows<EzThrottleException.Signature> {
+            verifySignatureStrict("{}".toByteArray(), "t=1,v1=00", "whsec_primary_0123456789", null)
+        }
+        check(forged.reason == "timestamp_expired") { forged.reason }
+        expectThrows<EzThrottleException.Validation> { WebhookReceiver("", null) }
+    }
+    Check.test("errors: a Kotlin transport's failures come back typed") {
+        val timeout = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw TransportFailure.Timeout("slow") }) }
+        check(timeout.kind == "timeout") { timeout.kind }
+        val down = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw TransportFailure.Unreachable("refused") }) }
+        check(down.kind == "unreachable") { down.kind }
+        val crash = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw IllegalStateException("boom") }) }
+        check(crash.kind == "transport" && "boom" in crash.detail) { "${crash.kind}: ${crash.detail}" }
+        val npe = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw NullPointerException() }) }
+        check(npe.kind == "transport") { npe.kind }
+    }
+}

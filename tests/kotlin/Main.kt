@@ -1,0 +1,26 @@
+// The Kotlin suite: conformance vectors, error mapping, and the end-to-end
+// scenarios once with the built-in Rust transport and once with a Kotlin
+// HttpTransport over java.net.http.
+package suite
+
+import java.io.File
+import kotlinx.coroutines.runBlocking
+import kotlin.system.exitProcess
+
+fun main(args: Array<String>) {
+    val root = File(args.firstOrNull() ?: ".").absoluteFile
+    val code = runBlocking {
+        conformance(root)
+        errors()
+        val base = System.getenv("SANDBOX_URL")
+        val key = System.getenv("SANDBOX_KEY")
+        if (base == null || key == null) {
+            Check.failures.add("SANDBOX_URL and SANDBOX_KEY must be set for the end-to-end scenarios")
+        } else {
+            EndToEnd(base, key, "builtin", null).runAll()
+            EndToEnd(base, key, "java.net.http", JavaHttpTransport()).runAll()
+        }
+        Check.finish()
+    }
+    exitProcess(code)
+}

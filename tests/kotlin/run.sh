@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The uniffi suites: generates the bindings, checks the Swift package is
+# current and laid out, runs the Kotlin suite on the JVM (conformance, error
+# mapping, end to end with both transports against a sandbox) and the Python
+# conformance suite through the generated Python module, and reports the
+# library's size with and without the built-in transport.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+tools="$root/target/kotlin"
+
+if [ ! -x "$tools/package/bin/kotlinc-jvm" ]; then
+  mkdir -p "$tools"
+  (cd "$tools" && npm pack --silent kotlin-compiler@2.4.20 >/dev/null && tar xzf kotlin-compiler-2.4.20.tgz)
+fi
+[ -f /usr/share/java/jna.jar ] || apt-get install -y -q libjna-java >/dev/null
+command -v java >/dev/null || apt-get install -y -q default-jdk-headless >/dev/null
+
+echo "== generate Kotlin, Swift and Python; the Swift package is current and laid out"
+bindings="$(bash "$root/bindings-uniffi/generate.sh" --check | tail -1)"
+swift="$root/bindings-uniffi/swift"
+for path in Sources/EZThrottle/EZThrottle.swift Headers/EZThrottleFFI.h Headers/module.modulemap; do
+  [ -f "$swift/$path" ] || { echo "missing $swift/$path" >&2; exit 1; }
+done
+grep -q 'path: "Sources/EZThrottle"' "$swift/Package.swift"
+grep -q 'binaryTarget(name: "EZThrottleFFI", path: "EZThrottleFFI.xcframework")' "$swift/Package.swift"
+grep -q -- '-headers swift/Headers' "$root/bindings-uniffi/build-xcframework.sh"
+
+echo "== Kotlin on the JVM ($(java -version 2>&1 | head -1))"
+classpath="/usr/share/java/jna.jar:$tools/package/lib/kotlinx-coroutines-core-jvm.jar"
+jar="$root/target/kotlin/suite.jar"
+"$tools/package/bin/kotlinc-jvm" -nowarn -include-runtime -cp "$classpath" \
+  "$bindings/kotlin/dev/ezthrottle/ezthrottle.kt" "$here"/*.kt -d "$jar"
+export SANDBOX_KEY=ck_kotlin_suite_0001
+# shellcheck source=../sandbox.sh
+source "$root/tests/sandbox.sh"
+java -Djna.library.path="$root/target/uniffi/debug" -cp "$jar:$classpath" suite.MainKt "$root"
+
+echo "== Python through the generated bindings: the conformance vectors"
+cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"
+PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
+
+echo "== library size (release, stripped)"
+cd "$root/bindings-uniffi"
+cargo build --quiet --locked --release
+with=$(stat -c %s "$root/target/uniffi/release/libezthrottle.so")
+cargo build --quiet --locked --release --no-default-features --target-dir "$root/target/uniffi/bare"
+without=$(stat -c %s "$root/target/uniffi/bare/release/libezthrottle.so")
+echo "libezthrottle.so: $with bytes with the built-in transport (ureq + rustls), $without without ($(( (with - without) / 1024 )) KiB for it)"

@@ -1,0 +1,168 @@
+"""The conformance vectors through the uniffi-generated Python module (a third
+language proving the generated layer), with a Python HttpTransport.
+
+    PYTHONPATH=<generated python dir> python3 conformance.py <repo root>
+"""
+import asyncio
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import ezthrottle as ez
+
+API_KEY = "ck_test_cust_abc_123"
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def build(calls):
+    step = ez.Step()
+    for name, arg in calls:
+        if name == "fallback":
+            on_error, on_timeout = arg.get("trigger_on_error"), arg.get("trigger_on_timeout")
+            if on_error is not None and on_timeout is not None:
+                step = step.apply_json(name, json.dumps(arg))
+                continue
+            trigger = (ez.FallbackTrigger.ON_ERROR(on_error) if on_error is not None
+                       else ez.FallbackTrigger.ON_TIMEOUT(on_timeout) if on_timeout is not None
+                       else ez.FallbackTrigger.ALWAYS())
+            step = step.fallback(build(arg["step"]), trigger)
+        elif name == "on_success":
+            step = step.on_success(build(arg))
+        elif name == "on_failure":
+            step = step.on_failure(build(arg["step"]), arg.get("timeout_ms"))
+        elif name == "url" and isinstance(arg, str):
+            step = step.url(arg)
+        elif name == "type" and arg in ("frugal", "performance"):
+            step = step.step_type(ez.StepType.FRUGAL if arg == "frugal" else ez.StepType.PERFORMANCE)
+        else:
+            step = step.apply_json(name, json.dumps(arg))
+    return step
+
+
+def compare(actual, expected, at, uuids):
+    if expected == "<uuid4>":
+        assert isinstance(actual, str) and UUID4.match(actual), f"{at}: {actual!r} is not a UUID v4"
+        uuids.append(actual)
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), f"{at}: {actual!r} != {expected!r}"
+        for key in expected:
+            compare(actual[key], expected[key], f"{at}.{key}", uuids)
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{at}: {actual!r} != {expected!r}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            compare(a, e, f"{at}[{i}]", uuids)
+    else:
+        assert actual == expected, f"{at}: {actual!r} != {expected!r}"
+
+
+class ScriptedNetwork(ez.HttpTransport):
+    def __init__(self, answers=None, local_default=200):
+        self.answers, self.local_default = answers or {}, local_default
+        self.local, self.submitted, self.gateway = [], [], []
+
+    async def send(self, request):
+        if request.target == ez.RequestTarget.GATEWAY:
+            self.gateway.append(request)
+            self.submitted.append(json.loads(json.loads(request.body)["body"]))
+            answer = json.dumps({"job_id": f"job_{len(self.submitted)}", "status": "queued"})
+            body = json.dumps({"status": "allowed", "forwarded_response": {"status_code": 201, "body": answer}})
+            return ez.HttpResponse(status=200, headers=[], body=body)
+        self.local.append([request.method, request.url])
+        status = self.answers.get(request.url, self.local_default)
+        if status == "network_error":
+            raise ez.TransportFailure.Unreachable("connection refused")
+        return ez.HttpResponse(status=status, headers=[], body=f"body-of {request.url}")
+
+
+def client(net):
+    options = ez.ClientOptions(api_key=API_KEY, tracktags_url="http://proxy.invalid", ezthrottle_url="http://ezt.invalid")
+    return ez.EzThrottle(options, net)
+
+
+def expect_validation(vector, action):
+    try:
+        action()
+    except ez.EzThrottleError.Validation as e:
+        assert e.path and e.detail, "the error names no field"
+        if vector.get("expect_path"):
+            assert e.path == vector["expect_path"], f"error at {e.path}, expected {vector['expect_path']}"
+        return
+    raise AssertionError("accepted")
+
+
+async def payloads(v):
+    if v.get("expect_error"):
+        return expect_validation(v, lambda: build(v["calls"]).payload_json())
+    step = build(v["calls"])
+    first, second = [], []
+    compare(json.loads(step.payload_json()), v["payload"], "payload", first)
+    compare(json.loads(step.payload_json()), v["payload"], "payload", second)
+    assert not set(first) & set(second), "two builds share a UUID"
+    if "proxy_request" in v:
+        net = ScriptedNetwork(local_default=429)
+        await client(net).execute(step)
+        sent, want = net.gateway[0], v["proxy_request"]
+        compare(sent.url, want["url"], "url", [])
+        compare({h.name: h.value for h in sent.headers}, want["headers"], "headers", [])
+        envelope = json.loads(sent.body)
+        envelope["body"] = json.loads(envelope["body"])
+        compare(envelope, want["envelope"], "envelope", [])
+
+
+async def frugal(v):
+    net = ScriptedNetwork(v.get("answers"))
+    result = await client(net).execute(build(v["calls"]))
+    compare(net.local, v["local_http_calls"], "local_http_calls", [])
+    compare(net.submitted, v["submitted_jobs"], "submitted_jobs", [])
+    compare(json.loads(result.json), v["result"], "result", [])
+
+
+async def signatures(v):
+    payload = v["payload"].encode()
+    tolerance = v.get("tolerance", 300)
+    if v.get("secondary_secret"):
+        check = ez.verify_with_secrets(payload, v["header"], v["secret"], v["secondary_secret"], v["now"], tolerance)
+    else:
+        check = ez.verify_signature(payload, v["header"], v["secret"], v["now"], tolerance)
+    assert check.valid == v["valid"] and check.reason == v["reason_code"], f"{check}"
+
+
+async def invalid(v):
+    net = ScriptedNetwork()
+    try:
+        step = build(v["calls"])
+    except ez.EzThrottleError.Validation:
+        return expect_validation(v, lambda: build(v["calls"]))
+    expect_validation(v, step.payload_json)
+    try:
+        await client(net).execute(step)
+        raise AssertionError("executed")
+    except ez.EzThrottleError.Validation:
+        assert not net.local and not net.gateway, "something was sent"
+
+
+async def main(root):
+    folder = os.environ.get("EZTHROTTLE_VECTORS")
+    folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "../shared/conformance"
+    runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
+    passed, failed = 0, []
+    for file in sorted(folder.glob("*.json")):
+        run = runners.get(file.stem)
+        if run is None:
+            continue
+        for i, vector in enumerate(json.loads(file.read_text())):
+            name = f"{file.stem}::{vector.get('name', f'#{i}')}"
+            try:
+                await run(vector)
+                passed += 1
+            except Exception as e:  # noqa: BLE001 - every failure is reported by name
+                failed.append(name)
+                print(f"FAIL {name}: {type(e).__name__}: {e}")
+    print(f"python (uniffi): {passed} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve())))
