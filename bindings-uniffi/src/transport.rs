@@ -21,25 +21,58 @@ pub enum RequestTarget {
     Gateway,
 }
 
-/// A request the SDK asks the transport to send. `headers` may carry the API
-/// key: never log them.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+/// A request the SDK asks the transport to send. An object, not a record:
+/// its headers carry the API key, and its `toString()` / `description`
+/// (the core's `Debug`) shows them redacted.
+#[derive(uniffi::Object)]
+#[uniffi::export(Debug)]
 pub struct HttpRequest {
-    pub target: RequestTarget,
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<HttpHeader>,
-    pub body: Option<String>,
-    /// Give up after this long and fail with `TransportFailure.Timeout`.
-    pub timeout_ms: u64,
+    inner: ezthrottle_core::HttpRequest,
 }
 
 impl std::fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpRequest")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        self.inner.fmt(f)
+    }
+}
+
+#[uniffi::export]
+impl HttpRequest {
+    /// Whom it is for: a FRUGAL local call or the gateway.
+    pub fn target(&self) -> RequestTarget {
+        match self.inner.target {
+            Target::Local => RequestTarget::Local,
+            Target::Gateway => RequestTarget::Gateway,
+        }
+    }
+
+    pub fn method(&self) -> String {
+        self.inner.method.clone()
+    }
+
+    pub fn url(&self) -> String {
+        self.inner.url.clone()
+    }
+
+    /// In order; `Authorization` carries the API key: never log it.
+    pub fn headers(&self) -> Vec<HttpHeader> {
+        self.inner
+            .headers
+            .iter()
+            .map(|(name, value)| HttpHeader {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+
+    pub fn body(&self) -> Option<String> {
+        self.inner.body.clone()
+    }
+
+    /// Give up after this long and fail with `TransportFailure.Timeout`.
+    pub fn timeout_ms(&self) -> u64 {
+        self.inner.timeout_ms
     }
 }
 
@@ -80,25 +113,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TransportFailure {
 #[async_trait::async_trait]
 pub trait HttpTransport: Send + Sync {
     /// Send `request`; a status of any value is a response, not a failure.
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure>;
-}
-
-fn to_record(request: ezthrottle_core::HttpRequest) -> HttpRequest {
-    HttpRequest {
-        target: match request.target {
-            Target::Local => RequestTarget::Local,
-            Target::Gateway => RequestTarget::Gateway,
-        },
-        method: request.method,
-        url: request.url,
-        headers: request
-            .headers
-            .into_iter()
-            .map(|(name, value)| HttpHeader { name, value })
-            .collect(),
-        body: request.body,
-        timeout_ms: request.timeout_ms,
-    }
+    async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure>;
 }
 
 fn from_record(response: HttpResponse) -> ezthrottle_core::HttpResponse {
@@ -138,7 +153,7 @@ pub async fn run<O: Operation + Send>(
         match action {
             Action::Send(request) => {
                 let reply = transport
-                    .send(to_record(request))
+                    .send(Arc::new(HttpRequest { inner: request }))
                     .await
                     .map(from_record)
                     .map_err(to_core_failure);
@@ -157,6 +172,7 @@ mod builtin {
     //! A small blocking client (ureq + rustls, Mozilla's roots), each request
     //! on its own thread so the caller's executor is never blocked.
 
+    use std::sync::Arc;
     use std::time::Duration;
 
     use super::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportFailure};
@@ -166,7 +182,7 @@ mod builtin {
 
     #[async_trait::async_trait]
     impl HttpTransport for BuiltinTransport {
-        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
+        async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure> {
             let (done, answer) = futures_channel::oneshot::channel();
             std::thread::Builder::new()
                 .name("ezthrottle-http".into())
@@ -185,6 +201,7 @@ mod builtin {
     }
 
     fn perform(request: &HttpRequest) -> Result<HttpResponse, TransportFailure> {
+        let request = &request.inner;
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
             .http_status_as_error(false)
@@ -193,8 +210,8 @@ mod builtin {
         let mut builder = ureq::http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
-        for header in &request.headers {
-            builder = builder.header(header.name.as_str(), header.value.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
         }
         let built = builder
             .body(request.body.clone().unwrap_or_default())

@@ -42,6 +42,11 @@ suspend fun errors() {
         expectThrows<EzThrottleException.SecretsNotConfigured> { client.getWebhookSecret() }
         val auth = expectThrows<EzThrottleException.Authentication> { submit(gateway(401, "{}")) }
         check("ck_secret_never_shown" !in auth.toString()) { "the key shows" }
+        var shown = ""
+        expectThrows<EzThrottleException.Authentication> {
+            submit(Answering { request -> shown = request.toString(); HttpResponse(401u, emptyList(), "{}") })
+        }
+        check("ck_secret_never_shown" !in shown && "redacted" in shown) { "a logged request shows the key: $shown" }
         expectThrows<EzThrottleException.Validation> { Step().url("ftp://nope").payloadJson() }
         val forged = expectThrows<EzThrottleException.Signature> {
             verifySignatureStrict("{}".toByteArray(), "t=1,v1=00", "whsec_primary_0123456789", null)

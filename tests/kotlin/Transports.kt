@@ -20,12 +20,12 @@ class JavaHttpTransport : HttpTransport {
     private val client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
-        val body = request.body?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
+        val body = request.body()?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
             ?: java.net.http.HttpRequest.BodyPublishers.noBody()
-        val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
-            .timeout(Duration.ofMillis(request.timeoutMs.toLong()))
-            .method(request.method, body)
-        for (header in request.headers) builder.header(header.name, header.value)
+        val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
+            .timeout(Duration.ofMillis(request.timeoutMs().toLong()))
+            .method(request.method(), body)
+        for (header in request.headers()) builder.header(header.name, header.value)
         try {
             val response = client.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofString()).await()
             val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
@@ -50,19 +50,19 @@ class ScriptedNetwork(private val answers: Map<String, Any?> = emptyMap(), priva
     val gateway = mutableListOf<HttpRequest>()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
-        if (request.target == RequestTarget.GATEWAY) {
+        if (request.target() == RequestTarget.GATEWAY) {
             gateway.add(request)
             @Suppress("UNCHECKED_CAST")
-            val envelope = Json.parse(request.body ?: "") as Map<String, Any?>
+            val envelope = Json.parse(request.body() ?: "") as Map<String, Any?>
             submitted.add(Json.parse(envelope["body"] as String))
             val answer = Json.write(mapOf("job_id" to "job_${submitted.size}", "status" to "queued"))
             val body = Json.write(mapOf("status" to "allowed", "forwarded_response" to mapOf("status_code" to 201L, "body" to answer)))
             return HttpResponse(200u, emptyList(), body)
         }
-        local.add(listOf(request.method, request.url))
-        return when (val status = answers[request.url] ?: localDefault.toLong()) {
+        local.add(listOf(request.method(), request.url()))
+        return when (val status = answers[request.url()] ?: localDefault.toLong()) {
             "network_error" -> throw TransportFailure.Unreachable("connection refused")
-            else -> HttpResponse((status as Number).toInt().toUShort(), emptyList(), "body-of ${request.url}")
+            else -> HttpResponse((status as Number).toInt().toUShort(), emptyList(), "body-of ${request.url()}")
         }
     }
 }

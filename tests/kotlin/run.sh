@@ -40,7 +40,7 @@ echo "== Python through the generated bindings: the conformance vectors"
 cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"
 PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
 
-echo "== library size (release, stripped)"
+echo "== library size (release, debug info stripped)"
 cd "$root/bindings-uniffi"
 cargo build --quiet --locked --release
 with=$(stat -c %s "$root/target/uniffi/release/libezthrottle.so")
