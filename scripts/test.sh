@@ -55,6 +55,9 @@ bash tests/js/run.sh
 section "uniffi: Swift package current, Kotlin on the JVM (vectors, errors, end to end x2 transports), Python vectors"
 bash tests/kotlin/run.sh
 
+section "fuzzing: every parser for 20 s (signatures, deliveries, gateway answers, step calls, the C JSON setters)"
+bash fuzz/run.sh 20
+
 section "benchmarks compile"
 cargo bench --workspace --locked --no-run --quiet
 
