@@ -102,32 +102,15 @@ impl ForwardToEZThrottle {
         ];
         let spec = object(value, "forward")?;
         only_keys(spec, &FIELDS, "")?;
-        let text = |key: &str| -> Result<Option<String>> {
-            optional(spec, key)
-                .map(|v| string(v, key).map(str::to_owned))
-                .transpose()
-        };
         Ok(Self {
-            url: string(field(spec, "url", "")?, "url")?.to_owned(),
-            method: text("method")?.unwrap_or_default(),
-            headers: optional(spec, "headers")
-                .map(|v| headers(v, "headers"))
-                .transpose()?
-                .unwrap_or_default(),
-            body: text("body")?,
-            idempotent_key: text("idempotent_key")?,
-            metadata: optional(spec, "metadata")
-                .map(|v| object(v, "metadata").cloned())
-                .transpose()?
-                .unwrap_or_default(),
-            webhooks: optional(spec, "webhooks")
-                .map(|v| webhooks(v, "webhooks"))
-                .transpose()?
-                .unwrap_or_default(),
-            regions: optional(spec, "regions")
-                .map(|v| strings(v, "regions"))
-                .transpose()?
-                .unwrap_or_default(),
+            url: required_text(spec, "url")?,
+            method: optional_text(spec, "method")?.unwrap_or_default(),
+            headers: read(spec, "headers", headers)?.unwrap_or_default(),
+            body: optional_text(spec, "body")?,
+            idempotent_key: optional_text(spec, "idempotent_key")?,
+            metadata: read(spec, "metadata", |v, at| object(v, at).cloned())?.unwrap_or_default(),
+            webhooks: read(spec, "webhooks", webhooks)?.unwrap_or_default(),
+            regions: read(spec, "regions", strings)?.unwrap_or_default(),
         })
     }
 }
@@ -148,28 +131,38 @@ impl QueueRequest {
         ];
         let spec = object(value, "request")?;
         only_keys(spec, &FIELDS, "")?;
-        let text = |key: &str| -> Result<Option<String>> {
-            optional(spec, key)
-                .map(|v| string(v, key).map(str::to_owned))
-                .transpose()
-        };
         let mut request = QueueRequest::new(
-            string(field(spec, "url", "")?, "url")?,
-            string(field(spec, "webhook_url", "")?, "webhook_url")?,
+            required_text(spec, "url")?,
+            required_text(spec, "webhook_url")?,
         );
-        request.method = text("method")?;
-        request.body = text("body")?;
-        if let Some(v) = optional(spec, "headers") {
-            request.headers = headers(v, "headers")?;
-        }
-        if let Some(v) = optional(spec, "metadata") {
-            request.metadata = object(v, "metadata")?.clone();
-        }
-        request.retry_at_ms = optional(spec, "retry_at")
-            .map(|v| integer(v, "retry_at", u64::MAX))
-            .transpose()?;
+        request.method = optional_text(spec, "method")?;
+        request.body = optional_text(spec, "body")?;
+        request.headers = read(spec, "headers", headers)?.unwrap_or_default();
+        request.metadata =
+            read(spec, "metadata", |v, at| object(v, at).cloned())?.unwrap_or_default();
+        request.retry_at_ms = read(spec, "retry_at", |v, at| integer(v, at, u64::MAX))?;
         Ok(request)
     }
+}
+
+/// A top-level field that must be a string.
+fn required_text(spec: &Map<String, Value>, key: &str) -> Result<String> {
+    string(field(spec, key, "")?, key).map(str::to_owned)
+}
+
+/// A top-level string field; absent or `null` is `None`.
+fn optional_text(spec: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    read(spec, key, |v, at| string(v, at).map(str::to_owned))
+}
+
+/// A top-level field read by `parse` (given the field's path); absent or
+/// `null` is `None`.
+fn read<'v, T>(
+    spec: &'v Map<String, Value>,
+    key: &str,
+    parse: impl FnOnce(&'v Value, &str) -> Result<T>,
+) -> Result<Option<T>> {
+    optional(spec, key).map(|v| parse(v, key)).transpose()
 }
 
 fn from_calls_at(calls: &Value, prefix: &str, depth: usize) -> Result<Step> {
