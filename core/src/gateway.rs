@@ -79,19 +79,17 @@ impl SubmitAnswer {
     }
 }
 
-/// The masked webhook secrets of the account (PROTOCOL §8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The masked webhook secrets of the account (PROTOCOL §8), read by the
+/// secrets GET's answer reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SecretInfo {
     /// The customer the secrets belong to.
-    #[serde(default)]
     pub customer_id: Option<String>,
     /// The primary secret, masked (`abcd****efgh`).
     pub primary_secret: String,
     /// The secondary secret, masked, during rotation.
-    #[serde(default)]
     pub secondary_secret: Option<String>,
     /// Whether a secondary secret is set.
-    #[serde(default)]
     pub has_secondary: bool,
 }
 

@@ -17,15 +17,13 @@ pub enum JobStatus {
 }
 
 /// The upstream response delivered with the event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeliveredResponse {
     /// The upstream status code.
     pub status_code: u16,
     /// The upstream headers.
-    #[serde(default)]
     pub headers: Headers,
     /// The upstream body text.
-    #[serde(default)]
     pub body: String,
 }
 
@@ -68,21 +66,19 @@ impl DeliveredResponse {
 /// One webhook delivery.
 ///
 /// Fields the service adds beyond PROTOCOL §7 are kept in `extra`, so a newer
-/// service does not break an older SDK.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// service does not break an older SDK. Read with [`WebhookEvent::parse`]
+/// (the one reading of a delivery, in every binding).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WebhookEvent {
     /// The job's id.
     pub job_id: String,
     /// The job's idempotency key.
-    #[serde(default)]
     pub idempotent_key: Option<String>,
     /// How the job ended.
     pub status: JobStatus,
     /// The upstream response, when there was one.
-    #[serde(default)]
     pub response: Option<DeliveredResponse>,
     /// The job's metadata, echoed.
-    #[serde(default)]
     pub metadata: Map<String, Value>,
     /// Any other field.
     #[serde(flatten)]
