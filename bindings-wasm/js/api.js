@@ -32,10 +32,6 @@ function handleOf(client) {
   return handle;
 }
 
-function environmentKey() {
-  return globalThis.process?.env?.EZTHROTTLE_API_KEY ?? undefined;
-}
-
 /** A client of the EZThrottle service. */
 export class EZThrottle {
   constructor(options = {}) {
@@ -43,7 +39,7 @@ export class EZThrottle {
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new TypeError('options.fetch must be a function');
     }
-    handles.set(this, new ClientHandle(config, fetch, environmentKey()));
+    handles.set(this, new ClientHandle(config, fetch));
   }
 
   /** Submit a job described with the Step builder's option names (`{ url, method, webhooks, … }`). */

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use ezthrottle_core::webhook::Continuations;
 use ezthrottle_core::{ClientConfig, Error, ForwardToEZThrottle, Outcome, Trace, API_KEY_ENV};
 use js_sys::{Function, Promise};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -64,12 +64,16 @@ impl ClientHandle {
     }
 }
 
-fn text(options: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
-    match options.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Error::validation(key, "must be a string")),
-    }
+/// `process.env[EZTHROTTLE_API_KEY]` where the host has one (Node, not
+/// browsers or workers).
+fn environment_key() -> Option<String> {
+    let get = |target: &JsValue, key: &str| {
+        js_sys::Reflect::get(target, &key.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let env = get(&get(&js_sys::global(), "process")?, "env")?;
+    get(&env, API_KEY_ENV)?.as_string()
 }
 
 #[wasm_bindgen]
@@ -78,7 +82,7 @@ impl ClientHandle {
     /// continuationWebhook? }`, plus `fetch` (kept as a function). A missing
     /// `apiKey` reads `process.env.EZTHROTTLE_API_KEY` where there is one.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, fetch: JsValue, env_key: JsValue) -> JsResult<ClientHandle> {
+    pub fn new(options: JsValue, fetch: JsValue) -> JsResult<ClientHandle> {
         let options = convert::options(options, "options").js()?;
         let fetch = match fetch.dyn_into::<Function>() {
             Ok(fetch) => Some(fetch),
@@ -90,18 +94,18 @@ impl ClientHandle {
                 )));
             }
         };
-        let key = text(&options, "api_key")
-            .js()?
-            .or(convert::optional_text(&env_key, "env").js()?)
-            .unwrap_or_default();
+        let key = match convert::field_text(&options, "api_key").js()? {
+            Some(key) => key,
+            None => environment_key().unwrap_or_default(),
+        };
         let mut builder = ClientConfig::builder(key);
-        if let Some(url) = text(&options, "tracktags_url").js()? {
+        if let Some(url) = convert::field_text(&options, "tracktags_url").js()? {
             builder = builder.tracktags_url(url);
         }
-        if let Some(url) = text(&options, "ezthrottle_url").js()? {
+        if let Some(url) = convert::field_text(&options, "ezthrottle_url").js()? {
             builder = builder.ezthrottle_url(url);
         }
-        if let Some(url) = text(&options, "continuation_webhook").js()? {
+        if let Some(url) = convert::field_text(&options, "continuation_webhook").js()? {
             builder = builder.continuation_webhook(url);
         }
         match options.get("timeout_ms") {
@@ -121,12 +125,6 @@ impl ClientHandle {
             transport: Transport::new(fetch),
             continuations: Rc::default(),
         })
-    }
-
-    /// The name of the environment variable read for a missing key.
-    #[wasm_bindgen(js_name = apiKeyEnv)]
-    pub fn api_key_env() -> String {
-        API_KEY_ENV.to_owned()
     }
 
     /// Execute a step: resolves to `{ result, trace }`.

@@ -38,6 +38,16 @@ pub fn optional_text(value: &JsValue, field: &str) -> Result<Option<String>, Err
     text(value, field).map(Some)
 }
 
+/// A string field of an options object read by [`options`]; absent or
+/// `null` is `None`.
+pub fn field_text(options: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {
+    match options.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::validation(key, "must be a string")),
+    }
+}
+
 /// A JSON value as a plain JS value.
 pub fn to_js(value: &Value) -> JsValue {
     parse(&value.to_string())

@@ -45,10 +45,4 @@ impl StepHandle {
     pub fn payload_json(&self) -> JsResult<String> {
         self.inner.to_json().js()
     }
-
-    /// A copy, for reuse as a template.
-    #[wasm_bindgen(js_name = copy)]
-    pub fn copy(&self) -> StepHandle {
-        self.clone()
-    }
 }

@@ -62,6 +62,39 @@ fn verification_to_js(check: &Verification) -> JsValue {
     }))
 }
 
+/// The arguments of a signature check, read once for every kind of check.
+struct SignedPayload {
+    body: Vec<u8>,
+    header: String,
+    primary: String,
+    secondary: Option<String>,
+    now: i64,
+    tolerance: u64,
+}
+
+impl SignedPayload {
+    /// `primary_field` names the primary secret in errors (`secret` when it
+    /// is the only one).
+    fn read(
+        payload: &JsValue,
+        header: &JsValue,
+        primary: &JsValue,
+        primary_field: &str,
+        secondary: &JsValue,
+        options: JsValue,
+    ) -> JsResult<Self> {
+        let (now, tolerance) = clock(options)?;
+        Ok(Self {
+            body: payload_bytes(payload)?,
+            header: signature(header)?.unwrap_or_default(),
+            primary: convert::text(primary, primary_field).js()?,
+            secondary: convert::optional_text(secondary, "secondarySecret").js()?,
+            now,
+            tolerance,
+        })
+    }
+}
+
 /// Check a delivery's signature with one secret; never throws for a bad
 /// signature: resolves `{ valid, reason }`.
 #[wasm_bindgen(js_name = verifySignature)]
@@ -71,30 +104,26 @@ pub fn verify_signature(
     secret: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
-    let (now, tolerance) = clock(options)?;
-    let body = payload_bytes(&payload)?;
-    let header = signature(&header)?;
-    let secret = convert::text(&secret, "secret").js()?;
-    Ok(verification_to_js(&core_verify(
-        &body,
-        header.as_deref().unwrap_or_default(),
+    let p = SignedPayload::read(
+        &payload,
+        &header,
         &secret,
-        now,
-        tolerance,
+        "secret",
+        &JsValue::UNDEFINED,
+        options,
+    )?;
+    Ok(verification_to_js(&core_verify(
+        &p.body,
+        &p.header,
+        &p.primary,
+        p.now,
+        p.tolerance,
     )))
 }
 
 /// The signature header argument: a string, or absent.
 fn signature(header: &JsValue) -> JsResult<Option<String>> {
     convert::optional_text(header, "signature").js()
-}
-
-/// The primary and optional secondary secret arguments.
-fn secrets(primary: &JsValue, secondary: &JsValue) -> JsResult<(String, Option<String>)> {
-    Ok((
-        convert::text(primary, "primarySecret").js()?,
-        convert::optional_text(secondary, "secondarySecret").js()?,
-    ))
 }
 
 /// Check with the primary secret, then the secondary (rotation).
@@ -106,17 +135,21 @@ pub fn verify_with_both(
     secondary: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
-    let (now, tolerance) = clock(options)?;
-    let body = payload_bytes(&payload)?;
-    let header = signature(&header)?;
-    let (primary, secondary) = secrets(&primary, &secondary)?;
-    Ok(verification_to_js(&verify_with_secrets(
-        &body,
-        header.as_deref().unwrap_or_default(),
+    let p = SignedPayload::read(
+        &payload,
+        &header,
         &primary,
-        secondary.as_deref(),
-        now,
-        tolerance,
+        "primarySecret",
+        &secondary,
+        options,
+    )?;
+    Ok(verification_to_js(&verify_with_secrets(
+        &p.body,
+        &p.header,
+        &p.primary,
+        p.secondary.as_deref(),
+        p.now,
+        p.tolerance,
     )))
 }
 
@@ -129,17 +162,21 @@ pub fn verify_signature_strict(
     secondary: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
-    let (now, tolerance) = clock(options)?;
-    let body = payload_bytes(&payload)?;
-    let header = signature(&header)?;
-    let (primary, secondary) = secrets(&primary, &secondary)?;
-    let check = core_strict(
-        &body,
-        header.as_deref().unwrap_or_default(),
+    let p = SignedPayload::read(
+        &payload,
+        &header,
         &primary,
-        secondary.as_deref(),
-        now,
-        tolerance,
+        "primarySecret",
+        &secondary,
+        options,
+    )?;
+    let check = core_strict(
+        &p.body,
+        &p.header,
+        &p.primary,
+        p.secondary.as_deref(),
+        p.now,
+        p.tolerance,
     )
     .js()?;
     Ok(verification_to_js(&check))
@@ -147,7 +184,7 @@ pub fn verify_signature_strict(
 
 /// A webhook endpoint: verifies, parses, runs registered follow-ups, answers.
 #[wasm_bindgen]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct WebhookHandler {
     receiver: Rc<RefCell<WebhookReceiver>>,
     client: Option<ClientHandle>,
@@ -162,16 +199,11 @@ impl WebhookHandler {
             .and_then(|f| f.dyn_into::<Function>().ok());
         let data: Map<String, Value> =
             convert::options(strip_functions(&options), "options").js()?;
-        let secret = |key: &str| -> JsResult<Option<String>> {
-            match data.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(error_to_js(Error::validation(key, "must be a string"))),
-            }
-        };
-        let primary = secret("primary_secret")?
+        let primary = convert::field_text(&data, "primary_secret")
+            .js()?
             .ok_or_else(|| error_to_js(Error::validation("primarySecret", "is required")))?;
-        let mut receiver = WebhookReceiver::new(primary, secret("secondary_secret")?).js()?;
+        let secondary = convert::field_text(&data, "secondary_secret").js()?;
+        let mut receiver = WebhookReceiver::new(primary, secondary).js()?;
         if let Some(tolerance) = data.get("tolerance_secs").and_then(Value::as_u64) {
             receiver = receiver.tolerance_secs(tolerance);
         }
@@ -236,12 +268,16 @@ impl WebhookHandler {
     pub fn receive(&self, payload: JsValue, header: JsValue) -> JsResult<Promise> {
         let body = payload_bytes(&payload)?;
         let signature = signature(&header)?;
-        Ok(self.finish(self.decide(&body, signature.as_deref())))
+        let delivery = self.decide(&body, signature.as_deref());
+        let this = self.clone();
+        Ok(future_to_promise(async move {
+            Ok(this.settle(delivery).await?.handled)
+        }))
     }
 
     /// Handle a fetch `Request`; resolves to the `Response` to send.
     pub fn handle(&self, request: JsValue) -> Promise {
-        let this = self.clone_parts();
+        let this = self.clone();
         future_to_promise(async move {
             let request: web_sys::Request = request.dyn_into().map_err(|_| {
                 error_to_js(Error::validation("request", "must be a fetch Request"))
@@ -249,62 +285,55 @@ impl WebhookHandler {
             let signature = request.headers().get(SIGNATURE_HEADER).ok().flatten();
             let text = JsFuture::from(request.array_buffer()?).await?;
             let body = Uint8Array::new(&text).to_vec();
-            let outcome =
-                JsFuture::from(this.finish(this.decide(&body, signature.as_deref()))).await?;
-            respond(&outcome)
+            let delivery = this.decide(&body, signature.as_deref());
+            let settled = this.settle(delivery).await?;
+            respond(settled.status, &settled.body)
         })
     }
+}
+
+/// A delivery handled to the end: the JS description, and what to answer.
+struct Settled {
+    handled: JsValue,
+    status: u16,
+    body: String,
 }
 
 impl WebhookHandler {
-    fn clone_parts(&self) -> WebhookHandler {
-        WebhookHandler {
-            receiver: self.receiver.clone(),
-            client: self.client.clone(),
-            continuations: self.continuations.clone(),
-            on_event: self.on_event.clone(),
-        }
-    }
-
-    /// Run the follow-up (if any) and the `onEvent` hook, then resolve to the
-    /// handled delivery.
-    fn finish(&self, delivery: Delivery) -> Promise {
+    /// Run the follow-up (if any) and the `onEvent` hook.
+    async fn settle(self, delivery: Delivery) -> JsResult<Settled> {
         let Delivery { received, event } = delivery;
-        let client = self.client.clone();
-        let on_event = self.on_event.clone();
-        future_to_promise(async move {
-            let mut follow_up = Value::Null;
-            if let (Some(step), Some(client)) = (received.follow_up, client) {
-                follow_up = match client.run_step(step).await {
-                    Ok(run) => json!({ "result": run.outcome.to_json() }),
-                    Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
-                };
-            }
-            let handled = to_js(&json!({
-                "status": received.status,
-                "body": received.body,
-                "reason": received.verification.reason.as_str(),
-                "followUp": follow_up,
-            }));
-            js_sys::Reflect::set(&handled, &"event".into(), &event)?;
-            if let (Some(hook), false) = (on_event, event.is_null()) {
-                let returned = hook.call1(&JsValue::UNDEFINED, &handled)?;
-                JsFuture::from(Promise::resolve(&returned)).await?;
-            }
-            Ok(handled)
+        let mut follow_up = Value::Null;
+        if let (Some(step), Some(client)) = (received.follow_up, &self.client) {
+            follow_up = match client.run_step(step).await {
+                Ok(run) => json!({ "result": run.outcome.to_json() }),
+                Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+            };
+        }
+        let handled = to_js(&json!({
+            "status": received.status,
+            "body": received.body,
+            "reason": received.verification.reason.as_str(),
+            "followUp": follow_up,
+        }));
+        js_sys::Reflect::set(&handled, &"event".into(), &event)?;
+        if let (Some(hook), false) = (&self.on_event, event.is_null()) {
+            let returned = hook.call1(&JsValue::UNDEFINED, &handled)?;
+            JsFuture::from(Promise::resolve(&returned)).await?;
+        }
+        Ok(Settled {
+            handled,
+            status: received.status,
+            body: received.body,
         })
     }
 }
 
-fn respond(handled: &JsValue) -> JsResult<JsValue> {
-    let status = js_sys::Reflect::get(handled, &"status".into())?
-        .as_f64()
-        .unwrap_or(500.0) as u16;
-    let body = js_sys::Reflect::get(handled, &"body".into())?.as_string();
+fn respond(status: u16, body: &str) -> JsResult<JsValue> {
     let init = web_sys::ResponseInit::new();
     init.set_status(status);
     let headers = web_sys::Headers::new()?;
     headers.set("content-type", "application/json")?;
     init.set_headers(&headers);
-    Ok(web_sys::Response::new_with_opt_str_and_init(body.as_deref(), &init)?.into())
+    Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
 }

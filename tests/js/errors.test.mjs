@@ -36,6 +36,22 @@ test('each gateway answer becomes its error class', async () => {
   }
 });
 
+test('a missing apiKey is read from process.env.EZTHROTTLE_API_KEY', async () => {
+  let sent;
+  const capture = async (request) => {
+    sent = request.headers.get('authorization');
+    return allowed(201, '{"job_id":"j","status":"queued"}')();
+  };
+  process.env.EZTHROTTLE_API_KEY = 'ck_from_the_environment';
+  try {
+    await new Step(new EZThrottle({ tracktagsUrl: 'http://gw.invalid', fetch: capture })).url('https://a.example').execute();
+  } finally {
+    delete process.env.EZTHROTTLE_API_KEY;
+  }
+  assert.equal(sent, 'Bearer ck_from_the_environment');
+  assert.throws(() => new EZThrottle({ tracktagsUrl: 'http://gw.invalid' }), ValidationError);
+});
+
 test('transport failures are typed: unreachable, timeout, a fetch that is not one', async () => {
   await assert.rejects(submit(async () => { throw new TypeError('fetch failed'); }),
     (e) => e instanceof TransportError && e.code === 'unreachable');
