@@ -20,10 +20,8 @@ pub use client::{
     SubmitAnswer,
 };
 pub use error::EzThrottleError;
-pub use step::{
-    ExecutionMode, FallbackTrigger, IdempotentStrategy, RegionPolicy, RetryPolicy, Step, StepType,
-    Webhook,
-};
+pub use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType};
+pub use step::{FallbackTrigger, RetryPolicy, Step, Webhook};
 pub use transport::{
     HttpHeader, HttpRequest, HttpResponse, HttpTransport, RequestTarget, TransportFailure,
 };

@@ -6,10 +6,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
+use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType};
+
 use crate::error::{EzThrottleError, Result};
 
-/// How a step runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+// The core's own enums cross the FFI as they are (uniffi remote types): the
+// spelling sent for each is the core's `as_str`, never a second table here.
+
+/// How a step runs: submitted at once, or locally first.
+#[uniffi::remote(Enum)]
 pub enum StepType {
     /// Submitted to EZThrottle at once.
     Performance,
@@ -17,8 +22,8 @@ pub enum StepType {
     Frugal,
 }
 
-/// How the service deduplicates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// How the service deduplicates: by a hash of the request, or never.
+#[uniffi::remote(Enum)]
 pub enum IdempotentStrategy {
     /// By a hash of the request.
     Hash,
@@ -27,14 +32,14 @@ pub enum IdempotentStrategy {
 }
 
 /// What happens when a named region is down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum RegionPolicy {
     Fallback,
     Strict,
 }
 
 /// Whether the first region to finish wins, or every region runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::remote(Enum)]
 pub enum ExecutionMode {
     Race,
     Fanout,
@@ -105,10 +110,6 @@ impl Step {
     }
 }
 
-fn text<T: std::fmt::Debug>(value: T) -> String {
-    format!("{value:?}").to_ascii_lowercase()
-}
-
 #[uniffi::export]
 impl Step {
     /// An empty step.
@@ -148,7 +149,7 @@ impl Step {
     }
 
     pub fn step_type(self: Arc<Self>, step_type: StepType) -> Result<Arc<Self>> {
-        self.call("type", text(step_type).into())
+        self.call("type", step_type.as_str().into())
     }
 
     pub fn webhooks(self: Arc<Self>, webhooks: Vec<Webhook>) -> Result<Arc<Self>> {
@@ -177,11 +178,11 @@ impl Step {
     }
 
     pub fn region_policy(self: Arc<Self>, policy: RegionPolicy) -> Result<Arc<Self>> {
-        self.call("region_policy", text(policy).into())
+        self.call("region_policy", policy.as_str().into())
     }
 
     pub fn execution_mode(self: Arc<Self>, mode: ExecutionMode) -> Result<Arc<Self>> {
-        self.call("execution_mode", text(mode).into())
+        self.call("execution_mode", mode.as_str().into())
     }
 
     pub fn retry_policy(self: Arc<Self>, policy: RetryPolicy) -> Result<Arc<Self>> {
@@ -208,7 +209,7 @@ impl Step {
     }
 
     pub fn idempotent_strategy(self: Arc<Self>, strategy: IdempotentStrategy) -> Result<Arc<Self>> {
-        self.call("idempotent_strategy", text(strategy).into())
+        self.call("idempotent_strategy", strategy.as_str().into())
     }
 
     /// Statuses of the local (FRUGAL) call that forward the step.

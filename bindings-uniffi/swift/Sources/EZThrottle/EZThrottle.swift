@@ -3672,7 +3672,7 @@ public func FfiConverterTypeForwardOutcome_lower(_ value: ForwardOutcome) -> Rus
 
 
 /**
- * How the service deduplicates.
+ * How the service deduplicates: by a hash of the request, or never.
  */
 
 public enum IdempotentStrategy: Equatable, Hashable {
@@ -3886,7 +3886,7 @@ public func FfiConverterTypeRequestTarget_lower(_ value: RequestTarget) -> RustB
 
 
 /**
- * How a step runs.
+ * How a step runs: submitted at once, or locally first.
  */
 
 public enum StepType: Equatable, Hashable {
