@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ezthrottle_core::{Action, Error, Operation, Target, TransportError};
+use ezthrottle_core::{run_async, Error, Operation, Target, TransportError};
 
 /// One header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -148,20 +148,14 @@ pub async fn run<O: Operation + Send>(
     transport: &Arc<dyn HttpTransport>,
     op: &mut O,
 ) -> Result<O::Output, Error> {
-    let mut action = op.start();
-    loop {
-        match action {
-            Action::Send(request) => {
-                let reply = transport
-                    .send(Arc::new(HttpRequest { inner: request }))
-                    .await
-                    .map(from_record)
-                    .map_err(to_core_failure);
-                action = op.feed(now_ms(), reply);
-            }
-            Action::Done(result) => return result,
-        }
-    }
+    let send = |request| async move {
+        transport
+            .send(Arc::new(HttpRequest { inner: request }))
+            .await
+            .map(from_record)
+            .map_err(to_core_failure)
+    };
+    run_async(op, send, now_ms).await
 }
 
 #[cfg(feature = "builtin-transport")]

@@ -1,7 +1,9 @@
 //! HTTP for the core: `fetch` through gloo-net (or the caller's own `fetch`),
 //! `Date.now()` as the clock, and the loop that drives an operation.
 
-use ezthrottle_core::{Action, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError};
+use ezthrottle_core::{
+    run_async, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
+};
 use gloo_net::http::{Headers, Method, RequestBuilder, Response};
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
@@ -30,16 +32,12 @@ impl Transport {
 
     /// Run an operation to its end.
     pub async fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, Error> {
-        let mut action = op.start();
-        loop {
-            match action {
-                Action::Send(request) => {
-                    let reply = self.send(&request).await;
-                    action = op.feed(now_ms(), reply);
-                }
-                Action::Done(result) => return result,
-            }
-        }
+        run_async(
+            op,
+            |request| async move { self.send(&request).await },
+            now_ms,
+        )
+        .await
     }
 
     /// Perform one request; every failure is a `TransportError`, never a throw.

@@ -67,7 +67,9 @@ pub use model::{
     ExecutionMode, IdempotentStrategy, LocalFailure, RegionPolicy, RetryPolicy, StepType, Trigger,
     Webhook,
 };
-pub use operation::{Action, GatewayCall, Operation, QueueRequest, Reply, SecretRotation};
+pub use operation::{
+    run_async, Action, GatewayCall, Operation, QueueRequest, Reply, SecretRotation,
+};
 pub use step::{Fallback, Step, DEFAULT_FALLBACK_ON_ERROR, DEFAULT_LOCAL_TIMEOUT_MS};
 pub use trace::{Trace, TraceEntry, TraceStatus};
 pub use workflow::{result_to_json, Execution, Outcome};

@@ -63,6 +63,29 @@ pub trait Operation {
     fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Self::Output>;
 }
 
+/// Run `op` to its end over an async transport: every request goes to
+/// `send`, every reply is stamped with `now_ms()`. The async twin of
+/// [`crate::blocking::run`]; it needs no runtime, so any host's executor
+/// (tokio, the browser's, a uniffi foreign one) can poll it.
+pub async fn run_async<O, S, F, C>(op: &mut O, mut send: S, mut now_ms: C) -> Result<O::Output>
+where
+    O: Operation + ?Sized,
+    S: FnMut(HttpRequest) -> F,
+    F: std::future::Future<Output = Reply>,
+    C: FnMut() -> u64,
+{
+    let mut action = op.start();
+    loop {
+        match action {
+            Action::Send(request) => {
+                let reply = send(request).await;
+                action = op.feed(now_ms(), reply);
+            }
+            Action::Done(result) => return result,
+        }
+    }
+}
+
 /// A call that is one gateway request and a reading of its answer.
 #[derive(Debug)]
 pub struct GatewayCall<T> {

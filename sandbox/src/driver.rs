@@ -2,7 +2,7 @@
 //! counterpart of the core's blocking driver, used by the demo and the tests.
 
 use ezthrottle_core::{
-    Action, ClientConfig, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
+    run_async, ClientConfig, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
 };
 
 use crate::app::now_ms;
@@ -24,16 +24,8 @@ impl Client {
 
     /// Run an operation to its end.
     pub async fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, Error> {
-        let mut action = op.start();
-        loop {
-            match action {
-                Action::Send(request) => {
-                    let reply = send(&self.http, &request).await;
-                    action = op.feed(now_ms() as u64, reply);
-                }
-                Action::Done(result) => return result,
-            }
-        }
+        let transport = |request| async move { send(&self.http, &request).await };
+        run_async(op, transport, || now_ms() as u64).await
     }
 }
 
