@@ -40,6 +40,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 section "tests (unit, behaviour, properties, conformance vectors, doc examples)"
 cargo test --workspace --locked
 
+section "fault soak: 3,000 jobs, random upstream faults and receiver failures, duplicate submits (sandbox peak RSS)"
+cargo test --locked -p ezthrottle-sandbox --test soak -- --ignored --nocapture
+
 section "the demo: eight scenarios through ezthrottle-core against an in-process sandbox"
 cargo run --quiet --locked -p ezthrottle-sandbox -- demo
 
