@@ -1,21 +1,22 @@
 //! The job payload (PROTOCOL §2): what a step becomes on the wire.
 //!
-//! Fields serialize in the protocol's order and a field at its default is left
-//! out, so the JSON is deterministic and equal to the reference SDK's.
+//! Its JSON text is written by `payload.rs` (fields in the protocol's order, a
+//! field at its default left out), so it is deterministic and equal to the
+//! reference SDK's.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::model::{
-    ExecutionMode, IdempotentStrategy, RegionPolicy, RetryPolicy, Trigger, Webhook,
-};
+use crate::model::{ExecutionMode, RegionPolicy, RetryPolicy, Trigger, Webhook};
 use crate::step::Step;
 use crate::validate;
 
 /// A job as the service receives it. Build one with [`Step::build_job`];
 /// parse one from the wire with [`Job::from_json`] (unknown fields are refused).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Job {
     /// The target URL.
@@ -24,52 +25,52 @@ pub struct Job {
     #[serde(default = "default_method")]
     pub method: String,
     /// Request headers, in order.
-    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    #[serde(default)]
     pub headers: Headers,
     /// The request body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub body: Option<String>,
     /// Caller data echoed in the webhook delivery.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default)]
     pub metadata: Map<String, Value>,
     /// Where the result is delivered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub webhooks: Vec<Webhook>,
     /// How many voting webhooks must accept the delivery.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[serde(default = "one")]
     pub webhook_quorum: u32,
     /// Regions to run in.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub regions: Vec<String>,
     /// What happens when a named region is down.
-    #[serde(default, skip_serializing_if = "is_default")]
+    #[serde(default)]
     pub region_policy: RegionPolicy,
     /// Race the regions or run them all.
-    #[serde(default, skip_serializing_if = "is_default")]
+    #[serde(default)]
     pub execution_mode: ExecutionMode,
     /// How the service retries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub retry_policy: Option<RetryPolicy>,
     /// Not run before this instant (ms since the Unix epoch).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub retry_at: Option<u64>,
     /// The deduplication key; absent means the service hashes the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub idempotent_key: Option<String>,
     /// Set on fallback jobs only: when this fallback is tried.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub trigger: Option<Trigger>,
     /// The next job of the fallback chain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallback_job: Option<Box<Job>>,
     /// Spawned when this job succeeds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub on_success: Option<Box<Job>>,
     /// Spawned when every path of this job failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub on_failure: Option<Box<Job>>,
     /// How long to wait before declaring failure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub on_failure_timeout_ms: Option<u64>,
 }
 
@@ -78,12 +79,6 @@ fn default_method() -> String {
 }
 fn one() -> u32 {
     1
-}
-fn is_one(n: &u32) -> bool {
-    *n == 1
-}
-fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
 }
 
 impl Job {
@@ -147,11 +142,7 @@ impl Job {
     // A step's own fallbacks are flattened into the chain of whoever holds it,
     // so a job built for a chain link leaves them out.
     fn without_chain(step: &Step) -> Self {
-        let idempotent_key = match (&step.idempotent_key, step.idempotent_strategy) {
-            (Some(key), _) => Some(key.clone()),
-            (None, IdempotentStrategy::Unique) => Some(uuid::Uuid::new_v4().to_string()),
-            (None, IdempotentStrategy::Hash) => None,
-        };
+        let idempotent_key = step.payload_idempotent_key().map(Cow::into_owned);
         Self {
             url: step.url.clone().unwrap_or_default(),
             method: step.method.clone().into_owned(),
@@ -196,18 +187,12 @@ impl Job {
 
     /// The JSON text the service receives.
     pub fn to_json(&self) -> String {
-        // Serializing string-keyed maps and plain values cannot fail, and
-        // serde_json writes valid UTF-8.
-        let mut out = Vec::with_capacity(512);
-        match serde_json::to_writer(&mut out, self) {
-            Ok(()) => String::from_utf8(out).unwrap_or_default(),
-            Err(_) => String::new(),
-        }
+        crate::payload::job_json(self)
     }
 
-    /// The JSON value of the job.
+    /// The JSON value of the job (its JSON text, parsed).
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        serde_json::from_str(&self.to_json()).unwrap_or(Value::Null)
     }
 }
 
@@ -235,6 +220,7 @@ impl Headers {
     }
 }
 
+// The webhook event serializes the upstream's headers as an object too.
 impl Serialize for Headers {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))

@@ -39,6 +39,7 @@ mod http;
 mod job;
 mod model;
 mod operation;
+mod payload;
 mod step;
 mod trace;
 pub mod validate;

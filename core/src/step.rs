@@ -352,7 +352,20 @@ impl Step {
 
     /// The job payload serialized as the service expects it.
     pub fn to_json(&self) -> Result<String> {
-        Ok(self.build_job()?.to_json())
+        self.validate()?;
+        Ok(crate::payload::step_json(self))
+    }
+
+    /// The key the payload carries: the caller's, a fresh UUID for the
+    /// UNIQUE strategy, none for HASH (the service hashes the request).
+    pub(crate) fn payload_idempotent_key(&self) -> Option<Cow<'_, str>> {
+        match (&self.idempotent_key, self.idempotent_strategy) {
+            (Some(key), _) => Some(Cow::Borrowed(key)),
+            (None, IdempotentStrategy::Unique) => {
+                Some(Cow::Owned(uuid::Uuid::new_v4().to_string()))
+            }
+            (None, IdempotentStrategy::Hash) => None,
+        }
     }
 
     /// The URL, if set.

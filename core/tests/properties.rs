@@ -150,6 +150,43 @@ fn valid_step() -> impl Strategy<Value = Step> {
     })
 }
 
+/// UNIQUE keys are fresh UUIDs at each build: compare everything else.
+fn mask_uuids(text: &str) -> String {
+    let marker = "\"idempotent_key\":\"";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(marker) {
+        let value = &rest[at + marker.len()..];
+        let end = value.find('"').unwrap_or(value.len());
+        let is_uuid = end == 36
+            && value[..end]
+                .bytes()
+                .all(|b| b == b'-' || b.is_ascii_hexdigit());
+        out.push_str(&rest[..at + marker.len()]);
+        out.push_str(if is_uuid { "<uuid>" } else { &value[..end] });
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn payload_strings_are_escaped_as_serde_json_escapes_them() {
+    let mut hostile: String = (0u8..0x20).map(char::from).collect();
+    hostile.push_str("\"\\/\u{7f}é€😀</script>");
+    let step = Step::new()
+        .url("https://a.example/p")
+        .body(hostile.clone())
+        .header("X-Odd", "tab\there \"quoted\"")
+        .metadata_entry(hostile.clone(), hostile.clone())
+        .idempotent_key("key-\"quoted\"");
+    let text = step.to_json().unwrap();
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string(&value).unwrap(), text);
+    assert_eq!(value["body"], hostile.as_str());
+    assert_eq!(value["metadata"][hostile.as_str()], hostile.as_str());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -171,6 +208,11 @@ proptest! {
         prop_assert_eq!(&text, &job.to_json(), "serialization is deterministic");
         let back = Job::from_json(&text).expect("the payload parses back");
         prop_assert_eq!(back, job);
+        // The step writes its payload directly (without a Job): the same text.
+        prop_assert_eq!(mask_uuids(&step.to_json().unwrap()), mask_uuids(&text));
+        // And exactly the text serde_json writes for it (escapes, order, spacing).
+        let value: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(serde_json::to_string(&value).unwrap(), text);
     }
 
     #[test]
