@@ -4,10 +4,20 @@
 use ezthrottle_core::{
     run_async, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
 };
-use gloo_net::http::{Headers, Method, RequestBuilder, Response};
+use gloo_net::http::Response;
 use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The host's global `fetch` (browsers, Node, workers), called with a URL
+    /// and an init object: building a `Request` first, as the caller's own
+    /// `fetch` needs, costs Node a second request and abort signal each time.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
+}
 
 /// Where requests go: the global `fetch`, or one the caller supplied (a
 /// scripted one in tests, an instrumented one in an app).
@@ -42,58 +52,51 @@ impl Transport {
 
     /// Perform one request; every failure is a `TransportError`, never a throw.
     pub async fn send(&self, request: &HttpRequest) -> Reply {
-        let fetched = match &self.fetch {
-            None => build(request)?
-                .send()
-                .await
-                .map_err(|e| failed(&e.to_string())),
-            Some(fetch) => {
-                let raw: web_sys::Request = build(request)?.into();
-                call_fetch(fetch, &raw).await
-            }
-        }?;
-        read(fetched).await
+        let init = request_init(request)?;
+        let returned = match &self.fetch {
+            None => global_fetch(&request.url, &init).map_err(|e| failed(&describe(&e))),
+            Some(fetch) => web_sys::Request::new_with_str_and_init(&request.url, &init)
+                .map_err(|e| TransportError::other(describe(&e)))
+                .and_then(|raw| {
+                    fetch
+                        .call1(&JsValue::UNDEFINED, &raw)
+                        .map_err(|e| failed(&describe(&e)))
+                })
+                .map(|value| Promise::resolve(&value)),
+        };
+        let answer = JsFuture::from(returned?)
+            .await
+            .map_err(|e| failed(&describe(&e)))?;
+        let response = answer
+            .dyn_into::<web_sys::Response>()
+            .map(Response::from)
+            .map_err(|_| {
+                TransportError::other("the fetch function did not resolve to a Response")
+            })?;
+        read(response).await
     }
 }
 
-fn build(request: &HttpRequest) -> Result<gloo_net::http::Request, TransportError> {
-    let method = Method::from_bytes(request.method.as_bytes())
-        .map_err(|e| TransportError::other(format!("bad method: {e}")))?;
+/// Method, headers, body and deadline as a fetch init object.
+fn request_init(request: &HttpRequest) -> Result<web_sys::RequestInit, TransportError> {
     let headers = web_sys::Headers::new().map_err(|e| failed(&describe(&e)))?;
     for (name, value) in &request.headers {
         headers
             .append(name, value)
             .map_err(|e| TransportError::other(format!("header {name}: {}", describe(&e))))?;
     }
+    let init = web_sys::RequestInit::new();
+    init.set_method(&request.method);
+    init.set_headers(&headers);
+    if let Some(body) = &request.body {
+        init.set_body(&JsValue::from_str(body));
+    }
     // The deadline covers the whole exchange, body included. Hosts' timers
     // stop at 2^31-1 ms (longer ones fire at once in Node, throw elsewhere).
-    let deadline =
-        web_sys::AbortSignal::timeout_with_f64(request.timeout_ms.min(MAX_TIMER_MS) as f64);
-    let builder = RequestBuilder::new(&request.url)
-        .method(method)
-        .headers(Headers::from_raw(headers))
-        .abort_signal(Some(&deadline));
-    match &request.body {
-        Some(body) => builder.body(body.as_str()),
-        None => builder.build(),
-    }
-    .map_err(|e| TransportError::other(e.to_string()))
-}
-
-async fn call_fetch(
-    fetch: &Function,
-    request: &web_sys::Request,
-) -> Result<Response, TransportError> {
-    let returned = fetch
-        .call1(&JsValue::UNDEFINED, request)
-        .map_err(|e| failed(&describe(&e)))?;
-    let answer = JsFuture::from(Promise::resolve(&returned))
-        .await
-        .map_err(|e| failed(&describe(&e)))?;
-    answer
-        .dyn_into::<web_sys::Response>()
-        .map(Response::from)
-        .map_err(|_| TransportError::other("the fetch function did not resolve to a Response"))
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_f64(
+        request.timeout_ms.min(MAX_TIMER_MS) as f64,
+    )));
+    Ok(init)
 }
 
 async fn read(response: Response) -> Reply {
