@@ -348,7 +348,7 @@ impl EzThrottle {
 
 #[cfg(feature = "builtin-transport")]
 fn builtin_transport() -> Result<Arc<dyn HttpTransport>> {
-    Ok(Arc::new(crate::transport::BuiltinTransport))
+    Ok(Arc::new(crate::transport::BuiltinTransport::default()))
 }
 
 #[cfg(not(feature = "builtin-transport"))]

@@ -164,24 +164,39 @@ pub use builtin::BuiltinTransport;
 #[cfg(feature = "builtin-transport")]
 mod builtin {
     //! A small blocking client (ureq + rustls, Mozilla's roots), each request
-    //! on its own thread so the caller's executor is never blocked.
+    //! on its own thread so the caller's executor is never blocked. One agent
+    //! per transport keeps connections alive between requests (a new TCP, and
+    //! TLS, handshake per submit would cost more than the rest of it).
 
     use std::sync::Arc;
     use std::time::Duration;
 
     use super::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportFailure};
 
-    #[derive(Debug, Default)]
-    pub struct BuiltinTransport;
+    #[derive(Debug)]
+    pub struct BuiltinTransport {
+        agent: ureq::Agent,
+    }
+
+    impl Default for BuiltinTransport {
+        fn default() -> Self {
+            let agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
+            Self { agent }
+        }
+    }
 
     #[async_trait::async_trait]
     impl HttpTransport for BuiltinTransport {
         async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure> {
             let (done, answer) = futures_channel::oneshot::channel();
+            let agent = self.agent.clone();
             std::thread::Builder::new()
                 .name("ezthrottle-http".into())
                 .spawn(move || {
-                    let _ = done.send(perform(&request));
+                    let _ = done.send(perform(&agent, &request));
                 })
                 .map_err(|e| TransportFailure::Other {
                     detail: format!("no thread for the request: {e}"),
@@ -194,13 +209,11 @@ mod builtin {
         }
     }
 
-    fn perform(request: &HttpRequest) -> Result<HttpResponse, TransportFailure> {
+    fn perform(
+        agent: &ureq::Agent,
+        request: &HttpRequest,
+    ) -> Result<HttpResponse, TransportFailure> {
         let request = &request.inner;
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
         let mut builder = ureq::http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
@@ -212,6 +225,11 @@ mod builtin {
             .map_err(|e| TransportFailure::Other {
                 detail: e.to_string(),
             })?;
+        // The deadline is the request's own, on the shared agent.
+        let built = agent
+            .configure_request(built)
+            .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
+            .build();
         let mut response = agent.run(built).map_err(failure)?;
         let status = response.status().as_u16();
         let headers = response
