@@ -3,11 +3,16 @@
 # $SANDBOX_KEY, sets $SANDBOX_URL, and stops it when the shell exits.
 #
 #   SANDBOX_KEY=ck_my_suite_0001 source tests/sandbox.sh
+#
+# SANDBOX_ARGS adds `serve` options; SANDBOX_PROFILE=release builds an
+# optimised sandbox (for benchmarks) instead of the debug one.
 : "${SANDBOX_KEY:?set SANDBOX_KEY before sourcing tests/sandbox.sh}"
 sandbox_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cargo build --quiet --locked --manifest-path "$sandbox_root/Cargo.toml" -p ezthrottle-sandbox
+sandbox_profile="${SANDBOX_PROFILE:-dev}"
+cargo build --quiet --locked --manifest-path "$sandbox_root/Cargo.toml" -p ezthrottle-sandbox --profile "$sandbox_profile"
+[ "$sandbox_profile" = dev ] && sandbox_profile=debug
 sandbox_log="$(mktemp)"
-"$sandbox_root/target/debug/ezthrottle-sandbox" serve --addr 127.0.0.1:0 \
+"$sandbox_root/target/$sandbox_profile/ezthrottle-sandbox" serve --addr 127.0.0.1:0 \
     --api-key "$SANDBOX_KEY:cust_suite" ${SANDBOX_ARGS:-} >"$sandbox_log" 2>&1 &
 sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true; rm -f "$sandbox_log"' EXIT

@@ -5,54 +5,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  EZThrottle, Step, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets,
+  EZThrottle, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets,
 } from 'ezthrottle';
+import { build } from './calls.mjs';
 
 const API_KEY = 'ck_test_cust_abc_123';
 const PROXY = 'http://proxy.invalid';
 const EZT = 'http://ezt.invalid';
 const dir = resolve(process.env.EZTHROTTLE_VECTORS ?? process.env.EZT_DEFAULT_VECTORS);
-
-const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
-const camelKeys = (object) => Object.fromEntries(Object.entries(object).map(([k, v]) => [camel(k), v]));
-
-/** A step from `[name, argument]` calls, through the JS builder names. */
-function build(calls, client) {
-  const step = new Step(client);
-  for (const [name, argument] of calls) {
-    switch (name) {
-      case 'fallback': {
-        const { step: child, ...trigger } = argument;
-        step.fallback(build(child), camelKeys(trigger));
-        break;
-      }
-      case 'on_success':
-        step.onSuccess(build(argument));
-        break;
-      case 'on_failure': {
-        const { step: child, ...options } = argument;
-        step.onFailure(build(child), camelKeys(options));
-        break;
-      }
-      case 'local_timeout':
-        step.timeout(typeof argument === 'number' ? argument * 1000 : argument);
-        break;
-      case 'retry_policy':
-        step.retryPolicy(argument && typeof argument === 'object' ? camelKeys(argument) : argument);
-        break;
-      case 'webhooks':
-        step.webhooks(Array.isArray(argument)
-          ? argument.map((w) => (w && typeof w === 'object' ? camelKeys(w) : w)) : argument);
-        break;
-      default: {
-        const method = camel(name);
-        if (typeof step[method] !== 'function') throw new Error(`no builder method ${method}`);
-        step[method](argument);
-      }
-    }
-  }
-  return step;
-}
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

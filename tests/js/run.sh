@@ -18,7 +18,7 @@ bash "$root/bindings-wasm/size-report.sh"
 
 rm -rf "$project"
 mkdir -p "$project"
-cp "$here"/*.test.mjs "$here/usage.ts" "$here/tsconfig.json" "$project/"
+cp "$here"/*.test.mjs "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
 cp -r "$here/worker" "$project/worker"
 cd "$project"
 echo '{ "name": "ezthrottle-js-suite", "private": true, "type": "module" }' > package.json

@@ -17,7 +17,7 @@ import kotlinx.coroutines.future.await
 
 /** An HttpTransport over java.net.http.HttpClient, fully async. */
 class JavaHttpTransport : HttpTransport {
-    private val client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+    val client: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
         val body = request.body()?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }

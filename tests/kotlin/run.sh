@@ -7,14 +7,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-tools="$root/target/kotlin"
-
-if [ ! -x "$tools/package/bin/kotlinc-jvm" ]; then
-  mkdir -p "$tools"
-  (cd "$tools" && npm pack --silent kotlin-compiler@2.4.20 >/dev/null && tar xzf kotlin-compiler-2.4.20.tgz)
-fi
-[ -f /usr/share/java/jna.jar ] || apt-get install -y -q libjna-java >/dev/null
-command -v java >/dev/null || apt-get install -y -q default-jdk-headless >/dev/null
+# shellcheck source=tools.sh
+source "$here/tools.sh"
 
 echo "== generate Kotlin, Swift and Python; the Swift package is current and laid out"
 bindings="$(bash "$root/bindings-uniffi/generate.sh" --check | tail -1)"
@@ -27,14 +21,13 @@ grep -q 'binaryTarget(name: "EZThrottleFFI", path: "EZThrottleFFI.xcframework")'
 grep -q -- '-headers swift/Headers' "$root/bindings-uniffi/build-xcframework.sh"
 
 echo "== Kotlin on the JVM ($(java -version 2>&1 | head -1))"
-classpath="/usr/share/java/jna.jar:$tools/package/lib/kotlinx-coroutines-core-jvm.jar"
 jar="$root/target/kotlin/suite.jar"
-"$tools/package/bin/kotlinc-jvm" -nowarn -include-runtime -cp "$classpath" \
+"$kotlinc" -nowarn -include-runtime -cp "$kotlin_classpath" \
   "$bindings/kotlin/dev/ezthrottle/ezthrottle.kt" "$here"/*.kt -d "$jar"
 export SANDBOX_KEY=ck_kotlin_suite_0001
 # shellcheck source=../sandbox.sh
 source "$root/tests/sandbox.sh"
-java -Djna.library.path="$root/target/uniffi/debug" -cp "$jar:$classpath" suite.MainKt "$root"
+java -Djna.library.path="$root/target/uniffi/debug" -cp "$jar:$kotlin_classpath" suite.MainKt "$root"
 
 echo "== Python through the generated bindings: the conformance vectors"
 cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"

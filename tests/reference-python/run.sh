@@ -9,16 +9,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
-venv="$root/target/reference-python-venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import importlib.metadata as m; assert m.version("ezthrottle") == "1.1.0"' 2>/dev/null; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "ezthrottle==1.1.0"
-fi
+source "$root/tests/reference-python/venv.sh"
 
 SANDBOX_KEY="ck_reference_cust_py_0001"
 source "$root/tests/sandbox.sh"
 url="$SANDBOX_URL"
 key="$SANDBOX_KEY"
 
-EZT_URL="$url" EZT_KEY="$key" "$venv/bin/python" "$root/tests/reference-python/flows.py"
+EZT_URL="$url" EZT_KEY="$key" "$reference_venv/bin/python" "$root/tests/reference-python/flows.py"

@@ -1,0 +1,121 @@
+// The Kotlin client of the side-by-side benchmark: the uniffi library on the
+// JVM, through the app-supplied java.net.http transport and through the
+// library's built-in one. `bench.BenchKt RUN_JSON` prints JSON lines of figures.
+package bench
+
+import dev.ezthrottle.ClientOptions
+import dev.ezthrottle.EzThrottle
+import dev.ezthrottle.ExecuteResult
+import dev.ezthrottle.Step
+import java.io.File
+import java.net.URI
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.time.Duration
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.runBlocking
+import suite.JavaHttpTransport
+import suite.Json
+import suite.build
+
+@Suppress("UNCHECKED_CAST")
+private fun obj(v: Any?) = v as Map<String, Any?>
+
+private fun seconds(since: Long) = (System.nanoTime() - since) / 1e9
+
+private fun percentileMs(sorted: DoubleArray, p: Double): Double =
+    sorted[Math.ceil(sorted.size * p).toInt().coerceIn(1, sorted.size) - 1] * 1e3
+
+/** JIT warm-up first (unmeasured, own keys), then the measured submits. */
+private suspend fun submits(client: EzThrottle, run: Map<String, Any?>, tag: String): Map<String, Any?> {
+    val count = (run["submits"] as Long).toInt()
+    suspend fun submit(key: String) {
+        val step = build(run["submit"]).idempotentKey(key)
+        val result = client.execute(step) as ExecuteResult.Submitted
+        check(result.answer.status == "queued") { result.json }
+    }
+    repeat(200) { submit("bench-${run["run_id"]}-$tag-warm-$it") }
+    val latencies = DoubleArray(count)
+    val started = System.nanoTime()
+    for (i in 0 until count) {
+        val t = System.nanoTime()
+        submit("bench-${run["run_id"]}-$tag-$i")
+        latencies[i] = seconds(t)
+    }
+    val total = seconds(started)
+    latencies.sort()
+    return mapOf("n" to count.toLong(), "seconds" to total, "per_sec" to count / total,
+        "p50_ms" to percentileMs(latencies, 0.5), "p99_ms" to percentileMs(latencies, 0.99))
+}
+
+/** The FRUGAL step's request through the same java.net.http client, plainly. */
+private suspend fun plain(transport: JavaHttpTransport, request: Map<String, Any?>) {
+    val builder = HttpRequest.newBuilder(URI.create(request["url"] as String))
+        .timeout(Duration.ofSeconds(30))
+        .method(request["method"] as String, HttpRequest.BodyPublishers.ofString(request["body"] as String))
+    for ((name, value) in obj(request["headers"])) builder.header(name, value as String)
+    val response = transport.client.sendAsync(builder.build(), HttpResponse.BodyHandlers.ofString()).await()
+    check(response.statusCode() in 200..299)
+}
+
+private suspend fun frugal(client: EzThrottle, step: Step) {
+    val result = client.execute(step)
+    check(result is ExecuteResult.Local && result.success)
+}
+
+private suspend fun frugalOverhead(client: EzThrottle, transport: JavaHttpTransport, run: Map<String, Any?>): Map<String, Any?> {
+    val count = (run["frugal"] as Long).toInt()
+    val rounds = 10
+    val step = build(run["frugal_calls"])
+    repeat(300) {
+        plain(transport, obj(run["frugal_plain"]))
+        frugal(client, step)
+    }
+    var plainTime = 0.0
+    var stepTime = 0.0
+    repeat(rounds) {
+        var t = System.nanoTime()
+        repeat(count / rounds) { plain(transport, obj(run["frugal_plain"])) }
+        plainTime += seconds(t)
+        t = System.nanoTime()
+        repeat(count / rounds) { frugal(client, step) }
+        stepTime += seconds(t)
+    }
+    val done = count / rounds * rounds
+    val plainMs = plainTime * 1e3 / done
+    val stepMs = stepTime * 1e3 / done
+    return mapOf("n" to done.toLong(), "step_ms" to stepMs, "plain_ms" to plainMs,
+        "overhead_pct" to (stepMs - plainMs) / plainMs * 100)
+}
+
+/** Five rounds of a fifth each; the fastest round counts (noise only adds). */
+private fun builds(run: Map<String, Any?>): Map<String, Any?> {
+    val count = (run["builds"] as Long).toInt()
+    val rounds = 5
+    val step = build(run["build"])
+    var total = 0L
+    repeat(5000) { total += step.payloadJson().length }
+    var best = Double.MAX_VALUE
+    repeat(rounds) {
+        val started = System.nanoTime()
+        repeat(count / rounds) { total += step.payloadJson().length }
+        best = minOf(best, seconds(started) / (count / rounds))
+    }
+    check(total > 0)
+    return mapOf("n" to count.toLong(), "per_sec" to 1 / best, "us" to best * 1e6)
+}
+
+fun main(args: Array<String>) = runBlocking {
+    val run = obj(Json.parse(File(args[0]).readText()))
+    val options = ClientOptions(apiKey = run["api_key"] as String, tracktagsUrl = run["sandbox"] as String)
+    val transport = JavaHttpTransport()
+    val viaJava = EzThrottle(options, transport)
+    val builtin = EzThrottle(options, null)
+    val jvm = "JVM ${System.getProperty("java.version")}"
+    val built = builds(run)
+    println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, java.net.http transport)",
+        "submit" to submits(viaJava, run, "kotlin-java"), "frugal" to frugalOverhead(viaJava, transport, run),
+        "build" to built)))
+    println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, built-in transport)",
+        "submit" to submits(builtin, run, "kotlin-builtin"), "frugal" to null, "build" to built)))
+}
