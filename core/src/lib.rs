@@ -31,6 +31,7 @@
 
 pub mod blocking;
 mod calls;
+mod charset;
 mod config;
 mod error;
 mod forward;

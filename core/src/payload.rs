@@ -81,6 +81,8 @@ impl Writer {
         String::from_utf8(self.0).unwrap_or_default()
     }
 
+    // Inlined so that literal field names become fixed-size copies.
+    #[inline(always)]
     fn raw(&mut self, text: &str) {
         self.0.extend_from_slice(text.as_bytes());
     }

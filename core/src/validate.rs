@@ -1,6 +1,7 @@
 //! Validation of steps, jobs and their parts. Every error names the path of the
 //! field that is wrong, nested steps included (`on_success.fallback[0].url`).
 
+use crate::charset;
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::model::{RetryPolicy, StepType, Trigger, Webhook};
@@ -342,7 +343,10 @@ fn check_headers(at: &Loc<'_>, headers: &[(String, String)]) -> Result<()> {
         {
             return Err(here.err("is set by the HTTP stack and cannot be given"));
         }
-        if let Some(bad) = value.chars().find(|ch| !is_header_value_char(*ch)) {
+        let bad = (!charset::all(value, charset::HEADER_VALUE))
+            .then(|| value.chars().find(|ch| !is_header_value_char(*ch)))
+            .flatten();
+        if let Some(bad) = bad {
             return Err(here.err(format!(
                 "value contains {bad:?}: header values are visible ASCII, spaces and tabs \
                  (CR and LF would inject headers)"
@@ -364,9 +368,7 @@ fn is_header_value_char(ch: char) -> bool {
 
 /// Whether `s` is an HTTP token (RFC 9110 §5.6.2): a valid method or header name.
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && charset::all(s, charset::TOKEN)
 }
 
 /// An HTTP method: a token.
@@ -413,7 +415,10 @@ pub(crate) fn check_idempotent_key(key: &str) -> std::result::Result<(), String>
     if key.len() > MAX_IDEMPOTENT_KEY_LEN {
         return Err(format!("is longer than {MAX_IDEMPOTENT_KEY_LEN} bytes"));
     }
-    if key.chars().any(char::is_control) {
+    // C0 controls and DEL in bytes; C1 controls only exist beyond ASCII.
+    let control = key.bytes().any(|b| b < b' ' || b == 0x7f)
+        || (!key.is_ascii() && key.chars().any(char::is_control));
+    if control {
         return Err("must not contain control characters".into());
     }
     Ok(())
@@ -421,11 +426,7 @@ pub(crate) fn check_idempotent_key(key: &str) -> std::result::Result<(), String>
 
 /// A region code: lower-case letters, digits and `-`, at most 32 characters.
 pub(crate) fn check_region(region: &str) -> std::result::Result<(), String> {
-    let ok = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok = !region.is_empty() && region.len() <= 32 && charset::all(region, charset::REGION);
     if ok {
         Ok(())
     } else {
@@ -447,12 +448,7 @@ pub fn check_http_url(url: &str) -> std::result::Result<(), String> {
         .or_else(|| strip_prefix_ignore_case(url, "http://"))
         .ok_or_else(|| not_http_url(url))?;
     let bytes = rest.as_bytes();
-    // No ASCII controls or spaces anywhere: a branch-free fold the compiler
-    // vectorises (URLs are checked on every build).
-    let has_control = bytes
-        .iter()
-        .fold(false, |found, &b| found | (b <= b' ') | (b == 0x7f));
-    if has_control
+    if charset::any(rest, charset::URL_FORBIDDEN)
         || (!rest.is_ascii() && rest.chars().any(|ch| ch.is_whitespace() || ch.is_control()))
     {
         return Err(format!("{url:?} contains spaces or control characters"));
@@ -511,9 +507,7 @@ fn check_host_port(host_port: &str) -> std::result::Result<(), String> {
     if host.is_empty() {
         return Err("has no host".into());
     }
-    let host_ok = host.bytes().all(|b| {
-        matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b':' | b'%' | 0x80..)
-    });
+    let host_ok = charset::all(host, charset::HOST);
     if !host_ok {
         return Err(format!(
             "host {host:?} contains characters a host cannot have"
