@@ -27,6 +27,8 @@ for language in kotlin python swift; do
     --out-dir "$out/$language" >/dev/null
 done
 
+python3 "$here/patch-kotlin.py" "$out/kotlin/dev/ezthrottle/ezthrottle.kt"
+
 generated="$(mktemp -d)"
 mkdir -p "$generated/Sources/EZThrottle" "$generated/Headers"
 cp "$out/swift/EZThrottle.swift" "$generated/Sources/EZThrottle/"
