@@ -10,8 +10,6 @@ pub(crate) const HEADER_VALUE: u8 = 1 << 1;
 pub(crate) const REGION: u8 = 1 << 2;
 /// A byte a URL's host and port may contain (non-ASCII: IDNs).
 pub(crate) const HOST: u8 = 1 << 3;
-/// An ASCII control or space: never in a URL.
-pub(crate) const URL_FORBIDDEN: u8 = 1 << 4;
 
 static CLASSES: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -50,9 +48,6 @@ static CLASSES: [u8; 256] = {
         if alnum || matches!(byte, b'-' | b'.' | b'_' | b':' | b'%') || byte >= 0x80 {
             class |= HOST;
         }
-        if byte <= b' ' || byte == 0x7f {
-            class |= URL_FORBIDDEN;
-        }
         table[b] = class;
         b += 1;
     }
@@ -63,14 +58,4 @@ static CLASSES: [u8; 256] = {
 #[inline]
 pub(crate) fn all(text: &str, class: u8) -> bool {
     text.bytes().all(|b| CLASSES[usize::from(b)] & class != 0)
-}
-
-/// Whether any byte of `text` is in `class` (no early exit: short inputs,
-/// and a branch-free loop vectorises).
-#[inline]
-pub(crate) fn any(text: &str, class: u8) -> bool {
-    text.bytes()
-        .fold(0u8, |seen, b| seen | CLASSES[usize::from(b)])
-        & class
-        != 0
 }
