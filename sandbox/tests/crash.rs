@@ -4,9 +4,9 @@
 //! every webhook arrives at least once.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,8 @@ use axum::Router;
 use ezthrottle_core::{ClientConfig, Step, Webhook};
 use ezthrottle_sandbox::driver::Client;
 use ezthrottle_sandbox::store::Store;
+
+use common::{get_json, SandboxProcess};
 
 const KEY: &str = "ck_crash_cust_0001";
 const JOBS: usize = 200;
@@ -42,40 +44,26 @@ async fn hook(State(outside): State<Arc<Outside>>, body: String) -> &'static str
     "ok"
 }
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sandbox(db: &std::path::Path, port: u16) -> Killed {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ezthrottle-sandbox"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--db"])
-        .arg(db)
-        .args([
-            "--api-key",
-            &format!("{KEY}:cust_crash"),
-            "--pacing",
-            "off",
-            "--rate-limit",
-            "off",
-            "--concurrency",
-            "16",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Ready once it prints its URL.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("EZTHROTTLE_SANDBOX_URL="), "{line}");
-    Killed(child)
+fn start_sandbox(db: &std::path::Path, port: u16) -> SandboxProcess {
+    let (addr, db, key) = (
+        format!("127.0.0.1:{port}"),
+        db.to_str().unwrap(),
+        format!("{KEY}:cust_crash"),
+    );
+    SandboxProcess::start(&[
+        "--addr",
+        &addr,
+        "--db",
+        db,
+        "--api-key",
+        &key,
+        "--pacing",
+        "off",
+        "--rate-limit",
+        "off",
+        "--concurrency",
+        "16",
+    ])
 }
 
 fn free_port() -> u16 {
@@ -168,16 +156,12 @@ async fn kill_9_mid_run_loses_nothing_and_reruns_nothing_completed() {
         "every job's webhook arrived"
     );
     for id in &ids {
-        let report: serde_json::Value = client
-            .http
-            .get(format!("http://127.0.0.1:{port}/api/v1/jobs/{id}"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let report = get_json(
+            &client.http,
+            &format!("http://127.0.0.1:{port}/api/v1/jobs/{id}"),
+            KEY,
+        )
+        .await;
         assert_eq!(report["state"], "succeeded", "{report}");
     }
     let hits = outside.hits.lock().unwrap().clone();

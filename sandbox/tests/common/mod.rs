@@ -2,6 +2,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ezthrottle_core::{ClientConfig, Error, Outcome, Step};
@@ -68,16 +70,7 @@ impl Harness {
     }
 
     pub async fn get(&self, url: &str) -> Value {
-        self.client
-            .http
-            .get(url)
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        get_json(&self.client.http, url, KEY).await
     }
 
     pub async fn report(&self, job_id: &str) -> Value {
@@ -126,5 +119,53 @@ impl Harness {
         self.get(&self.up(&format!("hits/{key}"))).await["hits"]
             .as_u64()
             .unwrap()
+    }
+}
+
+/// GET `url` with a bearer key; the answer as JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
+    http.get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// `ezthrottle-sandbox serve ARGS…` as a child process, killed on drop.
+pub struct SandboxProcess {
+    pub child: Child,
+    pub url: String,
+}
+
+impl SandboxProcess {
+    /// Start it and wait until it prints its URL.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ezthrottle-sandbox"))
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("EZTHROTTLE_SANDBOX_URL=")
+            .unwrap_or_else(|| panic!("the sandbox did not start: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -3,9 +3,7 @@
 //! sandbox as a child process (so its memory is its own).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,6 +15,8 @@ use axum::Router;
 use ezthrottle_core::webhook::{verify_signature, SIGNATURE_HEADER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::common::SandboxProcess;
 
 /// splitmix64 over an atomic counter: cheap, shared, seeded.
 #[derive(Debug)]
@@ -268,48 +268,49 @@ async fn receive(
     StatusCode::OK
 }
 
-/// `ezthrottle-sandbox serve` as a child process; killed on drop.
-#[derive(Debug)]
-pub struct SandboxProcess {
-    child: Child,
+/// The sandbox under soak: its process, with the database it writes.
+pub struct SoakSandbox {
+    process: SandboxProcess,
     db: PathBuf,
-    pub url: String,
 }
 
-impl SandboxProcess {
+impl SoakSandbox {
     pub fn start(db: &Path, api_key: &str, webhook_attempts: u32) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ezthrottle-sandbox"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-            .arg(db)
-            .args(["--api-key", api_key])
-            .args(["--pacing", "off", "--rate-limit", "off"])
-            .args(["--upstream-timeout-ms", "400"])
-            .args(["--webhook-attempts", &webhook_attempts.to_string()])
-            .args(["--webhook-backoff-ms", "20"])
-            .args(["--concurrency", "128"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("EZTHROTTLE_SANDBOX_URL=")
-            .unwrap_or_else(|| panic!("the sandbox did not start: {line:?}"))
-            .to_owned();
+        let attempts = webhook_attempts.to_string();
+        let process = SandboxProcess::start(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+            "--api-key",
+            api_key,
+            "--pacing",
+            "off",
+            "--rate-limit",
+            "off",
+            "--upstream-timeout-ms",
+            "400",
+            "--webhook-attempts",
+            &attempts,
+            "--webhook-backoff-ms",
+            "20",
+            "--concurrency",
+            "128",
+        ]);
         Self {
-            child,
+            process,
             db: db.to_owned(),
-            url,
         }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.process.url
     }
 
     /// A line of `/proc/PID/status` in KiB (`VmRSS` now, `VmHWM` the peak).
     pub fn memory_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.process.child.id())).unwrap();
         status
             .lines()
             .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
@@ -318,20 +319,12 @@ impl SandboxProcess {
     }
 
     /// Stop it, then count the jobs its database holds.
-    pub fn stop_and_count_jobs(mut self) -> usize {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub fn stop_and_count_jobs(self) -> usize {
+        drop(self.process);
         let db = rusqlite::Connection::open(&self.db).unwrap();
         let count: i64 = db
             .query_row("SELECT COUNT(*) FROM jobs", [], |row| row.get(0))
             .unwrap();
         usize::try_from(count).unwrap()
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

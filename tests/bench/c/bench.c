@@ -5,7 +5,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <assert.h>
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <ezthrottle.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "curl_transport.h"
+#include "json.h"
 
 static double now_seconds(void) {
     struct timespec t;
@@ -26,19 +26,6 @@ static void must(ezt_status status, const char *what) {
         fprintf(stderr, "%s failed (%d): %s\n", what, (int)status, ezt_last_error_message());
         exit(1);
     }
-}
-
-static char *read_file(const char *path) {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) return NULL;
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    size_t read = fread(text, 1, (size_t)size, file);
-    text[read] = '\0';
-    fclose(file);
-    return text;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -197,8 +184,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: bench RUN_JSON\n");
         return 2;
     }
-    char *text = read_file(argv[1]);
-    cJSON *run = text != NULL ? cJSON_Parse(text) : NULL;
+    cJSON *run = read_json(argv[1]);
     if (run == NULL) {
         fprintf(stderr, "cannot read %s\n", argv[1]);
         return 2;
@@ -224,6 +210,5 @@ int main(int argc, char **argv) {
     curl_easy_cleanup(plain_curl);
     curl_global_cleanup();
     cJSON_Delete(run);
-    free(text);
     return 0;
 }
