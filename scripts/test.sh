@@ -3,8 +3,9 @@
 # (idempotently), then runs format and lint checks, the test suites (the
 # conformance vectors, the sandbox's behaviour and kill -9 tests included), the
 # demo, the reference Python SDK against the sandbox, the C library and the
-# npm package in every runtime it serves, and the uniffi bindings (Kotlin on
-# the JVM, Python, the Swift package's layout).
+# npm package in every runtime it serves, the uniffi bindings (Kotlin on the
+# JVM, Python, the Swift package's layout), the fault soak, fuzzing, and a
+# small run of the side-by-side benchmark.
 #
 #   bash scripts/test.sh
 #
@@ -63,5 +64,8 @@ bash fuzz/run.sh 20
 
 section "benchmarks compile"
 cargo bench --workspace --locked --no-run --quiet
+
+section "the side-by-side benchmark runs end to end (small counts; its figures are not checked)"
+BENCH_SUBMITS=100 BENCH_FRUGAL=100 BENCH_BUILDS=2000 bash tests/bench/run.sh
 
 section "all tests passed"

@@ -13,6 +13,7 @@
 
 mod client;
 mod convert;
+mod deadline;
 mod errors;
 mod step;
 mod transport;

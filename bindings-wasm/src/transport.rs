@@ -1,6 +1,7 @@
 //! HTTP for the core: `fetch` through gloo-net (or the caller's own `fetch`),
 //! `Date.now()` as the clock, and the loop that drives an operation.
 
+use crate::deadline::Deadline;
 use ezthrottle_core::{
     run_async, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
 };
@@ -26,9 +27,6 @@ pub struct Transport {
     fetch: Option<Function>,
 }
 
-/// The longest delay JS timers honour (about 24.8 days).
-const MAX_TIMER_MS: u64 = (1 << 31) - 1;
-
 /// Milliseconds since the Unix epoch, from the host.
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
@@ -52,7 +50,11 @@ impl Transport {
 
     /// Perform one request; every failure is a `TransportError`, never a throw.
     pub async fn send(&self, request: &HttpRequest) -> Reply {
-        let init = request_init(request)?;
+        // The deadline covers the whole exchange, body included: it is
+        // disarmed when this function returns.
+        let deadline =
+            Deadline::start(request.timeout_ms).map_err(|e| TransportError::other(describe(&e)))?;
+        let init = request_init(request, &deadline)?;
         let returned = match &self.fetch {
             None => global_fetch(&request.url, &init).map_err(|e| failed(&describe(&e))),
             Some(fetch) => web_sys::Request::new_with_str_and_init(&request.url, &init)
@@ -78,7 +80,10 @@ impl Transport {
 }
 
 /// Method, headers, body and deadline as a fetch init object.
-fn request_init(request: &HttpRequest) -> Result<web_sys::RequestInit, TransportError> {
+fn request_init(
+    request: &HttpRequest,
+    deadline: &Deadline,
+) -> Result<web_sys::RequestInit, TransportError> {
     let headers = web_sys::Headers::new().map_err(|e| failed(&describe(&e)))?;
     for (name, value) in &request.headers {
         headers
@@ -91,11 +96,7 @@ fn request_init(request: &HttpRequest) -> Result<web_sys::RequestInit, Transport
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
-    // The deadline covers the whole exchange, body included. Hosts' timers
-    // stop at 2^31-1 ms (longer ones fire at once in Node, throw elsewhere).
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_f64(
-        request.timeout_ms.min(MAX_TIMER_MS) as f64,
-    )));
+    init.set_signal(Some(&deadline.signal()));
     Ok(init)
 }
 

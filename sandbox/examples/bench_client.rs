@@ -103,14 +103,14 @@ async fn frugal_overhead(client: &Client, run: &Value) -> Value {
     })
 }
 
-/// Five rounds of a fifth each; the fastest round counts (noise only adds).
+/// Twenty rounds of a twentieth each; the fastest counts (noise only adds).
 fn builds(run: &Value) -> Value {
     let count = run["builds"].as_u64().unwrap();
     let step = Step::from_calls(&run["build"]).unwrap();
     for _ in 0..1000 {
         black_box(step.to_json().unwrap());
     }
-    let rounds = 5;
+    let rounds = 20;
     let mut best = f64::INFINITY;
     for _ in 0..rounds {
         let started = Instant::now();

@@ -11,7 +11,7 @@ import json
 import sys
 
 # Submit speed-up over the reference each client must reach; FRUGAL overhead
-# bound; build speed-up through the core.
+# bound; build speed-up through the core (the Rust client calls it directly).
 SUBMIT_TARGET = {"Rust": 5, "C": 5, "Node": 3, "Kotlin": 3}
 BUILD_TARGET = 50
 FRUGAL_MAX_OVERHEAD_PCT = 10
@@ -48,7 +48,8 @@ def main():
             submit_target = target_for(row["client"], SUBMIT_TARGET)
             if submit_target:
                 checks.append(f"submit ≥{submit_target}×: {verdict(submit_x >= submit_target)}")
-            checks.append(f"build ≥{BUILD_TARGET}×: {verdict(build_x >= BUILD_TARGET)}")
+            if row["client"].startswith("Rust"):
+                checks.append(f"build ≥{BUILD_TARGET}× (the core): {verdict(build_x >= BUILD_TARGET)}")
             if f:
                 checks.append(f"FRUGAL <{FRUGAL_MAX_OVERHEAD_PCT}%: {verdict(f['overhead_pct'] < FRUGAL_MAX_OVERHEAD_PCT)}")
         frugal = (f"{f['step_ms']:.3f} | {f['plain_ms']:.3f} | {f['overhead_pct']:+.1f}%"
@@ -57,7 +58,7 @@ def main():
               f"{times(submit_x, 1)} | {frugal} | {b['per_sec']:,.0f} | {b['us']:.2f} | {times(build_x, 0)} | "
               f"{'; '.join(checks) or ('reference' if row is reference else '–')} |")
     print(f"\nsubmit: {rows[0]['submit']['n']} sequential submits; frugal: {rows[0]['frugal']['n']:.0f} "
-          f"steps and as many plain requests, alternating rounds; build: {rows[0]['build']['n']} builds (five rounds, the fastest counts) of "
+          f"steps and as many plain requests, alternating rounds; build: {rows[0]['build']['n']} builds (twenty rounds, the fastest counts) of "
           "the `everything` vector to JSON.")
     if reference:
         draw(chart, ratios, today, machine)

@@ -149,9 +149,9 @@ static void frugal_overhead(ezt_client *client, CURL *curl, const cJSON *run, ch
     cJSON_free(calls);
 }
 
-/* Five rounds of a fifth each; the fastest round counts (noise only adds). */
+/* Twenty rounds of a twentieth each; the fastest counts (noise only adds). */
 static void builds(const cJSON *run, char *out, size_t out_size) {
-    int count = cJSON_GetObjectItem(run, "builds")->valueint, rounds = 5;
+    int count = cJSON_GetObjectItem(run, "builds")->valueint, rounds = 20;
     char *calls = cJSON_PrintUnformatted(cJSON_GetObjectItem(run, "build"));
     ezt_step *step = NULL;
     must(ezt_step_from_calls(calls, &step), "ezt_step_from_calls");

@@ -88,10 +88,10 @@ private suspend fun frugalOverhead(client: EzThrottle, transport: JavaHttpTransp
         "overhead_pct" to (stepMs - plainMs) / plainMs * 100)
 }
 
-/** Five rounds of a fifth each; the fastest round counts (noise only adds). */
+/** Twenty rounds of a twentieth each; the fastest counts (noise only adds). */
 private fun builds(run: Map<String, Any?>): Map<String, Any?> {
     val count = (run["builds"] as Long).toInt()
-    val rounds = 5
+    val rounds = 20
     val step = build(run["build"])
     var total = 0L
     repeat(5000) { total += step.payloadJson().length }

@@ -64,10 +64,10 @@ async function frugalOverhead() {
   return { n: done, step_ms: stepMs, plain_ms: plainMs, overhead_pct: ((stepMs - plainMs) / plainMs) * 100 };
 }
 
-/** Five rounds of a fifth each; the fastest round counts (noise only adds). */
+/** Twenty rounds of a twentieth each; the fastest counts (noise only adds). */
 function builds() {
   const count = run.builds;
-  const rounds = 5;
+  const rounds = 20;
   const step = build(run.build);
   let total = 0;
   for (let i = 0; i < 1000; i++) total += step.payloadJson().length;
