@@ -70,10 +70,10 @@ def draw(chart, ratios, today, machine):
     import matplotlib.pyplot as plt
 
     names = [name for name, _, _ in ratios]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
     for ax, index, title, targets in (
         (axes[0], 1, "submits/s vs the reference (×)", [3, 5]),
-        (axes[1], 2, "payload builds/s vs the reference (×, log)", [BUILD_TARGET]),
+        (axes[1], 2, "builds/s vs the reference (×, log scale)", [BUILD_TARGET]),
     ):
         values = [r[index] for r in ratios]
         bars = ax.barh(names, values, color=["#999999"] + ["#2a7ab9"] * (len(values) - 1))
@@ -83,8 +83,8 @@ def draw(chart, ratios, today, machine):
         if index == 2:
             ax.set_xscale("log")
         ax.set_title(title)
-        ax.invert_yaxis()
         ax.margins(x=0.2)
+    axes[0].invert_yaxis()
     fig.suptitle(f"EZThrottle SDK clients against ezthrottle 1.1.0 (Python) — {today}, {machine}", fontsize=9)
     fig.tight_layout()
     fig.savefig(chart, dpi=120)
