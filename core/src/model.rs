@@ -106,17 +106,17 @@ protocol_enum! {
 }
 
 /// One webhook a job's result is delivered to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
     /// Absolute http(s) URL of the receiver.
     pub url: String,
     /// Regions to deliver from; the service chooses when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub regions: Option<Vec<String>>,
     /// Whether this webhook counts toward the quorum; the service treats
     /// absent as `true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub has_quorum_vote: Option<bool>,
 }
 
@@ -155,20 +155,20 @@ impl Webhook {
 }
 
 /// How the service retries a job. Absent fields take the service's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Retries in the same region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_retries: Option<u32>,
     /// Moves to another region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub max_reroutes: Option<u32>,
     /// Status codes retried in the same region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub retry_codes: Option<Vec<u16>>,
     /// Status codes that move the job to another region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reroute_codes: Option<Vec<u16>>,
 }
 
@@ -224,28 +224,7 @@ pub enum LocalFailure {
 }
 
 // The wire form of a trigger is `{}` / `{"type":"on_error","codes":[…]}` /
-// `{"type":"on_timeout","timeout_ms":n}`.
-impl Serialize for Trigger {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        match self {
-            Self::Always => serializer.serialize_map(Some(0))?.end(),
-            Self::OnError(codes) => {
-                let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("type", "on_error")?;
-                map.serialize_entry("codes", codes)?;
-                map.end()
-            }
-            Self::OnTimeout(ms) => {
-                let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("type", "on_timeout")?;
-                map.serialize_entry("timeout_ms", ms)?;
-                map.end()
-            }
-        }
-    }
-}
-
+// `{"type":"on_timeout","timeout_ms":n}`; `payload.rs` writes it.
 impl<'de> Deserialize<'de> for Trigger {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
