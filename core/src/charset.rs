@@ -54,8 +54,14 @@ static CLASSES: [u8; 256] = {
     table
 };
 
+/// Whether `byte` is in `class`.
+#[inline]
+pub(crate) fn has(byte: u8, class: u8) -> bool {
+    CLASSES[usize::from(byte)] & class != 0
+}
+
 /// Whether every byte of `text` is in `class`.
 #[inline]
 pub(crate) fn all(text: &str, class: u8) -> bool {
-    text.bytes().all(|b| CLASSES[usize::from(b)] & class != 0)
+    text.bytes().all(|b| has(b, class))
 }

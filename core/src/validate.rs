@@ -363,7 +363,7 @@ fn check_headers(at: &Loc<'_>, headers: &[(String, String)]) -> Result<()> {
 }
 
 fn is_header_value_char(ch: char) -> bool {
-    ch == '\t' || (' '..='~').contains(&ch)
+    u8::try_from(ch).is_ok_and(|b| charset::has(b, charset::HEADER_VALUE))
 }
 
 /// Whether `s` is an HTTP token (RFC 9110 §5.6.2): a valid method or header name.
