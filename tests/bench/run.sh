@@ -53,11 +53,13 @@ retry_at = int(time.time() * 1000) + 86_400_000
 text = text.replace('"{retry_at}"', str(retry_at))
 w = json.loads(text)
 everything = next(v for v in json.load(open(vectors)) if v["name"] == "everything")
+frugal = dict(w["frugal"])  # the plain request: the step's own request
+plain = {k: frugal[k] for k in ("method", "url", "headers", "body")}
 json.dump({
     "sandbox": "$SANDBOX_URL", "api_key": "$SANDBOX_KEY", "run_id": int(time.time()),
     "submits": int("${BENCH_SUBMITS:-2000}"), "frugal": int("${BENCH_FRUGAL:-2000}"),
     "builds": int("${BENCH_BUILDS:-100000}"),
-    "submit": w["submit"], "frugal_calls": w["frugal"], "frugal_plain": w["frugal_plain"],
+    "submit": w["submit"], "frugal_calls": w["frugal"], "frugal_plain": plain,
     "build": everything["calls"],
 }, open(out, "w"))
 EOF
