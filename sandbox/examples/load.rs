@@ -53,7 +53,7 @@ async fn main() {
     );
 
     // 1. Gateway submissions.
-    let far_future = ezthrottle_sandbox::app::now_ms() as u64 + 3_600_000;
+    let far_future = ezthrottle_sandbox::now_ms() as u64 + 3_600_000;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)

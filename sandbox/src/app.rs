@@ -1,4 +1,5 @@
-//! The running sandbox: shared state, the router, start-up and resumption.
+//! The wiring of a running sandbox: the router, the workers, start-up and
+//! resumption. Only `lib.rs` imports it; the shared state is in `state`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,55 +11,9 @@ use axum::Router;
 use tokio::sync::{mpsc, Semaphore};
 use tower_http::cors::CorsLayer;
 
-use crate::bucket::Buckets;
 use crate::config::SandboxConfig;
+use crate::state::{now_ms, App, QueuedJob, Queues};
 use crate::store::Store;
-use crate::testkit::Testkit;
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Everything the handlers and workers share.
-pub struct App {
-    pub config: SandboxConfig,
-    pub store: Store,
-    pub http: reqwest::Client,
-    pub gateway_limits: Option<Buckets>,
-    pub pacing: Option<Buckets>,
-    pub base_url: String,
-    pub testkit: Testkit,
-    jobs: mpsc::UnboundedSender<(String, i64)>,
-    deliveries: mpsc::UnboundedSender<i64>,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
-}
-
-impl App {
-    /// Queue a stored job to run at `run_at_ms` (ms since the epoch).
-    pub fn enqueue_job(&self, job_id: String, run_at_ms: i64) {
-        let _ = self.jobs.send((job_id, run_at_ms));
-    }
-
-    /// Queue a stored delivery.
-    pub fn enqueue_delivery(&self, id: i64) {
-        let _ = self.deliveries.send(id);
-    }
-
-    /// The customer an API key belongs to.
-    pub fn customer_of(&self, api_key: &str) -> Option<&str> {
-        self.config.api_keys.get(api_key).map(String::as_str)
-    }
-}
 
 /// A started sandbox.
 #[derive(Debug)]
@@ -83,25 +38,15 @@ impl Sandbox {
             }
         });
         let store = Store::open(config.db.as_deref()).map_err(std::io::Error::other)?;
-        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-        let (deliveries_tx, deliveries_rx) = mpsc::unbounded_channel();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()
             .map_err(std::io::Error::other)?;
-        let app = Arc::new(App {
-            gateway_limits: config.gateway_rate.map(Buckets::new),
-            pacing: config.pacing.map(Buckets::new),
-            base_url: format!("http://{addr}"),
-            testkit: Testkit::default(),
-            store,
-            http,
-            jobs: jobs_tx,
-            deliveries: deliveries_tx,
-            config,
-        });
-        tokio::spawn(run_jobs(app.clone(), jobs_rx));
-        tokio::spawn(run_deliveries(app.clone(), deliveries_rx));
+        let (app, queues) = App::new(config, store, http, format!("http://{addr}"));
+        let app = Arc::new(app);
+        let Queues { jobs, deliveries } = queues;
+        tokio::spawn(run_jobs(app.clone(), jobs));
+        tokio::spawn(run_deliveries(app.clone(), deliveries));
         resume(&app).map_err(std::io::Error::other)?;
 
         let router = router(app.clone());
@@ -156,7 +101,7 @@ fn resume(app: &Arc<App>) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-async fn run_jobs(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<(String, i64)>) {
+async fn run_jobs(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<QueuedJob>) {
     let permits = Arc::new(Semaphore::new(app.config.concurrency.max(1)));
     while let Some((job_id, run_at_ms)) = rx.recv().await {
         let app = app.clone();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ezthrottle_core::webhook::{signature_header, SIGNATURE_HEADER};
 
-use crate::app::{now_ms, App};
+use crate::state::{now_ms, App};
 
 pub async fn deliver(app: Arc<App>, id: i64) {
     let Ok(Some(row)) = app.store.delivery(id) else {

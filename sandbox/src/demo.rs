@@ -92,7 +92,7 @@ impl Ctx {
                 for delivery in &received {
                     let body = delivery["body"].as_str().unwrap_or_default();
                     let header = delivery["signature"].as_str().unwrap_or_default();
-                    let now = crate::app::now_ms() / 1000;
+                    let now = crate::state::now_ms() / 1000;
                     let check = verify_signature(body.as_bytes(), header, SECRET, now, 300);
                     if !check.is_valid() {
                         return Err(format!("webhook signature refused: {}", check.reason));

@@ -5,7 +5,7 @@ use ezthrottle_core::{
     run_async, ClientConfig, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
 };
 
-use crate::app::now_ms;
+use crate::state::now_ms;
 
 /// A client of an EZThrottle gateway (the sandbox or the hosted one).
 #[derive(Debug, Clone)]

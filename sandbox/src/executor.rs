@@ -9,7 +9,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
-use crate::app::{now_ms, App};
+use crate::state::{now_ms, App};
 use crate::store::NewChild;
 
 /// How one path (the job or one of its fallbacks) ended.

@@ -13,8 +13,8 @@ use axum::Json;
 use ezthrottle_core::{Envelope, JOBS_PATH, SECRETS_PATH};
 use serde_json::json;
 
-use crate::app::{now_ms, App};
 use crate::service::{self, Reply};
+use crate::state::{now_ms, App};
 
 fn respond(reply: Reply) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

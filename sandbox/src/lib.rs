@@ -8,7 +8,7 @@
 //!
 //! Job payloads, validation and webhook signing come from `ezthrottle-core`.
 
-pub mod app;
+mod app;
 pub mod bucket;
 pub mod config;
 mod delivery;
@@ -17,8 +17,10 @@ pub mod driver;
 mod executor;
 mod gateway;
 pub mod service;
+pub mod state;
 pub mod store;
 pub mod testkit;
 
 pub use app::Sandbox;
 pub use config::{Rate, SandboxConfig};
+pub use state::{now_ms, App};

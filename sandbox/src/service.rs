@@ -8,7 +8,7 @@ use ezthrottle_core::Job;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::app::{now_ms, App};
+use crate::state::{now_ms, App};
 use crate::store::{Inserted, JobRow};
 
 /// A service answer: status and JSON body.

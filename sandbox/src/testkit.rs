@@ -27,7 +27,7 @@ use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::app::{now_ms, App};
+use crate::state::{now_ms, App};
 
 /// State of the upstream counters and the receiver boxes; bounded.
 #[derive(Debug, Default)]

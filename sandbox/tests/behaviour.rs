@@ -71,7 +71,7 @@ async fn the_gateway_rate_limits_per_key_with_retry_after() {
         .idempotent_strategy(ezthrottle_core::IdempotentStrategy::Unique);
     h.submit(&step).await;
     h.submit(&step).await;
-    let before = ezthrottle_sandbox::app::now_ms() as u64;
+    let before = ezthrottle_sandbox::now_ms() as u64;
     match h.execute(&step).await {
         Err(Error::RateLimited {
             retry_at_ms: Some(at),
@@ -194,7 +194,7 @@ async fn a_hundred_identical_submissions_at_once_make_one_job_that_runs_once() {
 #[tokio::test]
 async fn retry_at_is_respected() {
     let h = Harness::start(quick_config()).await;
-    let at = ezthrottle_sandbox::app::now_ms() as u64 + 800;
+    let at = ezthrottle_sandbox::now_ms() as u64 + 800;
     let id = h
         .submit(&Step::new().url(h.up("count/later")).retry_at_ms(at))
         .await;
@@ -403,7 +403,7 @@ async fn webhooks_are_signed_retried_and_counted_toward_the_quorum() {
         body.as_bytes(),
         got[0]["signature"].as_str().unwrap(),
         SECRET,
-        ezthrottle_sandbox::app::now_ms() / 1000,
+        ezthrottle_sandbox::now_ms() / 1000,
         300,
     );
     assert!(check.is_valid(), "{:?}", check.reason);

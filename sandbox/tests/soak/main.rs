@@ -248,7 +248,7 @@ async fn three_thousand_jobs_under_random_faults() {
     let seed: u64 = std::env::var("SOAK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| ezthrottle_sandbox::app::now_ms() as u64);
+        .unwrap_or_else(|| ezthrottle_sandbox::now_ms() as u64);
     eprintln!("soak: seed {seed} (SOAK_SEED={seed} reuses it)");
     let dice = Arc::new(Dice::new(seed));
     let world = World::start(dice.clone(), SECRET).await;

@@ -258,7 +258,7 @@ async fn receive(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let now_secs = ezthrottle_sandbox::app::now_ms() / 1000;
+    let now_secs = ezthrottle_sandbox::now_ms() / 1000;
     let signature_valid =
         verify_signature(body.as_bytes(), header, &seen.secret, now_secs, 300).is_valid();
     hook.accepted.push(Accepted {
