@@ -7,13 +7,38 @@
 # JVM, Python, the Swift package's layout), the fault soak, fuzzing, and a
 # small run of the side-by-side benchmark.
 #
-#   bash scripts/test.sh
+#   bash scripts/test.sh           everything (about 30 min on a fresh 2-core machine)
+#   bash scripts/test.sh --quick   the inner loop: the vectors' copy, format, lint
+#                                  and `cargo test` of the main workspace; no
+#                                  installs, no other runtimes
 #
-# EZTHROTTLE_VECTORS names another vectors folder (default ../shared/conformance).
+# EZTHROTTLE_VECTORS names another vectors folder (default conformance/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+quick=false
+case "${1:-}" in
+    --quick) quick=true ;;
+    "") ;;
+    *) echo "usage: bash scripts/test.sh [--quick]" >&2; exit 2 ;;
+esac
+
 section() { printf '\n== %s\n' "$*"; }
+
+section "conformance vectors: the in-repo copy matches ../shared/conformance (when present)"
+bash scripts/sync-vectors.sh --check
+
+if $quick; then
+    section "format"
+    cargo fmt --all -- --check
+    cargo fmt --manifest-path bindings-uniffi/Cargo.toml -- --check
+    section "lint (main workspace, native target)"
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    section "tests (unit, behaviour, properties, conformance vectors, doc examples)"
+    cargo test --workspace --locked
+    section "quick tier passed (the full command: bash scripts/test.sh)"
+    exit 0
+fi
 
 section "toolchain"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

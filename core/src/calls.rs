@@ -1,5 +1,5 @@
 //! Building a step from loosely typed input: `[name, argument]` builder calls,
-//! the format of the conformance vectors (`shared/conformance/README.md`).
+//! the format of the conformance vectors (`conformance/README.md`).
 //!
 //! Bindings whose callers hand over JSON-like values (JS option objects, the C
 //! API's JSON setters) convert through here, so that every language accepts and

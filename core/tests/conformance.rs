@@ -1,6 +1,9 @@
 //! The conformance runner: every vector of every file in `$EZTHROTTLE_VECTORS`
-//! (default `../shared/conformance`, relative paths taken from the workspace
-//! root), applied through the public API and reported by name.
+//! (default the repository's `conformance/`, relative paths taken from the
+//! workspace root), applied through the public API and reported by name.
+//!
+//! When `../shared/conformance` (the source of truth) sits beside the clone,
+//! one more test fails if the repository's copy has drifted from it.
 //!
 //! This is the runner the bindings copy in their own languages.
 
@@ -22,13 +25,47 @@ const API_KEY: &str = "ck_test_cust_abc_123";
 const PROXY_BASE: &str = "http://proxy.invalid";
 const EZT_BASE: &str = "http://ezt.invalid";
 
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 fn vectors_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = workspace_root();
     match std::env::var_os("EZTHROTTLE_VECTORS") {
         Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
         Some(dir) => root.join(dir),
-        None => root.join("../shared/conformance"),
+        None => root.join("conformance"),
     }
+}
+
+/// The repository's copy holds exactly the source of truth's files, byte for
+/// byte (`scripts/sync-vectors.sh` refreshes it).
+fn copy_matches_source(copy: &Path, source: &Path) -> Result<(), Failed> {
+    let names = |dir: &Path| -> Result<Vec<String>, Failed> {
+        let mut names = std::fs::read_dir(dir)
+            .map_err(|e| fail(format!("{}: {e}", dir.display())))?
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect::<Vec<_>>();
+        names.sort();
+        Ok(names)
+    };
+    let refresh = "run: bash scripts/sync-vectors.sh";
+    let (copied, sourced) = (names(copy)?, names(source)?);
+    if copied != sourced {
+        return Err(fail(format!(
+            "conformance/ has {copied:?}, {} has {sourced:?}; {refresh}",
+            source.display()
+        )));
+    }
+    for name in sourced {
+        if std::fs::read(copy.join(&name)).ok() != std::fs::read(source.join(&name)).ok() {
+            return Err(fail(format!(
+                "conformance/{name} differs from {}; {refresh}",
+                source.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn main() {
@@ -46,6 +83,13 @@ fn main() {
         }
     };
     files.sort();
+    let source = workspace_root().join("../shared/conformance");
+    if source.is_dir() {
+        let copy = workspace_root().join("conformance");
+        trials.push(Trial::test("vectors::copy_matches_shared", move || {
+            copy_matches_source(&copy, &source)
+        }));
+    }
     for file in files {
         let stem = file
             .file_stem()

@@ -21,7 +21,7 @@ root="$(cd "$here/../.." && pwd)"
 out="$root/target/bench"
 mkdir -p "$out"
 clients="${BENCH_CLIENTS:-reference rust c node kotlin}"
-vectors="${EZTHROTTLE_VECTORS:-$root/../shared/conformance}"
+vectors="${EZTHROTTLE_VECTORS:-$root/conformance}"
 
 note() { printf '\n== %s\n' "$*" >&2; }
 

@@ -1,7 +1,7 @@
 /*
  * Every conformance vector through the C API: payloads and proxy requests,
  * FRUGAL decisions (with a scripted C transport), signatures, invalid steps.
- * Reads the folder named by EZTHROTTLE_VECTORS (default ../shared/conformance).
+ * Reads the folder named by EZTHROTTLE_VECTORS (default conformance/).
  */
 #include <ezthrottle.h>
 #include <stdio.h>
@@ -230,7 +230,7 @@ static void run_invalid(const cJSON *vector) {
 
 int main(int argc, char **argv) {
     const char *dir = getenv("EZTHROTTLE_VECTORS");
-    if (dir == NULL || *dir == '\0') dir = argc > 1 ? argv[1] : "../shared/conformance";
+    if (dir == NULL || *dir == '\0') dir = argc > 1 ? argv[1] : "conformance";
     struct {
         const char *file;
         void (*run)(const cJSON *);

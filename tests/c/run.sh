@@ -55,7 +55,7 @@ export LD_LIBRARY_PATH="$prefix/lib"
 grind=(valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1)
 
 echo "-- conformance vectors (valgrind)"
-"${grind[@]}" "$build/conformance" "${EZTHROTTLE_VECTORS:-$root/../shared/conformance}"
+"${grind[@]}" "$build/conformance" "${EZTHROTTLE_VECTORS:-$root/conformance}"
 echo "-- misuse (valgrind)"
 "${grind[@]}" "$build/misuse"
 echo "-- misuse, statically linked"

@@ -27,7 +27,7 @@ npm install --silent --no-audit --no-fund "$tarball" typescript@5.9 miniflare@4 
 echo "== tsc --noEmit (strict) against the package's declarations"
 npx tsc -p tsconfig.json
 
-export EZT_DEFAULT_VECTORS="$root/../shared/conformance"
+export EZT_DEFAULT_VECTORS="$root/conformance"
 if [ -n "${EZTHROTTLE_VECTORS:-}" ] && [[ "$EZTHROTTLE_VECTORS" != /* ]]; then
   EZTHROTTLE_VECTORS="$root/$EZTHROTTLE_VECTORS"
 fi

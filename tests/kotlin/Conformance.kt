@@ -1,5 +1,5 @@
 // Every conformance vector through the Kotlin API, with a Kotlin-implemented
-// scripted transport. Reads $EZTHROTTLE_VECTORS (default: the shared vectors).
+// scripted transport. Reads $EZTHROTTLE_VECTORS (default: the repository's conformance/).
 package suite
 
 import dev.ezthrottle.ClientOptions
@@ -147,7 +147,7 @@ private suspend fun invalid(v: Map<String, Any?>) {
 
 suspend fun conformance(root: File) {
     val dir = System.getenv("EZTHROTTLE_VECTORS")?.let { if (File(it).isAbsolute) File(it) else File(root, it) }
-        ?: File(root, "../shared/conformance")
+        ?: File(root, "conformance")
     val runners: Map<String, suspend (Map<String, Any?>) -> Unit> =
         mapOf("payloads" to ::payload, "frugal" to ::frugal, "signatures" to { v -> signature(v) }, "invalid" to ::invalid)
     for (file in dir.listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }) {

@@ -146,7 +146,7 @@ async def invalid(v):
 
 async def main(root):
     folder = os.environ.get("EZTHROTTLE_VECTORS")
-    folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "../shared/conformance"
+    folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
     runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
     passed, failed = 0, []
     for file in sorted(folder.glob("*.json")):
