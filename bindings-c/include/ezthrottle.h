@@ -19,6 +19,28 @@
 #include <stdint.h>
 
 /**
+ * The timeout of each gateway call, in milliseconds, when
+ * `ezt_client_options.timeout_ms` is 0.
+ */
+#define EZT_DEFAULT_TIMEOUT_MS 30000
+
+/**
+ * A FRUGAL step's local request timeout, in milliseconds, unless set with
+ * `ezt_step_set_local_timeout_ms`.
+ */
+#define EZT_DEFAULT_LOCAL_TIMEOUT_MS 30000
+
+/**
+ * The default tolerance of a signature's timestamp, in seconds.
+ */
+#define EZT_DEFAULT_TOLERANCE_SECS 300
+
+/**
+ * The shortest webhook secret the service accepts, in characters.
+ */
+#define EZT_MIN_SECRET_LEN 16
+
+/**
  * `ezt_step_set_type`: submitted to EZThrottle at once (the default).
  */
 #define EZT_STEP_PERFORMANCE 0
@@ -92,11 +114,6 @@
  * Pass as `now_secs` to verify against the current time.
  */
 #define EZT_NOW INT64_MIN
-
-/**
- * The default tolerance of a signature's timestamp, in seconds.
- */
-#define EZT_DEFAULT_TOLERANCE_SECS 300
 
 /**
  * What an `ezt_` call returns. `EZT_OK` is 0; every failure also leaves a
@@ -262,15 +279,15 @@ typedef struct {
    */
   const char *api_key;
   /**
-   * The gateway base URL; NULL is `https://tracktags.fly.dev`.
+   * The gateway base URL; NULL is the hosted one (the core's `DEFAULT_TRACKTAGS_URL`).
    */
   const char *tracktags_url;
   /**
-   * The EZThrottle base URL; NULL is `https://ezthrottle.fly.dev`.
+   * The EZThrottle base URL; NULL is the hosted one (the core's `DEFAULT_EZTHROTTLE_URL`).
    */
   const char *ezthrottle_url;
   /**
-   * Timeout of each gateway call in milliseconds; 0 is 30000.
+   * Timeout of each gateway call in milliseconds; 0 is `EZT_DEFAULT_TIMEOUT_MS`.
    */
   uint64_t timeout_ms;
 } ezt_client_options;
@@ -424,7 +441,7 @@ ezt_status ezt_forward_or_fallback(const ezt_client *client,
                                    bool *fell_back);
 
 /**
- * Create or replace the webhook secrets (each at least 16 characters;
+ * Create or replace the webhook secrets (each at least `EZT_MIN_SECRET_LEN` characters;
  * `secondary` may be NULL); the answer JSON through `*out`.
  *
  * # Safety
@@ -641,7 +658,8 @@ ezt_status ezt_step_set_webhook_quorum(ezt_step *step, uint32_t quorum);
 ezt_status ezt_step_set_retry_at_ms(ezt_step *step, uint64_t retry_at_ms);
 
 /**
- * FRUGAL only: the local request's timeout, in milliseconds (default 30000).
+ * FRUGAL only: the local request's timeout, in milliseconds (default
+ * `EZT_DEFAULT_LOCAL_TIMEOUT_MS`).
  *
  * # Safety
  * `step` is a live handle.

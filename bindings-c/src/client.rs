@@ -22,11 +22,11 @@ use crate::transport::{ezt_transport_fn, HostTransport};
 pub struct ezt_client_options {
     /// The API key; NULL reads the environment variable `EZTHROTTLE_API_KEY`.
     pub api_key: *const c_char,
-    /// The gateway base URL; NULL is `https://tracktags.fly.dev`.
+    /// The gateway base URL; NULL is the hosted one (the core's `DEFAULT_TRACKTAGS_URL`).
     pub tracktags_url: *const c_char,
-    /// The EZThrottle base URL; NULL is `https://ezthrottle.fly.dev`.
+    /// The EZThrottle base URL; NULL is the hosted one (the core's `DEFAULT_EZTHROTTLE_URL`).
     pub ezthrottle_url: *const c_char,
-    /// Timeout of each gateway call in milliseconds; 0 is 30000.
+    /// Timeout of each gateway call in milliseconds; 0 is `EZT_DEFAULT_TIMEOUT_MS`.
     pub timeout_ms: u64,
 }
 
@@ -78,9 +78,11 @@ pub unsafe extern "C" fn ezt_client_new(
                 "argument `transport` is NULL",
             )
         })?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `options` is NULL or points to an `ezt_client_options` readable for the call,
+        // as `ezt_client_new`'s # Safety requires of its caller.
         let options = unsafe { options.as_ref() };
-        // SAFETY: forwarded contract.
+        // SAFETY: each string field of `options` is NULL or a NUL-terminated string readable for
+        // the call, as `ezt_client_new`'s # Safety requires of its caller.
         let field = |ptr: Option<*const c_char>, name| unsafe {
             opt_str_arg(ptr.unwrap_or(std::ptr::null()), name)
         };
@@ -151,7 +153,9 @@ pub unsafe extern "C" fn ezt_execute(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `client` is NULL or a live handle of this library, not freed during the call;
+        // `step` is NULL or a live handle of this library, not freed during the call, as
+        // `ezt_execute`'s # Safety requires of its caller.
         let (client, step) = unsafe { (handle(client, "client")?, handle(step, "step")?) };
         let mut execution = client.config.execute(&step.inner)?;
         let outcome = client.run(&mut execution)?;
@@ -182,7 +186,8 @@ pub unsafe extern "C" fn ezt_execute(
 /// `result` is NULL or a live result handle.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_json(result: *const ezt_result) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_result_json`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.json.as_ptr())
     })
@@ -194,7 +199,8 @@ pub unsafe extern "C" fn ezt_result_json(result: *const ezt_result) -> *const c_
 /// As `ezt_result_json`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_job_id(result: *const ezt_result) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_result_job_id`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { result.as_ref() }
             .and_then(|r| r.job_id.as_ref())
@@ -208,7 +214,8 @@ pub unsafe extern "C" fn ezt_result_job_id(result: *const ezt_result) -> *const 
 /// As `ezt_result_json`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_status(result: *const ezt_result) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_result_status`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.status.as_ptr())
     })
@@ -220,7 +227,8 @@ pub unsafe extern "C" fn ezt_result_status(result: *const ezt_result) -> *const 
 /// As `ezt_result_json`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_status_code(result: *const ezt_result) -> u16 {
-    // SAFETY: forwarded contract.
+    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_result_status_code`'s # Safety requires of its caller.
     guard_value(0, || {
         unsafe { result.as_ref() }.map_or(0, |r| r.status_code)
     })
@@ -232,7 +240,8 @@ pub unsafe extern "C" fn ezt_result_status_code(result: *const ezt_result) -> u1
 /// As `ezt_result_json`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) -> bool {
-    // SAFETY: forwarded contract.
+    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_result_executed_locally`'s # Safety requires of its caller.
     guard_value(false, || {
         unsafe { result.as_ref() }.is_some_and(|r| r.executed_locally)
     })
@@ -244,7 +253,8 @@ pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) 
 /// As `ezt_result_json`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_trace(result: *const ezt_result) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_result_trace`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.trace.as_ptr())
     })
@@ -273,7 +283,8 @@ unsafe fn answer_json(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `client` is NULL or a live handle of this library, not freed during the call,
+        // as this helper's own # Safety requires of its caller.
         let client = unsafe { handle(client, "client") }?;
         let answer = call(client)?;
         // SAFETY: checked above.
@@ -293,7 +304,9 @@ pub unsafe extern "C" fn ezt_submit_job(
     job_json: *const c_char,
     out: *mut *mut c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable; `job_json` is NULL
+    // or a NUL-terminated string readable for the call, as `ezt_submit_job`'s # Safety requires
+    // of its caller.
     unsafe {
         answer_json(client, out, |client| {
             let job = Job::from_json(str_arg(job_json, "job_json")?)?;
@@ -315,7 +328,9 @@ pub unsafe extern "C" fn ezt_forward(
     forward_json: *const c_char,
     out: *mut *mut c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable; `forward_json` is
+    // NULL or a NUL-terminated string readable for the call, as `ezt_forward`'s # Safety requires
+    // of its caller.
     unsafe {
         answer_json(client, out, |client| {
             let forward =
@@ -359,9 +374,11 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
                 "argument `fallback` is NULL",
             )
         })?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `client` is NULL or a live handle of this library, not freed during the call,
+        // as `ezt_forward_or_fallback`'s # Safety requires of its caller.
         let client = unsafe { handle(client, "client") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `forward_json` is NULL or a NUL-terminated string readable for the call, as
+        // `ezt_forward_or_fallback`'s # Safety requires of its caller.
         let forward =
             ForwardToEZThrottle::from_value(&unsafe { json_arg(forward_json, "forward_json") }?)?;
         let mut call = client.config.submit_job(&forward.to_job()?)?;
@@ -389,7 +406,7 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
     })
 }
 
-/// Create or replace the webhook secrets (each at least 16 characters;
+/// Create or replace the webhook secrets (each at least `EZT_MIN_SECRET_LEN` characters;
 /// `secondary` may be NULL); the answer JSON through `*out`.
 ///
 /// # Safety
@@ -402,7 +419,10 @@ pub unsafe extern "C" fn ezt_webhook_secret_create(
     secondary: *const c_char,
     out: *mut *mut c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable; `primary` is NULL
+    // or a NUL-terminated string readable for the call; `secondary` is NULL or a NUL-terminated
+    // string readable for the call, as `ezt_webhook_secret_create`'s # Safety requires of its
+    // caller.
     unsafe {
         answer_json(client, out, |client| {
             let mut call = client.config.create_webhook_secret(
@@ -425,7 +445,8 @@ pub unsafe extern "C" fn ezt_webhook_secret_get(
     client: *const ezt_client,
     out: *mut *mut c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable, as
+    // `ezt_webhook_secret_get`'s # Safety requires of its caller.
     unsafe {
         answer_json(client, out, |client| {
             let mut call = client.config.get_webhook_secret();
@@ -445,7 +466,8 @@ pub unsafe extern "C" fn ezt_webhook_secret_delete(
     client: *const ezt_client,
     out: *mut *mut c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable, as
+    // `ezt_webhook_secret_delete`'s # Safety requires of its caller.
     unsafe {
         answer_json(client, out, |client| {
             let mut call = client.config.delete_webhook_secret();
@@ -467,7 +489,10 @@ pub unsafe extern "C" fn ezt_webhook_secret_rotate(
     current_secret: *const c_char,
     out: *mut *mut c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable; `new_secret` is
+    // NULL or a NUL-terminated string readable for the call; `current_secret` is NULL or a
+    // NUL-terminated string readable for the call, as `ezt_webhook_secret_rotate`'s # Safety
+    // requires of its caller.
     unsafe {
         answer_json(client, out, |client| {
             let mut rotation = client.config.rotate_webhook_secret(

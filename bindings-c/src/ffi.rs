@@ -205,7 +205,8 @@ pub(crate) unsafe fn opt_str_arg<'a>(
     if ptr.is_null() {
         Ok(None)
     } else {
-        // SAFETY: forwarded contract.
+        // SAFETY: `ptr` is NULL or a NUL-terminated string readable for the call, as this
+        // helper's own # Safety requires of its caller.
         unsafe { str_arg(ptr, name) }.map(Some)
     }
 }
@@ -218,7 +219,8 @@ pub(crate) unsafe fn json_arg(
     ptr: *const c_char,
     name: &str,
 ) -> Result<serde_json::Value, Failure> {
-    // SAFETY: forwarded contract.
+    // SAFETY: `ptr` is NULL or a NUL-terminated string readable for the call, as this helper's
+    // own # Safety requires of its caller.
     let text = unsafe { str_arg(ptr, name) }?;
     serde_json::from_str(text).map_err(|e| {
         Failure::new(

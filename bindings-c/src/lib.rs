@@ -19,12 +19,14 @@
 #![allow(missing_debug_implementations)]
 
 mod client;
+mod defaults;
 mod ffi;
 mod step;
 mod transport;
 mod webhook;
 
 pub use client::*;
+pub use defaults::*;
 pub use ffi::*;
 pub use step::*;
 pub use transport::*;

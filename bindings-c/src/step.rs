@@ -54,7 +54,8 @@ unsafe fn edit<A>(
     apply: impl FnOnce(Step, A) -> Step,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile, as this
+        // helper's own # Safety requires of its caller.
         let step = unsafe { handle_mut(step, "step") }?;
         let checked = check(&step.inner)?;
         step.inner = apply(std::mem::take(&mut step.inner), checked);
@@ -88,7 +89,8 @@ pub unsafe extern "C" fn ezt_step_from_calls(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `calls_json` is NULL or a NUL-terminated string readable for the call, as
+        // `ezt_step_from_calls`'s # Safety requires of its caller.
         let calls = unsafe { json_arg(calls_json, "calls_json") }?;
         let inner = Step::from_calls(&calls)?;
         // SAFETY: checked above.
@@ -123,7 +125,10 @@ pub unsafe extern "C" fn ezt_step_set_json(
     json: *const c_char,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile; `name` is
+        // NULL or a NUL-terminated string readable for the call; `json` is NULL or a
+        // NUL-terminated string readable for the call, as `ezt_step_set_json`'s # Safety requires
+        // of its caller.
         let (step, name, value) = unsafe {
             (
                 handle_mut(step, "step")?,
@@ -146,7 +151,9 @@ unsafe fn set_text(
     value: *const c_char,
     set: fn(Step, &str) -> Step,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `value` is NULL or
+    // a NUL-terminated string readable for the call, as this helper's own # Safety requires of
+    // its caller.
     unsafe { edit(step, |_| str_arg(value, "value"), set) }
 }
 
@@ -156,7 +163,8 @@ unsafe fn set_text(
 /// `step` is a live handle; `value` is NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_step_set_url(step: *mut ezt_step, value: *const c_char) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
+    // NULL or a NUL-terminated string, as `ezt_step_set_url`'s # Safety requires of its caller.
     unsafe { set_text(step, value, |s, v| s.url(v)) }
 }
 
@@ -169,7 +177,9 @@ pub unsafe extern "C" fn ezt_step_set_method(
     step: *mut ezt_step,
     value: *const c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
+    // NULL or a NUL-terminated string, as `ezt_step_set_method`'s # Safety requires of its
+    // caller.
     unsafe { set_text(step, value, |s, v| s.method(v)) }
 }
 
@@ -182,7 +192,8 @@ pub unsafe extern "C" fn ezt_step_set_body(
     step: *mut ezt_step,
     value: *const c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
+    // NULL or a NUL-terminated string, as `ezt_step_set_body`'s # Safety requires of its caller.
     unsafe { set_text(step, value, |s, v| s.body(v)) }
 }
 
@@ -195,7 +206,9 @@ pub unsafe extern "C" fn ezt_step_set_idempotent_key(
     step: *mut ezt_step,
     value: *const c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
+    // NULL or a NUL-terminated string, as `ezt_step_set_idempotent_key`'s # Safety requires of
+    // its caller.
     unsafe { set_text(step, value, |s, v| s.idempotent_key(v)) }
 }
 
@@ -208,7 +221,9 @@ pub unsafe extern "C" fn ezt_step_set_description(
     step: *mut ezt_step,
     value: *const c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
+    // NULL or a NUL-terminated string, as `ezt_step_set_description`'s # Safety requires of its
+    // caller.
     unsafe { set_text(step, value, |s, v| s.description(v)) }
 }
 
@@ -221,7 +236,9 @@ pub unsafe extern "C" fn ezt_step_set_response_description(
     step: *mut ezt_step,
     value: *const c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
+    // NULL or a NUL-terminated string, as `ezt_step_set_response_description`'s # Safety requires
+    // of its caller.
     unsafe { set_text(step, value, |s, v| s.response_description(v)) }
 }
 
@@ -235,7 +252,9 @@ pub unsafe extern "C" fn ezt_step_add_header(
     name: *const c_char,
     value: *const c_char,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `name` is NULL or
+    // a NUL-terminated string readable for the call; `value` is NULL or a NUL-terminated string
+    // readable for the call, as `ezt_step_add_header`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -251,7 +270,8 @@ pub unsafe extern "C" fn ezt_step_add_header(
 /// `step` is a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_step_set_type(step: *mut ezt_step, step_type: u32) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_type`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -277,7 +297,8 @@ pub unsafe extern "C" fn ezt_step_set_idempotent_strategy(
     strategy: u32,
 ) -> ezt_status {
     let options = [IdempotentStrategy::Hash, IdempotentStrategy::Unique];
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_idempotent_strategy`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -297,7 +318,8 @@ pub unsafe extern "C" fn ezt_step_set_region_policy(
     policy: u32,
 ) -> ezt_status {
     let options = [RegionPolicy::Fallback, RegionPolicy::Strict];
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_region_policy`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -314,7 +336,8 @@ pub unsafe extern "C" fn ezt_step_set_region_policy(
 #[no_mangle]
 pub unsafe extern "C" fn ezt_step_set_execution_mode(step: *mut ezt_step, mode: u32) -> ezt_status {
     let options = [ExecutionMode::Race, ExecutionMode::Fanout];
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_execution_mode`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -333,7 +356,8 @@ pub unsafe extern "C" fn ezt_step_set_webhook_quorum(
     step: *mut ezt_step,
     quorum: u32,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_webhook_quorum`'s # Safety requires of its caller.
     unsafe { edit(step, |_| Ok(quorum), Step::webhook_quorum) }
 }
 
@@ -346,11 +370,13 @@ pub unsafe extern "C" fn ezt_step_set_retry_at_ms(
     step: *mut ezt_step,
     retry_at_ms: u64,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_retry_at_ms`'s # Safety requires of its caller.
     unsafe { edit(step, |_| Ok(retry_at_ms), Step::retry_at_ms) }
 }
 
-/// FRUGAL only: the local request's timeout, in milliseconds (default 30000).
+/// FRUGAL only: the local request's timeout, in milliseconds (default
+/// `EZT_DEFAULT_LOCAL_TIMEOUT_MS`).
 ///
 /// # Safety
 /// `step` is a live handle.
@@ -359,7 +385,8 @@ pub unsafe extern "C" fn ezt_step_set_local_timeout_ms(
     step: *mut ezt_step,
     timeout_ms: u64,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_local_timeout_ms`'s # Safety requires of its caller.
     unsafe { edit(step, |_| Ok(timeout_ms), Step::local_timeout_ms) }
 }
 
@@ -379,7 +406,10 @@ pub unsafe extern "C" fn ezt_step_add_fallback(
     timeout_ms: u64,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile; `fallback`
+        // is NULL or a live handle of this library, not freed during the call; `codes` is NULL or
+        // points to `count` readable items for the call, as `ezt_step_add_fallback`'s # Safety
+        // requires of its caller.
         let (step, fallback, codes) = unsafe {
             (
                 handle_mut(step, "step")?,
@@ -407,7 +437,9 @@ pub unsafe extern "C" fn ezt_step_set_on_success(
     step: *mut ezt_step,
     child: *const ezt_step,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `child` is NULL or
+    // a live handle of this library, not freed during the call, as `ezt_step_set_on_success`'s #
+    // Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -428,7 +460,9 @@ pub unsafe extern "C" fn ezt_step_set_on_failure(
     child: *const ezt_step,
     timeout_ms: u64,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `child` is NULL or
+    // a live handle of this library, not freed during the call, as `ezt_step_set_on_failure`'s #
+    // Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -453,7 +487,8 @@ pub unsafe extern "C" fn ezt_step_to_json(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `step` is NULL or a live handle of this library, not freed during the call, as
+        // `ezt_step_to_json`'s # Safety requires of its caller.
         let json = unsafe { handle(step, "step") }?.inner.to_json()?;
         // SAFETY: checked above.
         unsafe { give_string(out, json) };
@@ -470,7 +505,8 @@ unsafe fn strings_arg(
     count: usize,
     name: &str,
 ) -> Result<Vec<String>, Failure> {
-    // SAFETY: forwarded contract.
+    // SAFETY: `items` is NULL or points to `count` readable items for the call, as this helper's
+    // own # Safety requires of its caller.
     let pointers = unsafe { crate::ffi::slice_arg(items, count, name) }?;
     pointers
         .iter()
@@ -492,7 +528,8 @@ unsafe fn codes_arg(
     if codes.is_null() {
         return Ok(None);
     }
-    // SAFETY: forwarded contract.
+    // SAFETY: `codes` is NULL or points to `count` readable items for the call, as this helper's
+    // own # Safety requires of its caller.
     Ok(Some(
         unsafe { crate::ffi::slice_arg(codes, count, name) }?.to_vec(),
     ))
@@ -516,7 +553,9 @@ pub unsafe extern "C" fn ezt_step_add_webhook(
     region_count: usize,
     quorum_vote: i32,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `url` is NULL or a
+    // NUL-terminated string readable for the call, as `ezt_step_add_webhook`'s # Safety requires
+    // of its caller.
     unsafe {
         edit(
             step,
@@ -553,7 +592,8 @@ pub unsafe extern "C" fn ezt_step_set_regions(
     regions: *const *const c_char,
     count: usize,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_regions`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -574,7 +614,9 @@ pub unsafe extern "C" fn ezt_step_set_fallback_on_error(
     codes: *const u16,
     count: usize,
 ) -> ezt_status {
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `codes` is NULL or
+    // points to `count` readable items for the call, as `ezt_step_set_fallback_on_error`'s #
+    // Safety requires of its caller.
     unsafe {
         edit(
             step,
@@ -615,7 +657,8 @@ pub unsafe extern "C" fn ezt_step_set_retry_policy(
             }),
         }
     };
-    // SAFETY: forwarded contract.
+    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
+    // `ezt_step_set_retry_policy`'s # Safety requires of its caller.
     unsafe {
         edit(
             step,

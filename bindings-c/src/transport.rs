@@ -119,7 +119,8 @@ impl HostTransport {
 /// `request` is NULL or the pointer given to the transport, during the call.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_request_method(request: *const ezt_http_request) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_method`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { request.as_ref() }.map_or(std::ptr::null(), |r| r.method.as_ptr())
     })
@@ -131,7 +132,8 @@ pub unsafe extern "C" fn ezt_request_method(request: *const ezt_http_request) ->
 /// As `ezt_request_method`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_request_url(request: *const ezt_http_request) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_url`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { request.as_ref() }.map_or(std::ptr::null(), |r| r.url.as_ptr())
     })
@@ -143,7 +145,8 @@ pub unsafe extern "C" fn ezt_request_url(request: *const ezt_http_request) -> *c
 /// As `ezt_request_method`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_request_header_count(request: *const ezt_http_request) -> usize {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_header_count`'s # Safety requires of its caller.
     guard_value(0, || {
         unsafe { request.as_ref() }.map_or(0, |r| r.headers.len())
     })
@@ -158,7 +161,8 @@ pub unsafe extern "C" fn ezt_request_header_name(
     request: *const ezt_http_request,
     index: usize,
 ) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_header_name`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { request.as_ref() }
             .and_then(|r| r.headers.get(index))
@@ -175,7 +179,8 @@ pub unsafe extern "C" fn ezt_request_header_value(
     request: *const ezt_http_request,
     index: usize,
 ) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_header_value`'s # Safety requires of its caller.
     guard_value(std::ptr::null(), || {
         unsafe { request.as_ref() }
             .and_then(|r| r.headers.get(index))
@@ -194,7 +199,8 @@ pub unsafe extern "C" fn ezt_request_body(
     length: *mut usize,
 ) -> *const u8 {
     guard_value(std::ptr::null(), || {
-        // SAFETY: forwarded contract.
+        // SAFETY: `request` is NULL or a live handle of this library, not freed during the call,
+        // as `ezt_request_body`'s # Safety requires of its caller.
         let body = unsafe { request.as_ref() }.and_then(|r| r.body.as_ref());
         if !length.is_null() {
             // SAFETY: non-NULL and writable per the contract.
@@ -210,7 +216,8 @@ pub unsafe extern "C" fn ezt_request_body(
 /// As `ezt_request_method`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_request_timeout_ms(request: *const ezt_http_request) -> u64 {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_timeout_ms`'s # Safety requires of its caller.
     guard_value(0, || {
         unsafe { request.as_ref() }.map_or(0, |r| r.timeout_ms)
     })
@@ -223,7 +230,8 @@ pub unsafe extern "C" fn ezt_request_timeout_ms(request: *const ezt_http_request
 /// As `ezt_request_method`.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_request_is_local(request: *const ezt_http_request) -> bool {
-    // SAFETY: forwarded contract.
+    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
+    // `ezt_request_is_local`'s # Safety requires of its caller.
     guard_value(false, || {
         unsafe { request.as_ref() }.is_some_and(|r| r.local)
     })
@@ -239,7 +247,8 @@ pub unsafe extern "C" fn ezt_response_set_status(
     status: u16,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `response` is NULL or a live handle that no other call uses meanwhile, as
+        // `ezt_response_set_status`'s # Safety requires of its caller.
         let response = unsafe { handle_mut(response, "response") }?;
         if !(100..=599).contains(&status) {
             return Err(Failure::new(
@@ -263,9 +272,12 @@ pub unsafe extern "C" fn ezt_response_add_header(
     value: *const c_char,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `response` is NULL or a live handle that no other call uses meanwhile, as
+        // `ezt_response_add_header`'s # Safety requires of its caller.
         let response = unsafe { handle_mut(response, "response") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `name` is NULL or a NUL-terminated string readable for the call; `value` is
+        // NULL or a NUL-terminated string readable for the call, as `ezt_response_add_header`'s #
+        // Safety requires of its caller.
         let (name, value) = unsafe { (str_arg(name, "name")?, str_arg(value, "value")?) };
         response.headers.push((name.to_owned(), value.to_owned()));
         Ok(())
@@ -284,9 +296,11 @@ pub unsafe extern "C" fn ezt_response_set_body(
     length: usize,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `response` is NULL or a live handle that no other call uses meanwhile, as
+        // `ezt_response_set_body`'s # Safety requires of its caller.
         let response = unsafe { handle_mut(response, "response") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `body` is NULL or points to `length` readable items for the call, as
+        // `ezt_response_set_body`'s # Safety requires of its caller.
         response.body = unsafe { slice_arg(body, length, "body") }?.to_vec();
         Ok(())
     })
@@ -303,9 +317,11 @@ pub unsafe extern "C" fn ezt_response_append_body(
     length: usize,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `response` is NULL or a live handle that no other call uses meanwhile, as
+        // `ezt_response_append_body`'s # Safety requires of its caller.
         let response = unsafe { handle_mut(response, "response") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `part` is NULL or points to `length` readable items for the call, as
+        // `ezt_response_append_body`'s # Safety requires of its caller.
         response
             .body
             .extend_from_slice(unsafe { slice_arg(part, length, "part") }?);
@@ -323,9 +339,11 @@ pub unsafe extern "C" fn ezt_response_set_error(
     message: *const c_char,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `response` is NULL or a live handle that no other call uses meanwhile, as
+        // `ezt_response_set_error`'s # Safety requires of its caller.
         let response = unsafe { handle_mut(response, "response") }?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `message` is NULL or a NUL-terminated string readable for the call, as
+        // `ezt_response_set_error`'s # Safety requires of its caller.
         response.error = Some(unsafe { str_arg(message, "message") }?.to_owned());
         Ok(())
     })

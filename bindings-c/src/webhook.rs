@@ -13,8 +13,6 @@ use crate::ffi::{
 
 /// Pass as `now_secs` to verify against the current time.
 pub const EZT_NOW: i64 = i64::MIN;
-/// The default tolerance of a signature's timestamp, in seconds.
-pub const EZT_DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 /// Why a signature was accepted or refused.
 #[repr(C)]
@@ -105,7 +103,11 @@ pub unsafe extern "C" fn ezt_webhook_verify(
     reason: *mut ezt_signature_reason,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: forwarded contract.
+        // SAFETY: `body` is NULL or points to `length` readable items for the call;
+        // `signature_header` is NULL or a NUL-terminated string readable for the call;
+        // `primary_secret` is NULL or a NUL-terminated string readable for the call;
+        // `secondary_secret` is NULL or a NUL-terminated string readable for the call, as
+        // `ezt_webhook_verify`'s # Safety requires of its caller.
         let (body, header, primary, secondary) = unsafe {
             (
                 slice_arg(body, length, "body")?,
@@ -168,7 +170,8 @@ pub unsafe extern "C" fn ezt_webhook_parse(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: forwarded contract.
+        // SAFETY: `body` is NULL or points to `length` readable items for the call, as
+        // `ezt_webhook_parse`'s # Safety requires of its caller.
         let event = WebhookEvent::parse(unsafe { slice_arg(body, length, "body") }?)?;
         let parsed = ezt_webhook_event {
             job_id: c_string(&event.job_id),
@@ -193,7 +196,8 @@ unsafe fn read_event<T: Copy>(
     default: T,
     read: impl FnOnce(&ezt_webhook_event) -> T,
 ) -> T {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live handle of this library, not freed during the call, as
+    // this helper's own # Safety requires of its caller.
     guard_value(default, || unsafe { event.as_ref() }.map_or(default, read))
 }
 
@@ -205,7 +209,8 @@ unsafe fn read_event<T: Copy>(
 pub unsafe extern "C" fn ezt_webhook_event_job_id(
     event: *const ezt_webhook_event,
 ) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live event, not freed during the call, as
+    // `ezt_webhook_event_job_id`'s # Safety requires of its caller.
     unsafe { read_event(event, std::ptr::null(), |e| e.job_id.as_ptr()) }
 }
 
@@ -217,7 +222,8 @@ pub unsafe extern "C" fn ezt_webhook_event_job_id(
 pub unsafe extern "C" fn ezt_webhook_event_idempotent_key(
     event: *const ezt_webhook_event,
 ) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live event, not freed during the call, as
+    // `ezt_webhook_event_idempotent_key`'s # Safety requires of its caller.
     unsafe {
         read_event(event, std::ptr::null(), |e| {
             e.idempotent_key
@@ -233,7 +239,8 @@ pub unsafe extern "C" fn ezt_webhook_event_idempotent_key(
 /// `event` is NULL or a live event handle; strings are owned by it.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_webhook_event_succeeded(event: *const ezt_webhook_event) -> bool {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live event, not freed during the call, as
+    // `ezt_webhook_event_succeeded`'s # Safety requires of its caller.
     unsafe { read_event(event, false, |e| e.succeeded) }
 }
 
@@ -243,7 +250,8 @@ pub unsafe extern "C" fn ezt_webhook_event_succeeded(event: *const ezt_webhook_e
 /// `event` is NULL or a live event handle; strings are owned by it.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_webhook_event_response_status(event: *const ezt_webhook_event) -> u16 {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live event, not freed during the call, as
+    // `ezt_webhook_event_response_status`'s # Safety requires of its caller.
     unsafe { read_event(event, 0, |e| e.response_status) }
 }
 
@@ -255,7 +263,8 @@ pub unsafe extern "C" fn ezt_webhook_event_response_status(event: *const ezt_web
 pub unsafe extern "C" fn ezt_webhook_event_response_body(
     event: *const ezt_webhook_event,
 ) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live event, not freed during the call, as
+    // `ezt_webhook_event_response_body`'s # Safety requires of its caller.
     unsafe {
         read_event(event, std::ptr::null(), |e| {
             e.response_body
@@ -273,7 +282,8 @@ pub unsafe extern "C" fn ezt_webhook_event_response_body(
 pub unsafe extern "C" fn ezt_webhook_event_metadata_json(
     event: *const ezt_webhook_event,
 ) -> *const c_char {
-    // SAFETY: forwarded contract.
+    // SAFETY: `event` is NULL or a live event, not freed during the call, as
+    // `ezt_webhook_event_metadata_json`'s # Safety requires of its caller.
     unsafe { read_event(event, std::ptr::null(), |e| e.metadata_json.as_ptr()) }
 }
 

@@ -21,7 +21,7 @@ pub struct ClientOptions {
     pub tracktags_url: Option<String>,
     #[uniffi(default = None)]
     pub ezthrottle_url: Option<String>,
-    /// Timeout of each gateway call; default 30000.
+    /// Timeout of each gateway call; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`.
     #[uniffi(default = None)]
     pub timeout_ms: Option<u64>,
     /// Your webhook receiving every submitted job's result: its on_success /
@@ -290,7 +290,8 @@ impl EzThrottle {
         }
     }
 
-    /// Create or replace the webhook secrets (each at least 16 characters).
+    /// Create or replace the webhook secrets (each at least ezthrottle-core's
+    /// `MIN_SECRET_LEN` characters).
     pub async fn create_webhook_secret(
         &self,
         primary: String,

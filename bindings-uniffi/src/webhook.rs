@@ -32,7 +32,7 @@ fn clock(now_secs: Option<i64>) -> i64 {
 }
 
 /// Check a delivery's signature with one secret. `now_secs` defaults to the
-/// clock, `tolerance_secs` to 300.
+/// clock, `tolerance_secs` to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`.
 #[uniffi::export(default(now_secs = None, tolerance_secs = None))]
 pub fn verify_signature(
     payload: Vec<u8>,

@@ -22,11 +22,11 @@ export type Fetch = (request: Request) => Promise<Response>;
 export interface ClientOptions {
   /** The API key; defaults to `process.env.EZTHROTTLE_API_KEY` where there is one. */
   apiKey?: string;
-  /** The account gateway; default `https://tracktags.fly.dev`. */
+  /** The account gateway; default the hosted one (ezthrottle-core's `DEFAULT_TRACKTAGS_URL`). */
   tracktagsUrl?: string;
-  /** The EZThrottle service; default `https://ezthrottle.fly.dev`. */
+  /** The EZThrottle service; default the hosted one (ezthrottle-core's `DEFAULT_EZTHROTTLE_URL`). */
   ezthrottleUrl?: string;
-  /** Timeout of each gateway call in milliseconds; default 30000. */
+  /** Timeout of each gateway call in milliseconds; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`. */
   timeoutMs?: number;
   /**
    * A webhook of yours that receives every submitted job's result: on_success /
@@ -178,7 +178,7 @@ export interface Verification {
 }
 
 export interface VerifyOptions {
-  /** How far (seconds) the timestamp may be from now; default 300. */
+  /** How far (seconds) the timestamp may be from now; default ezthrottle-core's `DEFAULT_TOLERANCE_SECS`. */
   toleranceSecs?: number;
   /** The clock, in unix seconds; default now. */
   now?: number;
