@@ -1,6 +1,7 @@
-//! A small blocking driver for native callers and tests: operations are run
-//! over a transport closure, with a clock closure for `now`.
+//! A small blocking driver for native callers and tests: a [`Client`]'s
+//! operations run over a transport closure, with a clock closure for `now`.
 
+use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::forward::{AutoForwarded, ForwardOrFallback, ForwardToEZThrottle};
@@ -47,7 +48,7 @@ where
 /// # Ok::<(), ezthrottle_core::Error>(())
 /// ```
 pub struct BlockingClient<T, C> {
-    config: ClientConfig,
+    client: Client,
     transport: T,
     clock: C,
 }
@@ -55,7 +56,7 @@ pub struct BlockingClient<T, C> {
 impl<T, C> std::fmt::Debug for BlockingClient<T, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlockingClient")
-            .field("config", &self.config)
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
@@ -67,7 +68,8 @@ pub struct Run {
     pub outcome: Outcome,
     /// What ran, in order.
     pub trace: Trace,
-    /// Follow-ups to run when their jobs' webhooks arrive.
+    /// Follow-ups to run when their jobs' webhooks arrive (already
+    /// registered with the client that ran the step).
     pub continuations: Vec<Continuation>,
 }
 
@@ -78,8 +80,14 @@ where
 {
     /// A client sending through `transport`, with `clock` giving ms since the epoch.
     pub fn new(config: ClientConfig, transport: T, clock: C) -> Self {
+        Self::with_client(Client::from_config(config), transport, clock)
+    }
+
+    /// Drive `client`'s operations (its clones share its continuations and
+    /// delivered results).
+    pub fn with_client(client: Client, transport: T, clock: C) -> Self {
         Self {
-            config,
+            client,
             transport,
             clock,
         }
@@ -87,7 +95,12 @@ where
 
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
-        &self.config
+        self.client.config()
+    }
+
+    /// The client whose operations this drives.
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     fn drive<O: Operation>(&mut self, op: &mut O) -> Result<O::Output> {
@@ -96,24 +109,31 @@ where
 
     /// Execute a step (PERFORMANCE or FRUGAL) with its follow-ups.
     pub fn execute(&mut self, step: &Step) -> Result<Run> {
-        let mut execution = self.config.execute(step)?;
-        let outcome = self.drive(&mut execution)?;
-        Ok(Run {
-            outcome,
-            trace: execution.trace().clone(),
-            continuations: execution.take_continuations(),
-        })
+        let mut execution = self.client.execute(step)?;
+        self.drive(&mut execution)
     }
 
     /// Submit a job as it is.
     pub fn submit_job(&mut self, job: &Job) -> Result<SubmitAnswer> {
-        let mut call = self.config.submit_job(job)?;
+        let mut call = self.client.submit_job(job)?;
+        self.drive(&mut call)
+    }
+
+    /// Submit a job given in the wire format.
+    pub fn submit_job_json(&mut self, job_json: &str) -> Result<SubmitAnswer> {
+        let mut call = self.client.submit_job_json(job_json)?;
         self.drive(&mut call)
     }
 
     /// The legacy `queue_request`.
     pub fn queue_request(&mut self, request: &QueueRequest) -> Result<SubmitAnswer> {
-        let mut call = self.config.queue_request(request)?;
+        let mut call = self.client.queue_request(request)?;
+        self.drive(&mut call)
+    }
+
+    /// Submit a request taken over from existing code.
+    pub fn forward(&mut self, forward: &ForwardToEZThrottle) -> Result<SubmitAnswer> {
+        let mut call = self.client.forward(forward)?;
         self.drive(&mut call)
     }
 
@@ -125,9 +145,7 @@ where
     ) -> Result<AutoForwarded<R>> {
         match work() {
             Ok(value) => Ok(AutoForwarded::Completed(value)),
-            Err(forward) => Ok(AutoForwarded::Forwarded(
-                self.submit_job(&forward.to_job()?)?,
-            )),
+            Err(forward) => Ok(AutoForwarded::Forwarded(self.forward(&forward)?)),
         }
     }
 
@@ -138,13 +156,11 @@ where
         forward: &ForwardToEZThrottle,
         fallback: impl FnOnce() -> R,
     ) -> Result<ForwardOrFallback<R>> {
-        match self.submit_job(&forward.to_job()?) {
-            Ok(answer) => Ok(ForwardOrFallback::Submitted(answer)),
-            Err(error) if error.is_service_unreachable() => {
-                Ok(ForwardOrFallback::Fallback(fallback()))
-            }
-            Err(error) => Err(error),
-        }
+        let mut call = self.client.forward_or_fallback(forward)?;
+        Ok(match self.drive(&mut call)? {
+            ForwardOrFallback::Submitted(answer) => ForwardOrFallback::Submitted(answer),
+            ForwardOrFallback::Fallback(()) => ForwardOrFallback::Fallback(fallback()),
+        })
     }
 
     /// Create or replace the webhook secrets.
@@ -153,19 +169,19 @@ where
         primary: &str,
         secondary: Option<&str>,
     ) -> Result<serde_json::Map<String, serde_json::Value>> {
-        let mut call = self.config.create_webhook_secret(primary, secondary)?;
+        let mut call = self.client.create_webhook_secret(primary, secondary)?;
         self.drive(&mut call)
     }
 
     /// Read the webhook secrets (masked).
     pub fn get_webhook_secret(&mut self) -> Result<SecretInfo> {
-        let mut call = self.config.get_webhook_secret();
+        let mut call = self.client.get_webhook_secret();
         self.drive(&mut call)
     }
 
     /// Remove the webhook secrets.
     pub fn delete_webhook_secret(&mut self) -> Result<serde_json::Map<String, serde_json::Value>> {
-        let mut call = self.config.delete_webhook_secret();
+        let mut call = self.client.delete_webhook_secret();
         self.drive(&mut call)
     }
 
@@ -176,7 +192,7 @@ where
         current_secret: Option<&str>,
     ) -> Result<serde_json::Map<String, serde_json::Value>> {
         let mut rotation = self
-            .config
+            .client
             .rotate_webhook_secret(new_secret, current_secret)?;
         self.drive(&mut rotation)
     }

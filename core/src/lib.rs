@@ -32,6 +32,7 @@
 pub mod blocking;
 mod calls;
 mod charset;
+mod client;
 mod config;
 mod error;
 mod forward;
@@ -53,6 +54,9 @@ mod workflow;
 struct ReadmeExamples;
 
 pub use blocking::{BlockingClient, Run};
+pub use client::{
+    Client, ClientExecution, ClientOptions, ClientReceiver, ForwardCall, ResultWait, RESULTS_KEPT,
+};
 pub use config::{
     ApiKey, ClientConfig, ClientConfigBuilder, API_KEY_ENV, DEFAULT_EZTHROTTLE_URL,
     DEFAULT_TIMEOUT_MS, DEFAULT_TRACKTAGS_URL,

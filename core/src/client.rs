@@ -1,0 +1,539 @@
+//! The client, written once for every binding (sans-IO).
+//!
+//! A [`Client`] owns what outlives one call: the configuration (options plus
+//! the host's environment), the continuations of submitted jobs, and the
+//! results delivered to this process's webhook receiver with whoever waits for
+//! them. Each call hands out an [`Operation`] the host drives with its own
+//! HTTP and clock; when the operation ends, the client's state is updated by
+//! the operation itself, so no binding sequences "execute, then register".
+//!
+//! ```
+//! use ezthrottle_core::webhook::signature_header;
+//! use ezthrottle_core::{Client, ClientOptions};
+//!
+//! let client = Client::new(ClientOptions {
+//!     api_key: Some("ck_test_key".into()),
+//!     ..ClientOptions::default()
+//! })?;
+//! let mut receiver = client.webhook_receiver("whsec_primary_0123456789", None)?;
+//! let mut wait = client.wait_for_result("job_1");
+//! assert!(client.result_of("job_1").is_none());
+//!
+//! let body = br#"{"job_id":"job_1","status":"success"}"#;
+//! let header = signature_header("whsec_primary_0123456789", 1_764_320_000, body);
+//! assert_eq!(receiver.receive(body, Some(&header), 1_764_320_001).status, 200);
+//! assert_eq!(wait.ready().map(|e| e.job_id), Some("job_1".to_owned()));
+//! # Ok::<(), ezthrottle_core::Error>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use serde_json::{Map, Value};
+
+use crate::blocking::Run;
+use crate::config::ClientConfig;
+use crate::error::Result;
+use crate::forward::{ForwardOrFallback, ForwardToEZThrottle};
+use crate::gateway::{SecretInfo, SubmitAnswer};
+use crate::job::Job;
+use crate::operation::{Action, GatewayCall, Operation, QueueRequest, Reply, SecretRotation};
+use crate::step::Step;
+use crate::webhook::{Continuations, Received, WebhookEvent, WebhookReceiver};
+use crate::workflow::Execution;
+
+/// How many delivered results a client keeps for late waiters, and how many
+/// jobs may wait for a follow-up: an app that never reads them stays bounded.
+pub const RESULTS_KEPT: usize = 10_000;
+
+/// How to build a [`Client`]. `None` takes the default.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// The API key; `None` (or empty) takes [`ClientOptions::api_key_from_env`].
+    pub api_key: Option<String>,
+    /// The value of [`crate::API_KEY_ENV`] in the host's environment, read by the
+    /// binding (the core reads no environment itself).
+    pub api_key_from_env: Option<String>,
+    /// The gateway base URL ([`crate::DEFAULT_TRACKTAGS_URL`]).
+    pub tracktags_url: Option<String>,
+    /// The EZThrottle base URL ([`crate::DEFAULT_EZTHROTTLE_URL`]).
+    pub ezthrottle_url: Option<String>,
+    /// Timeout of each gateway call ([`crate::DEFAULT_TIMEOUT_MS`]).
+    pub timeout_ms: Option<u64>,
+    /// Run on_success / on_failure steps here when their job's webhook
+    /// arrives at this URL, instead of in the service.
+    pub continuation_webhook: Option<String>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "api_key_from_env",
+                &self.api_key_from_env.as_ref().map(|_| "<redacted>"),
+            )
+            .field("tracktags_url", &self.tracktags_url)
+            .field("ezthrottle_url", &self.ezthrottle_url)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("continuation_webhook", &self.continuation_webhook)
+            .finish()
+    }
+}
+
+impl ClientOptions {
+    /// The checked configuration. A missing key names [`crate::API_KEY_ENV`].
+    pub fn to_config(&self) -> Result<ClientConfig> {
+        let key = [&self.api_key, &self.api_key_from_env]
+            .into_iter()
+            .flatten()
+            .find(|key| !key.is_empty())
+            .cloned()
+            .unwrap_or_default();
+        let mut builder = ClientConfig::builder(key);
+        if let Some(url) = &self.tracktags_url {
+            builder = builder.tracktags_url(url);
+        }
+        if let Some(url) = &self.ezthrottle_url {
+            builder = builder.ezthrottle_url(url);
+        }
+        if let Some(ms) = self.timeout_ms {
+            builder = builder.timeout_ms(ms);
+        }
+        if let Some(url) = &self.continuation_webhook {
+            builder = builder.continuation_webhook(url);
+        }
+        builder.build()
+    }
+}
+
+/// A client of the EZThrottle service. Cheap to clone: clones share the
+/// continuations and the delivered results.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: ClientConfig,
+    shared: Arc<Mutex<Shared>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    continuations: Continuations,
+    results: Results,
+}
+
+impl Client {
+    /// A client from options (see [`ClientOptions::to_config`]).
+    pub fn new(options: ClientOptions) -> Result<Self> {
+        Ok(Self::from_config(options.to_config()?))
+    }
+
+    /// A client with a checked configuration.
+    pub fn from_config(config: ClientConfig) -> Self {
+        Self {
+            config,
+            shared: Arc::new(Mutex::new(Shared {
+                continuations: Continuations::new(RESULTS_KEPT),
+                results: Results::default(),
+            })),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn shared(&self) -> MutexGuard<'_, Shared> {
+        // A panic elsewhere cannot leave these maps half-updated in a way
+        // that matters more than losing the client altogether.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Execute a step (PERFORMANCE or FRUGAL). When it ends, the follow-ups
+    /// it leaves to this client are registered here.
+    pub fn execute(&self, step: &Step) -> Result<ClientExecution> {
+        Ok(ClientExecution {
+            execution: self.config.execute(step)?,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Submit a step's job as it is, whatever its type.
+    pub fn submit_step(&self, step: &Step) -> Result<GatewayCall<SubmitAnswer>> {
+        self.config.submit_job(&step.build_job()?)
+    }
+
+    /// Submit a job given in the wire format (PROTOCOL §2), checked first.
+    pub fn submit_job_json(&self, job_json: &str) -> Result<GatewayCall<SubmitAnswer>> {
+        self.config.submit_job(&Job::from_json(job_json)?)
+    }
+
+    /// Submit a job.
+    pub fn submit_job(&self, job: &Job) -> Result<GatewayCall<SubmitAnswer>> {
+        self.config.submit_job(job)
+    }
+
+    /// The legacy `queue_request` (PROTOCOL §9).
+    pub fn queue_request(&self, request: &QueueRequest) -> Result<GatewayCall<SubmitAnswer>> {
+        self.config.queue_request(request)
+    }
+
+    /// Submit a request taken over from existing code.
+    pub fn forward(&self, forward: &ForwardToEZThrottle) -> Result<GatewayCall<SubmitAnswer>> {
+        self.config.submit_job(&forward.to_job()?)
+    }
+
+    /// Submit `forward`; the operation answers [`ForwardOrFallback::Fallback`]
+    /// (and the host runs its fallback) only when the service cannot be
+    /// reached at all ([`crate::Error::is_service_unreachable`]).
+    pub fn forward_or_fallback(&self, forward: &ForwardToEZThrottle) -> Result<ForwardCall> {
+        Ok(ForwardCall(self.forward(forward)?))
+    }
+
+    /// Create or replace the webhook secrets.
+    pub fn create_webhook_secret(
+        &self,
+        primary: &str,
+        secondary: Option<&str>,
+    ) -> Result<GatewayCall<Map<String, Value>>> {
+        self.config.create_webhook_secret(primary, secondary)
+    }
+
+    /// Read the webhook secrets (masked).
+    pub fn get_webhook_secret(&self) -> GatewayCall<SecretInfo> {
+        self.config.get_webhook_secret()
+    }
+
+    /// Remove the webhook secrets.
+    pub fn delete_webhook_secret(&self) -> GatewayCall<Map<String, Value>> {
+        self.config.delete_webhook_secret()
+    }
+
+    /// Rotate the webhook secrets (see [`ClientConfig::rotate_webhook_secret`]).
+    pub fn rotate_webhook_secret(
+        &self,
+        new_secret: &str,
+        current_secret: Option<&str>,
+    ) -> Result<SecretRotation> {
+        self.config
+            .rotate_webhook_secret(new_secret, current_secret)
+    }
+
+    /// A webhook endpoint of this client: it verifies with these secrets,
+    /// refuses replays, hands over this client's follow-ups and wakes
+    /// whoever waits for the job.
+    pub fn webhook_receiver(
+        &self,
+        primary_secret: &str,
+        secondary_secret: Option<&str>,
+    ) -> Result<ClientReceiver> {
+        Ok(ClientReceiver {
+            receiver: WebhookReceiver::new(primary_secret, secondary_secret.map(str::to_owned))?,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// The delivered result of `job_id`, when this client's receiver has it.
+    pub fn result_of(&self, job_id: &str) -> Option<WebhookEvent> {
+        self.shared().results.get(job_id)
+    }
+
+    /// Wait for `job_id`'s result to reach this client's receiver (at once
+    /// when it already has). A future for any executor; the host adds the
+    /// timeout, and dropping the wait cancels it.
+    pub fn wait_for_result(&self, job_id: &str) -> ResultWait {
+        ResultWait {
+            job_id: job_id.to_owned(),
+            waiter: None,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// How many submitted jobs wait for their webhook to run a follow-up.
+    pub fn pending_continuations(&self) -> usize {
+        self.shared().continuations.len()
+    }
+}
+
+/// [`Client::execute`]'s operation: an [`Execution`] that registers its
+/// continuations with the client when it ends.
+#[derive(Debug)]
+pub struct ClientExecution {
+    execution: Execution,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl ClientExecution {
+    fn finish(&mut self, action: Action<crate::Outcome>) -> Action<Run> {
+        match action {
+            Action::Send(request) => Action::Send(request),
+            Action::Done(result) => Action::Done(result.map(|outcome| {
+                let continuations = self.execution.take_continuations();
+                let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+                for continuation in &continuations {
+                    shared.continuations.register(continuation.clone());
+                }
+                Run {
+                    outcome,
+                    trace: self.execution.trace().clone(),
+                    continuations,
+                }
+            })),
+        }
+    }
+}
+
+impl Operation for ClientExecution {
+    type Output = Run;
+
+    fn start(&mut self) -> Action<Run> {
+        let action = self.execution.start();
+        self.finish(action)
+    }
+
+    fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Run> {
+        let action = self.execution.feed(now_ms, reply);
+        self.finish(action)
+    }
+}
+
+/// [`Client::forward_or_fallback`]'s operation.
+#[derive(Debug)]
+pub struct ForwardCall(GatewayCall<SubmitAnswer>);
+
+impl Operation for ForwardCall {
+    type Output = ForwardOrFallback<()>;
+
+    fn start(&mut self) -> Action<Self::Output> {
+        match self.0.start() {
+            Action::Send(request) => Action::Send(request),
+            Action::Done(result) => Action::Done(result.map(ForwardOrFallback::Submitted)),
+        }
+    }
+
+    fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Self::Output> {
+        match self.0.feed(now_ms, reply) {
+            Action::Send(request) => Action::Send(request),
+            Action::Done(Ok(answer)) => Action::Done(Ok(ForwardOrFallback::Submitted(answer))),
+            Action::Done(Err(error)) if error.is_service_unreachable() => {
+                Action::Done(Ok(ForwardOrFallback::Fallback(())))
+            }
+            Action::Done(Err(error)) => Action::Done(Err(error)),
+        }
+    }
+}
+
+/// A webhook endpoint bound to its [`Client`] (see [`Client::webhook_receiver`]).
+#[derive(Debug)]
+pub struct ClientReceiver {
+    receiver: WebhookReceiver,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl ClientReceiver {
+    /// How far (seconds) a signature's timestamp may be from now
+    /// (default [`crate::webhook::DEFAULT_TOLERANCE_SECS`]).
+    #[must_use]
+    pub fn tolerance_secs(mut self, seconds: u64) -> Self {
+        self.receiver = self.receiver.tolerance_secs(seconds);
+        self
+    }
+
+    /// Decide what one delivery means (see [`WebhookReceiver::receive`]); a
+    /// new, authentic event also releases the job's follow-up and wakes the
+    /// job's waiters.
+    pub fn receive(&mut self, body: &[u8], signature: Option<&str>, now_secs: i64) -> Received {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let Shared {
+            continuations,
+            results,
+        } = &mut *shared;
+        let received = self
+            .receiver
+            .receive(body, signature, now_secs, continuations);
+        if let Some(event) = &received.event {
+            results.deliver(event.clone());
+        }
+        received
+    }
+}
+
+/// Delivered results by job id (bounded, oldest forgotten first) and the
+/// wakers of those waiting for one.
+#[derive(Debug, Default)]
+struct Results {
+    delivered: HashMap<String, WebhookEvent>,
+    order: VecDeque<String>,
+    waiting: HashMap<String, Vec<(u64, Waker)>>,
+    next_waiter: u64,
+}
+
+impl Results {
+    fn get(&self, job_id: &str) -> Option<WebhookEvent> {
+        self.delivered.get(job_id).cloned()
+    }
+
+    fn deliver(&mut self, event: WebhookEvent) {
+        let job_id = event.job_id.clone();
+        if self.delivered.insert(job_id.clone(), event).is_none() {
+            self.order.push_back(job_id.clone());
+            if self.order.len() > RESULTS_KEPT {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.delivered.remove(&oldest);
+                }
+            }
+        }
+        for (_, waker) in self.waiting.remove(&job_id).unwrap_or_default() {
+            waker.wake();
+        }
+    }
+
+    /// Remember (or refresh) `waiter`'s waker for `job_id`; returns its id.
+    fn register(&mut self, job_id: &str, waiter: Option<u64>, waker: &Waker) -> u64 {
+        let entries = self.waiting.entry(job_id.to_owned()).or_default();
+        if let Some(entry) = waiter.and_then(|id| entries.iter_mut().find(|(w, _)| *w == id)) {
+            entry.1.clone_from(waker);
+            return entry.0;
+        }
+        self.next_waiter += 1;
+        entries.push((self.next_waiter, waker.clone()));
+        self.next_waiter
+    }
+
+    fn forget(&mut self, job_id: &str, waiter: u64) {
+        if let Some(entries) = self.waiting.get_mut(job_id) {
+            entries.retain(|(id, _)| *id != waiter);
+            if entries.is_empty() {
+                self.waiting.remove(job_id);
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn waiters(&self) -> usize {
+        self.waiting.values().map(Vec::len).sum()
+    }
+}
+
+/// A wait for one job's result (see [`Client::wait_for_result`]).
+#[derive(Debug)]
+#[must_use = "a wait does nothing unless polled"]
+pub struct ResultWait {
+    job_id: String,
+    waiter: Option<u64>,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl ResultWait {
+    /// The job waited for.
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+
+    /// The result if it has arrived, without waiting.
+    pub fn ready(&mut self) -> Option<WebhookEvent> {
+        let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        shared.results.get(&self.job_id)
+    }
+}
+
+impl Future for ResultWait {
+    type Output = WebhookEvent;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<WebhookEvent> {
+        let this = self.get_mut();
+        let mut shared = this.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(event) = shared.results.get(&this.job_id) {
+            if let Some(waiter) = this.waiter.take() {
+                shared.results.forget(&this.job_id, waiter);
+            }
+            return Poll::Ready(event);
+        }
+        this.waiter = Some(
+            shared
+                .results
+                .register(&this.job_id, this.waiter, cx.waker()),
+        );
+        Poll::Pending
+    }
+}
+
+impl Drop for ResultWait {
+    fn drop(&mut self) {
+        if let Some(waiter) = self.waiter.take() {
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            shared.results.forget(&self.job_id, waiter);
+        }
+    }
+}
+
+impl From<ForwardCall> for GatewayCall<SubmitAnswer> {
+    fn from(call: ForwardCall) -> Self {
+        call.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn event(job_id: &str) -> WebhookEvent {
+        WebhookEvent::parse(format!(r#"{{"job_id":"{job_id}","status":"success"}}"#).as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_wait_is_woken_once_and_dropping_it_frees_its_waker() {
+        let client = Client::from_config(
+            ClientConfig::builder("ck_test_key")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = client.wait_for_result("job_1");
+        assert!(Pin::new(&mut wait).poll(&mut cx).is_pending());
+        assert!(Pin::new(&mut wait).poll(&mut cx).is_pending());
+        assert_eq!(
+            client.shared().results.waiters(),
+            1,
+            "re-polling keeps one waker"
+        );
+        client.shared().results.deliver(event("job_1"));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(Pin::new(&mut wait).poll(&mut cx), Poll::Ready(e) if e.job_id == "job_1"));
+
+        let mut cancelled = client.wait_for_result("job_2");
+        assert!(Pin::new(&mut cancelled).poll(&mut cx).is_pending());
+        drop(cancelled);
+        assert_eq!(
+            client.shared().results.waiters(),
+            0,
+            "a dropped wait leaves nothing"
+        );
+    }
+
+    #[test]
+    fn delivered_results_stay_bounded() {
+        let mut results = Results::default();
+        for i in 0..=RESULTS_KEPT {
+            results.deliver(event(&format!("job_{i}")));
+        }
+        assert_eq!(results.delivered.len(), RESULTS_KEPT);
+        assert!(results.get("job_0").is_none(), "the oldest goes first");
+        assert!(results.get(&format!("job_{RESULTS_KEPT}")).is_some());
+    }
+}

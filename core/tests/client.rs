@@ -1,0 +1,198 @@
+//! The core `Client`: options and environment, continuations registered by
+//! the execution itself, the receiver releasing follow-ups and waking waits,
+//! forward-or-fallback decided in the core.
+
+// Tests panic on purpose when an expectation fails.
+#![allow(clippy::unwrap_used)]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use ezthrottle_core::webhook::signature_header;
+use ezthrottle_core::{
+    blocking, BlockingClient, Client, ClientOptions, Error, ForwardOrFallback, ForwardToEZThrottle,
+    HttpResponse, Outcome, Step, TransportError, API_KEY_ENV,
+};
+use serde_json::json;
+
+const KEY: &str = "ck_secret_key_that_must_not_leak";
+const SECRET: &str = "whsec_primary_0123456789";
+const NOW_SECS: i64 = 1_764_320_000;
+
+fn options() -> ClientOptions {
+    ClientOptions {
+        api_key: Some(KEY.into()),
+        tracktags_url: Some("http://gw.invalid".into()),
+        continuation_webhook: Some("http://127.0.0.1:9/hooks".into()),
+        ..ClientOptions::default()
+    }
+}
+
+fn queued(id: &str) -> HttpResponse {
+    let body = json!({"job_id": id, "status": "queued"}).to_string();
+    HttpResponse::new(
+        200,
+        json!({"status": "allowed", "forwarded_response": {"status_code": 201, "body": body}})
+            .to_string(),
+    )
+}
+
+fn signed(body: &str) -> String {
+    signature_header(SECRET, NOW_SECS, body.as_bytes())
+}
+
+struct Count(AtomicUsize);
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_key_comes_from_the_options_then_the_environment_and_never_shows() {
+    let from_env = ClientOptions {
+        api_key: Some(String::new()),
+        api_key_from_env: Some(KEY.into()),
+        ..ClientOptions::default()
+    };
+    assert_eq!(from_env.to_config().unwrap().api_key().expose(), KEY);
+    assert!(!format!("{from_env:?}").contains(KEY));
+    let client = Client::new(from_env).unwrap();
+    assert!(!format!("{client:?}").contains(KEY));
+
+    let error = ClientOptions::default().to_config().unwrap_err();
+    assert!(matches!(&error, Error::Validation { path, .. } if path == "api_key"));
+    assert!(error.to_string().contains(API_KEY_ENV));
+
+    let bad_timeout = ClientOptions {
+        timeout_ms: Some(0),
+        ..options()
+    };
+    assert!(
+        matches!(bad_timeout.to_config(), Err(Error::Validation { path, .. }) if path == "timeout_ms")
+    );
+}
+
+#[test]
+fn an_execution_registers_its_follow_ups_and_the_receiver_releases_them_once() {
+    let client = Client::new(options()).unwrap();
+    let step = Step::new()
+        .url("https://a.example")
+        .on_success(Step::new().url("https://next.example"));
+    let mut execution = client.execute(&step).unwrap();
+    let run = blocking::run(&mut execution, |_| Ok(queued("job_7")), || 0).unwrap();
+    assert_eq!(run.outcome.job_id(), Some("job_7"));
+    assert_eq!(
+        client.pending_continuations(),
+        1,
+        "registered by the execution"
+    );
+
+    let mut receiver = client.webhook_receiver(SECRET, None).unwrap();
+    let body = r#"{"job_id":"job_7","status":"success"}"#;
+    let received = receiver.receive(body.as_bytes(), Some(&signed(body)), NOW_SECS);
+    assert_eq!(received.status, 200);
+    assert_eq!(
+        received.follow_up.as_ref().and_then(Step::get_url),
+        Some("https://next.example")
+    );
+    assert_eq!(client.pending_continuations(), 0);
+
+    let again = receiver.receive(body.as_bytes(), Some(&signed(body)), NOW_SECS + 1);
+    assert_eq!(
+        (again.status, again.follow_up),
+        (200, None),
+        "a replay runs nothing"
+    );
+}
+
+#[test]
+fn a_wait_ends_when_the_receiver_gets_the_job_even_if_it_came_first() {
+    let client = Client::new(options()).unwrap();
+    let mut receiver = client.webhook_receiver(SECRET, None).unwrap();
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut cx = Context::from_waker(&waker);
+
+    let mut wait = pin!(client.wait_for_result("job_1"));
+    assert!(wait.as_mut().poll(&mut cx).is_pending());
+
+    let forged = r#"{"job_id":"job_1","status":"success"}"#;
+    let refused = receiver.receive(forged.as_bytes(), Some("t=1,v1=00"), NOW_SECS);
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        count.0.load(Ordering::SeqCst),
+        0,
+        "a forged delivery wakes nobody"
+    );
+    assert!(wait.as_mut().poll(&mut cx).is_pending());
+
+    let body = r#"{"job_id":"job_1","status":"failed","metadata":{"n":1}}"#;
+    assert_eq!(
+        receiver
+            .receive(body.as_bytes(), Some(&signed(body)), NOW_SECS)
+            .status,
+        200
+    );
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    match wait.as_mut().poll(&mut cx) {
+        Poll::Ready(event) => assert!(!event.succeeded() && event.job_id == "job_1"),
+        Poll::Pending => panic!("the result arrived"),
+    }
+
+    // A wait that starts after the delivery ends at once; so does a clone's.
+    let late = client.clone().wait_for_result("job_1");
+    assert!(pin!(late).poll(&mut cx).is_ready());
+    assert!(client.result_of("job_1").is_some());
+    assert!(client.result_of("job_2").is_none());
+}
+
+#[test]
+fn forward_or_fallback_falls_back_only_when_the_service_is_unreachable() {
+    let client = Client::new(options()).unwrap();
+    let forward = ForwardToEZThrottle::new("https://api.example/x");
+    let mut call = client.forward_or_fallback(&forward).unwrap();
+    let unreachable = blocking::run(
+        &mut call,
+        |_| Err(TransportError::unreachable("refused")),
+        || 0,
+    );
+    assert_eq!(unreachable.unwrap(), ForwardOrFallback::Fallback(()));
+
+    let mut call = client.forward_or_fallback(&forward).unwrap();
+    let refused = blocking::run(&mut call, |_| Ok(HttpResponse::new(500, "no")), || 0);
+    assert!(
+        refused.is_err(),
+        "a gateway failure is an error, not a fallback"
+    );
+
+    let mut driver = BlockingClient::with_client(client, |_: &_| Ok(queued("job_9")), || 0);
+    let outcome = driver
+        .forward_or_fallback(&forward, || "fell back")
+        .unwrap();
+    assert!(matches!(outcome, ForwardOrFallback::Submitted(a) if a.job_id() == "job_9"));
+}
+
+#[test]
+fn raw_wire_jobs_are_checked_before_anything_is_sent() {
+    let client = Client::new(options()).unwrap();
+    let error = client
+        .submit_job_json(r#"{"url":"https://a.example","webhooks":[{"url":"ftp://x"}]}"#)
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Validation { path, .. } if path == "webhooks[0].url"),
+        "{error}"
+    );
+    let mut driver = BlockingClient::with_client(client, |_: &_| Ok(queued("job_3")), || 0);
+    let answer = driver
+        .submit_job_json(r#"{"url":"https://a.example","method":"POST"}"#)
+        .unwrap();
+    assert_eq!(answer.job_id(), "job_3");
+    let run = driver
+        .execute(&Step::new().url("https://a.example"))
+        .unwrap();
+    assert!(matches!(run.outcome, Outcome::Submitted(_)));
+}
