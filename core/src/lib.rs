@@ -55,7 +55,8 @@ struct ReadmeExamples;
 
 pub use blocking::{BlockingClient, Run};
 pub use client::{
-    Client, ClientExecution, ClientOptions, ClientReceiver, ForwardCall, ResultWait, RESULTS_KEPT,
+    Client, ClientExecution, ClientOptions, ClientReceiver, Delivery, ForwardCall, Handled,
+    ResultWait, RESULTS_KEPT,
 };
 pub use config::{
     ApiKey, ClientConfig, ClientConfigBuilder, API_KEY_ENV, DEFAULT_EZTHROTTLE_URL,

@@ -196,3 +196,41 @@ fn raw_wire_jobs_are_checked_before_anything_is_sent() {
         .unwrap();
     assert!(matches!(run.outcome, Outcome::Submitted(_)));
 }
+
+#[test]
+fn handling_a_delivery_runs_its_follow_up_through_the_host_transport() {
+    let client = Client::new(options()).unwrap();
+    let step = Step::new()
+        .url("https://a.example")
+        .on_success(
+            Step::new()
+                .url("https://next.example/notify")
+                .step_type(ezthrottle_core::StepType::Frugal),
+        )
+        .on_failure(Step::new().url("https://alert.example"));
+    let mut execution = client.execute(&step).unwrap();
+    blocking::run(&mut execution, |_| Ok(queued("job_5")), || 0).unwrap();
+
+    let mut receiver = client.webhook_receiver(SECRET, None).unwrap();
+    let body = r#"{"job_id":"job_5","status":"success"}"#;
+    let mut sent = Vec::new();
+    let mut delivery = receiver.handle(body.as_bytes(), Some(&signed(body)), NOW_SECS);
+    let handled = blocking::run(
+        &mut delivery,
+        |request| {
+            sent.push(request.url.clone());
+            Ok(HttpResponse::new(200, "notified"))
+        },
+        || 0,
+    )
+    .unwrap();
+    assert_eq!(sent, ["https://next.example/notify"]);
+    assert_eq!(handled.received.status, 200);
+    let run = handled.follow_up.unwrap().unwrap();
+    assert_eq!(run.outcome.to_json()["response"], "notified");
+
+    // The replay is acknowledged; nothing runs again.
+    let mut again = receiver.handle(body.as_bytes(), Some(&signed(body)), NOW_SECS);
+    let handled = blocking::run(&mut again, |_| panic!("nothing to send"), || 0).unwrap();
+    assert_eq!((handled.received.status, handled.follow_up), (200, None));
+}
