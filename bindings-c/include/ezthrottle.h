@@ -246,6 +246,12 @@ typedef enum {
 typedef struct ezt_client ezt_client;
 
 /**
+ * What the receiver did with one delivery (opaque; read with the
+ * `ezt_delivery_*` accessors, free with `ezt_delivery_free`).
+ */
+typedef struct ezt_delivery ezt_delivery;
+
+/**
  * A request for the host to perform (read-only; see the `ezt_request_*` accessors).
  */
 typedef struct ezt_http_request ezt_http_request;
@@ -271,6 +277,12 @@ typedef struct ezt_step ezt_step;
 typedef struct ezt_webhook_event ezt_webhook_event;
 
 /**
+ * A client's webhook endpoint (opaque). Several threads may hand it
+ * deliveries at once; each call blocks while a released follow-up runs.
+ */
+typedef struct ezt_webhook_receiver ezt_webhook_receiver;
+
+/**
  * How to build a client. Zero / NULL fields take the defaults.
  */
 typedef struct {
@@ -290,6 +302,12 @@ typedef struct {
    * Timeout of each gateway call in milliseconds; 0 is `EZT_DEFAULT_TIMEOUT_MS`.
    */
   uint64_t timeout_ms;
+  /**
+   * Your webhook receiving every submitted job's result; NULL for none.
+   * With it, on_success / on_failure steps run in this client when an
+   * `ezt_webhook_receiver` of it handles the job's delivery.
+   */
+  const char *continuation_webhook;
 } ezt_client_options;
 
 /**
@@ -338,6 +356,8 @@ void ezt_client_free(ezt_client *client);
 /**
  * Execute a step (PERFORMANCE: submit; FRUGAL: run locally first, through
  * the transport) and hand its result through `*out` (free with `ezt_result_free`).
+ * With a `continuation_webhook`, the submitted job's on_success / on_failure
+ * are kept by the client and run when its receiver handles the delivery.
  *
  * # Safety
  * `client` and `step` are live handles; `out` is writable.
@@ -418,6 +438,16 @@ ezt_status ezt_submit_job(const ezt_client *client, const char *job_json, char *
  * `client` is a live handle; `forward_json` is NUL-terminated; `out` is writable.
  */
 ezt_status ezt_forward(const ezt_client *client, const char *forward_json, char **out);
+
+/**
+ * The legacy single-webhook call: `request_json` is `{"url", "webhook_url",
+ * "method"?, "headers"?, "body"?, "metadata"?, "retry_at"?}` (`retry_at` in
+ * ms since the epoch); the service's answer through `*out`.
+ *
+ * # Safety
+ * `client` is a live handle; `request_json` is NUL-terminated; `out` is writable.
+ */
+ezt_status ezt_queue_request(const ezt_client *client, const char *request_json, char **out);
 
 /**
  * Submit a forwarded request; only when EZThrottle cannot be reached at all
@@ -516,6 +546,122 @@ void ezt_string_free(char *text);
  * The library's version, e.g. "0.1.0". Static; never free it.
  */
 const char *ezt_version(void);
+
+/**
+ * A webhook endpoint of `client` through `*out` (free with
+ * `ezt_webhook_receiver_free`): it verifies with `primary_secret` (and
+ * `secondary_secret` during a rotation, or NULL) within `tolerance_secs`
+ * (usually `EZT_DEFAULT_TOLERANCE_SECS`), acknowledges a replayed delivery
+ * without handling it twice, runs the client's registered on_success /
+ * on_failure step through the client's transport, and ends the client's
+ * `ezt_wait_for_result` calls for the job.
+ *
+ * # Safety
+ * `client` is a live handle; its transport and user data stay valid for the
+ * receiver's life too; the secrets are NUL-terminated (the secondary may be
+ * NULL); `out` is writable.
+ */
+ezt_status ezt_webhook_receiver_new(const ezt_client *client,
+                                    const char *primary_secret,
+                                    const char *secondary_secret,
+                                    uint64_t tolerance_secs,
+                                    ezt_webhook_receiver **out);
+
+/**
+ * Free a receiver. NULL is ignored.
+ *
+ * # Safety
+ * `receiver` is NULL or a live receiver handle, not used afterwards.
+ */
+void ezt_webhook_receiver_free(ezt_webhook_receiver *receiver);
+
+/**
+ * Handle one delivery: its raw body, its `X-EZThrottle-Signature` header
+ * (NULL when absent) and the time (`now_secs`, unix seconds, or `EZT_NOW`).
+ * What to answer the sender, the event and the follow-up's result go
+ * through `*out` (free with `ezt_delivery_free`). Returns `EZT_OK` whenever
+ * a delivery was decided, refused ones included: read its status.
+ *
+ * # Safety
+ * `receiver` is a live handle; `body` points to `length` bytes;
+ * `signature_header` is NUL-terminated or NULL; `out` is writable.
+ */
+ezt_status ezt_webhook_receive(const ezt_webhook_receiver *receiver,
+                               const uint8_t *body,
+                               size_t length,
+                               const char *signature_header,
+                               int64_t now_secs,
+                               ezt_delivery **out);
+
+/**
+ * The HTTP status to answer the sender: 200 accepted (or a replay,
+ * acknowledged), 401 bad signature, 400 malformed body; 0 for NULL.
+ *
+ * # Safety
+ * `delivery` is NULL or a live delivery handle.
+ */
+uint16_t ezt_delivery_status(const ezt_delivery *delivery);
+
+/**
+ * The JSON body to answer the sender. Owned by the delivery.
+ *
+ * # Safety
+ * `delivery` is NULL or a live delivery handle.
+ */
+const char *ezt_delivery_body(const ezt_delivery *delivery);
+
+/**
+ * Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED` for a
+ * repeat).
+ *
+ * # Safety
+ * `delivery` is NULL or a live delivery handle.
+ */
+ezt_signature_reason ezt_delivery_reason(const ezt_delivery *delivery);
+
+/**
+ * The event, when the delivery was authentic, well-formed and new; else
+ * NULL. Owned by the delivery (read it with the `ezt_webhook_event_*`
+ * accessors; do not free it).
+ *
+ * # Safety
+ * `delivery` is NULL or a live delivery handle.
+ */
+const ezt_webhook_event *ezt_delivery_event(const ezt_delivery *delivery);
+
+/**
+ * How the released follow-up step ran: `EZT_OK` with its result through
+ * `*result` (owned by the delivery), or its failure's status (the message
+ * and path are left as by any failing call; `*result` is NULL). With no
+ * follow-up, `EZT_OK` and NULL.
+ *
+ * # Safety
+ * `delivery` is a live delivery handle; `result` is writable.
+ */
+ezt_status ezt_delivery_follow_up(const ezt_delivery *delivery, const ezt_result **result);
+
+/**
+ * Free a delivery (its event and follow-up result with it). NULL is ignored.
+ *
+ * # Safety
+ * `delivery` is NULL or a live delivery handle, not used afterwards.
+ */
+void ezt_delivery_free(ezt_delivery *delivery);
+
+/**
+ * Block until `job_id`'s result reaches one of `client`'s receivers (at
+ * once if it already has), for at most `timeout_ms`; the event through
+ * `*out` (free with `ezt_webhook_event_free`). `EZT_ERR_TIMEOUT` when the
+ * time runs out. Deliveries are handed to a receiver by the app's own HTTP
+ * server, so wait on a thread other than the one serving them.
+ *
+ * # Safety
+ * `client` is a live handle; `job_id` is NUL-terminated; `out` is writable.
+ */
+ezt_status ezt_wait_for_result(const ezt_client *client,
+                               const char *job_id,
+                               uint64_t timeout_ms,
+                               ezt_webhook_event **out);
 
 /**
  * A new PERFORMANCE `GET` step, through `*out` (free with `ezt_step_free`).

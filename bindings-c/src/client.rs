@@ -5,7 +5,8 @@
 use std::ffi::{c_char, c_void};
 
 use ezthrottle_core::{
-    blocking, ClientConfig, ForwardToEZThrottle, Job, Operation, Outcome, API_KEY_ENV,
+    Client, ClientOptions, ForwardOrFallback, ForwardToEZThrottle, Operation, Outcome,
+    QueueRequest, Run, API_KEY_ENV,
 };
 use serde_json::Value;
 
@@ -28,11 +29,15 @@ pub struct ezt_client_options {
     pub ezthrottle_url: *const c_char,
     /// Timeout of each gateway call in milliseconds; 0 is `EZT_DEFAULT_TIMEOUT_MS`.
     pub timeout_ms: u64,
+    /// Your webhook receiving every submitted job's result; NULL for none.
+    /// With it, on_success / on_failure steps run in this client when an
+    /// `ezt_webhook_receiver` of it handles the job's delivery.
+    pub continuation_webhook: *const c_char,
 }
 
 /// A configured client (opaque).
 pub struct ezt_client {
-    config: ClientConfig,
+    pub(crate) client: Client,
     transport: HostTransport,
 }
 
@@ -43,16 +48,16 @@ unsafe impl Send for ezt_client {}
 // SAFETY: as above; the client itself is immutable after creation.
 unsafe impl Sync for ezt_client {}
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 impl ezt_client {
-    fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, ezthrottle_core::Error> {
-        let transport = self.transport;
-        blocking::run(op, |request| transport.send(request), now_ms)
+    pub(crate) fn run<O: Operation>(
+        &self,
+        op: &mut O,
+    ) -> Result<O::Output, ezthrottle_core::Error> {
+        self.transport.run(op)
+    }
+
+    pub(crate) fn transport(&self) -> HostTransport {
+        self.transport
     }
 }
 
@@ -86,27 +91,23 @@ pub unsafe extern "C" fn ezt_client_new(
         let field = |ptr: Option<*const c_char>, name| unsafe {
             opt_str_arg(ptr.unwrap_or(std::ptr::null()), name)
         };
-        let key = match field(options.map(|o| o.api_key), "api_key")? {
-            Some(key) => key.to_owned(),
-            None => std::env::var(API_KEY_ENV).unwrap_or_default(),
+        let text = |pick: fn(&ezt_client_options) -> *const c_char, name| {
+            field(options.map(pick), name).map(|value| value.map(str::to_owned))
         };
-        let mut builder = ClientConfig::builder(key);
-        if let Some(url) = field(options.map(|o| o.tracktags_url), "tracktags_url")? {
-            builder = builder.tracktags_url(url);
-        }
-        if let Some(url) = field(options.map(|o| o.ezthrottle_url), "ezthrottle_url")? {
-            builder = builder.ezthrottle_url(url);
-        }
-        if let Some(ms) = options.map(|o| o.timeout_ms).filter(|ms| *ms > 0) {
-            builder = builder.timeout_ms(ms);
-        }
-        let config = builder.build()?;
+        let client = Client::new(ClientOptions {
+            api_key: text(|o| o.api_key, "api_key")?,
+            api_key_from_env: std::env::var(API_KEY_ENV).ok(),
+            tracktags_url: text(|o| o.tracktags_url, "tracktags_url")?,
+            ezthrottle_url: text(|o| o.ezthrottle_url, "ezthrottle_url")?,
+            timeout_ms: options.map(|o| o.timeout_ms).filter(|ms| *ms > 0),
+            continuation_webhook: text(|o| o.continuation_webhook, "continuation_webhook")?,
+        })?;
         // SAFETY: checked above.
         unsafe {
             give_box(
                 out,
                 ezt_client {
-                    config,
+                    client,
                     transport: HostTransport {
                         function,
                         user_data,
@@ -140,8 +141,30 @@ pub struct ezt_result {
     trace: std::ffi::CString,
 }
 
+impl From<Run> for ezt_result {
+    fn from(run: Run) -> Self {
+        let json = run.outcome.to_json();
+        let (status_code, executed_locally) = match &run.outcome {
+            Outcome::Submitted(_) => (0, false),
+            Outcome::LocalSuccess { status_code, .. } | Outcome::LocalFailure { status_code } => {
+                (*status_code, true)
+            }
+        };
+        Self {
+            json: c_string(&json.to_string()),
+            job_id: run.outcome.job_id().map(c_string),
+            status: c_string(json["status"].as_str().unwrap_or_default()),
+            status_code,
+            executed_locally,
+            trace: c_string(&run.trace.to_string()),
+        }
+    }
+}
+
 /// Execute a step (PERFORMANCE: submit; FRUGAL: run locally first, through
 /// the transport) and hand its result through `*out` (free with `ezt_result_free`).
+/// With a `continuation_webhook`, the submitted job's on_success / on_failure
+/// are kept by the client and run when its receiver handles the delivery.
 ///
 /// # Safety
 /// `client` and `step` are live handles; `out` is writable.
@@ -157,23 +180,8 @@ pub unsafe extern "C" fn ezt_execute(
         // `step` is NULL or a live handle of this library, not freed during the call, as
         // `ezt_execute`'s # Safety requires of its caller.
         let (client, step) = unsafe { (handle(client, "client")?, handle(step, "step")?) };
-        let mut execution = client.config.execute(&step.inner)?;
-        let outcome = client.run(&mut execution)?;
-        let json = outcome.to_json();
-        let (status_code, executed_locally) = match &outcome {
-            Outcome::Submitted(_) => (0, false),
-            Outcome::LocalSuccess { status_code, .. } | Outcome::LocalFailure { status_code } => {
-                (*status_code, true)
-            }
-        };
-        let result = ezt_result {
-            json: c_string(&json.to_string()),
-            job_id: outcome.job_id().map(c_string),
-            status: c_string(json["status"].as_str().unwrap_or_default()),
-            status_code,
-            executed_locally,
-            trace: c_string(&execution.trace().to_string()),
-        };
+        let mut execution = client.client.execute(&step.inner)?;
+        let result = ezt_result::from(client.run(&mut execution)?);
         // SAFETY: checked above.
         unsafe { give_box(out, result) };
         Ok(())
@@ -309,8 +317,9 @@ pub unsafe extern "C" fn ezt_submit_job(
     // of its caller.
     unsafe {
         answer_json(client, out, |client| {
-            let job = Job::from_json(str_arg(job_json, "job_json")?)?;
-            let mut call = client.config.submit_job(&job)?;
+            let mut call = client
+                .client
+                .submit_job_json(str_arg(job_json, "job_json")?)?;
             Ok(Value::Object(client.run(&mut call)?.as_json().clone()))
         })
     }
@@ -335,7 +344,31 @@ pub unsafe extern "C" fn ezt_forward(
         answer_json(client, out, |client| {
             let forward =
                 ForwardToEZThrottle::from_value(&json_arg(forward_json, "forward_json")?)?;
-            let mut call = client.config.submit_job(&forward.to_job()?)?;
+            let mut call = client.client.forward(&forward)?;
+            Ok(Value::Object(client.run(&mut call)?.as_json().clone()))
+        })
+    }
+}
+
+/// The legacy single-webhook call: `request_json` is `{"url", "webhook_url",
+/// "method"?, "headers"?, "body"?, "metadata"?, "retry_at"?}` (`retry_at` in
+/// ms since the epoch); the service's answer through `*out`.
+///
+/// # Safety
+/// `client` is a live handle; `request_json` is NUL-terminated; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_queue_request(
+    client: *const ezt_client,
+    request_json: *const c_char,
+    out: *mut *mut c_char,
+) -> ezt_status {
+    // SAFETY: `client` is NULL or a live client and `out` is NULL or writable; `request_json` is
+    // NULL or a NUL-terminated string readable for the call, as `ezt_queue_request`'s # Safety
+    // requires of its caller.
+    unsafe {
+        answer_json(client, out, |client| {
+            let request = QueueRequest::from_value(&json_arg(request_json, "request_json")?)?;
+            let mut call = client.client.queue_request(&request)?;
             Ok(Value::Object(client.run(&mut call)?.as_json().clone()))
         })
     }
@@ -381,28 +414,24 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
         // `ezt_forward_or_fallback`'s # Safety requires of its caller.
         let forward =
             ForwardToEZThrottle::from_value(&unsafe { json_arg(forward_json, "forward_json") }?)?;
-        let mut call = client.config.submit_job(&forward.to_job()?)?;
+        let mut call = client.client.forward_or_fallback(&forward)?;
         // SAFETY: both out-pointers were checked above.
         unsafe {
             *out = std::ptr::null_mut();
             *fell_back = false;
         }
-        match client.run(&mut call) {
-            Ok(answer) => {
+        match client.run(&mut call)? {
+            ForwardOrFallback::Submitted(answer) => {
                 // SAFETY: checked above.
                 unsafe { give_string(out, Value::Object(answer.as_json().clone()).to_string()) };
-                Ok(())
             }
-            Err(error) if error.is_service_unreachable() => {
-                // SAFETY: the host's function with its own user data.
-                unsafe {
-                    fallback(user_data);
-                    *fell_back = true;
-                }
-                Ok(())
-            }
-            Err(error) => Err(error.into()),
+            // SAFETY: the host's function with its own user data; `fell_back` checked above.
+            ForwardOrFallback::Fallback(()) => unsafe {
+                fallback(user_data);
+                *fell_back = true;
+            },
         }
+        Ok(())
     })
 }
 
@@ -425,7 +454,7 @@ pub unsafe extern "C" fn ezt_webhook_secret_create(
     // caller.
     unsafe {
         answer_json(client, out, |client| {
-            let mut call = client.config.create_webhook_secret(
+            let mut call = client.client.create_webhook_secret(
                 str_arg(primary, "primary")?,
                 opt_str_arg(secondary, "secondary")?,
             )?;
@@ -449,7 +478,7 @@ pub unsafe extern "C" fn ezt_webhook_secret_get(
     // `ezt_webhook_secret_get`'s # Safety requires of its caller.
     unsafe {
         answer_json(client, out, |client| {
-            let mut call = client.config.get_webhook_secret();
+            let mut call = client.client.get_webhook_secret();
             let info = client.run(&mut call)?;
             serde_json::to_value(info)
                 .map_err(|e| Failure::new(ezt_status::EZT_ERR_INTERNAL, e.to_string()))
@@ -470,7 +499,7 @@ pub unsafe extern "C" fn ezt_webhook_secret_delete(
     // `ezt_webhook_secret_delete`'s # Safety requires of its caller.
     unsafe {
         answer_json(client, out, |client| {
-            let mut call = client.config.delete_webhook_secret();
+            let mut call = client.client.delete_webhook_secret();
             Ok(Value::Object(client.run(&mut call)?))
         })
     }
@@ -495,7 +524,7 @@ pub unsafe extern "C" fn ezt_webhook_secret_rotate(
     // requires of its caller.
     unsafe {
         answer_json(client, out, |client| {
-            let mut rotation = client.config.rotate_webhook_secret(
+            let mut rotation = client.client.rotate_webhook_secret(
                 str_arg(new_secret, "new_secret")?,
                 opt_str_arg(current_secret, "current_secret")?,
             )?;

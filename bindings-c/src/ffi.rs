@@ -51,7 +51,7 @@ pub enum ezt_status {
 }
 
 /// A failure on its way to the caller.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub status: ezt_status,
     pub message: String,
@@ -85,25 +85,16 @@ impl From<Error> for Failure {
             Error::Transport(e) => match e.kind {
                 TransportErrorKind::Timeout => EZT_ERR_TIMEOUT,
                 TransportErrorKind::Unreachable => EZT_ERR_UNREACHABLE,
-                _ => EZT_ERR_TRANSPORT,
+                TransportErrorKind::Other => EZT_ERR_TRANSPORT,
             },
             Error::Signature { .. } => EZT_ERR_SIGNATURE,
             Error::Misuse { .. } => EZT_ERR_MISUSE,
-            _ => EZT_ERR_INTERNAL,
-        };
-        let path = match &error {
-            Error::Validation { path, .. } => Some(path.clone()),
-            _ => None,
-        };
-        let retry_at_ms = match &error {
-            Error::RateLimited { retry_at_ms, .. } => *retry_at_ms,
-            _ => None,
         };
         Self {
             status,
             message: error.to_string(),
-            path,
-            retry_at_ms,
+            path: error.field_path().map(str::to_owned),
+            retry_at_ms: error.retry_at_ms(),
         }
     }
 }

@@ -21,6 +21,7 @@
 mod client;
 mod defaults;
 mod ffi;
+mod receiver;
 mod step;
 mod transport;
 mod webhook;
@@ -28,6 +29,7 @@ mod webhook;
 pub use client::*;
 pub use defaults::*;
 pub use ffi::*;
+pub use receiver::*;
 pub use step::*;
 pub use transport::*;
 pub use webhook::*;

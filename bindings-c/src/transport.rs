@@ -4,7 +4,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 
-use ezthrottle_core::{HttpRequest, HttpResponse, Reply, Target, TransportError};
+use ezthrottle_core::{HttpRequest, HttpResponse, Operation, Reply, Target, TransportError};
 
 use crate::ezt_status;
 use crate::ffi::{c_string, guard, guard_value, handle_mut, slice_arg, str_arg, Failure};
@@ -81,7 +81,19 @@ pub(crate) struct HostTransport {
     pub user_data: *mut c_void,
 }
 
+/// Milliseconds since the Unix epoch: the clock the core is fed.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 impl HostTransport {
+    /// Drive `op` to its end through this transport and the system clock.
+    pub fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, ezthrottle_core::Error> {
+        ezthrottle_core::blocking::run(op, |request| self.send(request), now_ms)
+    }
+
     /// Perform `request` through the host; whatever the host does or
     /// returns, the core gets a response or a typed transport error.
     pub fn send(&self, request: &HttpRequest) -> Reply {

@@ -14,6 +14,15 @@ use crate::ffi::{
 /// Pass as `now_secs` to verify against the current time.
 pub const EZT_NOW: i64 = i64::MIN;
 
+/// `now_secs` as given, or the system clock's for `EZT_NOW`.
+pub(crate) fn resolve_now_secs(now_secs: i64) -> i64 {
+    if now_secs == EZT_NOW {
+        (crate::transport::now_ms() / 1000) as i64
+    } else {
+        now_secs
+    }
+}
+
 /// Why a signature was accepted or refused.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +62,7 @@ impl From<SignatureReason> for ezt_signature_reason {
             SignatureReason::SignatureMismatch => EZT_SIGNATURE_SIGNATURE_MISMATCH,
             SignatureReason::MalformedHeader => EZT_SIGNATURE_MALFORMED_HEADER,
             SignatureReason::BothSecretsFailed => EZT_SIGNATURE_BOTH_SECRETS_FAILED,
-            _ => EZT_SIGNATURE_REPLAYED,
+            SignatureReason::Replayed => EZT_SIGNATURE_REPLAYED,
         }
     }
 }
@@ -116,13 +125,7 @@ pub unsafe extern "C" fn ezt_webhook_verify(
                 opt_str_arg(secondary_secret, "secondary_secret")?,
             )
         };
-        let now = if now_secs == EZT_NOW {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64)
-        } else {
-            now_secs
-        };
+        let now = resolve_now_secs(now_secs);
         let check = match secondary {
             Some(secondary) => {
                 verify_with_secrets(body, header, primary, Some(secondary), now, tolerance_secs)
@@ -157,6 +160,19 @@ pub struct ezt_webhook_event {
     metadata_json: CString,
 }
 
+impl ezt_webhook_event {
+    pub(crate) fn new(event: &WebhookEvent) -> Self {
+        Self {
+            job_id: c_string(&event.job_id),
+            idempotent_key: event.idempotent_key.as_deref().map(c_string),
+            succeeded: event.succeeded(),
+            response_status: event.response.as_ref().map_or(0, |r| r.status_code),
+            response_body: event.response.as_ref().map(|r| c_string(&r.body)),
+            metadata_json: c_string(&serde_json::Value::Object(event.metadata.clone()).to_string()),
+        }
+    }
+}
+
 /// Parse a delivery's raw body (PROTOCOL §7) through `*out` (free with
 /// `ezt_webhook_event_free`); `EZT_ERR_PROTOCOL` when it is malformed.
 ///
@@ -173,14 +189,7 @@ pub unsafe extern "C" fn ezt_webhook_parse(
         // SAFETY: `body` is NULL or points to `length` readable items for the call, as
         // `ezt_webhook_parse`'s # Safety requires of its caller.
         let event = WebhookEvent::parse(unsafe { slice_arg(body, length, "body") }?)?;
-        let parsed = ezt_webhook_event {
-            job_id: c_string(&event.job_id),
-            idempotent_key: event.idempotent_key.as_deref().map(c_string),
-            succeeded: event.succeeded(),
-            response_status: event.response.as_ref().map_or(0, |r| r.status_code),
-            response_body: event.response.as_ref().map(|r| c_string(&r.body)),
-            metadata_json: c_string(&serde_json::Value::Object(event.metadata).to_string()),
-        };
+        let parsed = ezt_webhook_event::new(&event);
         // SAFETY: checked above.
         unsafe { give_box(out, parsed) };
         Ok(())

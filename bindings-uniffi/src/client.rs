@@ -1,15 +1,14 @@
 //! The client: configuration, the transport, and every network call (async).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use ezthrottle_core::webhook::Continuations;
-use ezthrottle_core::{ClientConfig, ForwardToEZThrottle, Outcome, API_KEY_ENV};
+use ezthrottle_core::{ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, API_KEY_ENV};
 use serde_json::{Map, Value};
 
 use crate::error::{EzThrottleError, Result};
 use crate::step::{Step, Webhook};
 use crate::transport::{run, HttpTransport};
-use crate::webhook::WebhookReceiver;
+use crate::webhook::{WebhookEvent, WebhookReceiver};
 
 /// How to build a client. Absent fields take the defaults.
 #[derive(Debug, Clone, Default, uniffi::Record)]
@@ -126,18 +125,7 @@ pub struct ForwardRequest {
 
 impl ForwardRequest {
     fn to_core(&self) -> Result<ForwardToEZThrottle> {
-        let metadata = match &self.metadata_json {
-            None => Map::new(),
-            Some(text) => match serde_json::from_str(text) {
-                Ok(Value::Object(map)) => map,
-                _ => {
-                    return Err(EzThrottleError::Validation {
-                        path: "metadata".into(),
-                        detail: "must be a JSON object".into(),
-                    })
-                }
-            },
-        };
+        let metadata = metadata(self.metadata_json.as_deref())?;
         Ok(ForwardToEZThrottle {
             url: self.url.clone(),
             method: self.method.clone().unwrap_or_default(),
@@ -190,31 +178,74 @@ pub struct SecretInfo {
     pub secondary_secret: Option<String>,
 }
 
+/// The legacy single-webhook request (`queueRequest`).
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct QueueRequestOptions {
+    pub url: String,
+    /// The one webhook (a voting one).
+    pub webhook_url: String,
+    #[uniffi(default = None)]
+    pub method: Option<String>,
+    #[uniffi(default = [])]
+    pub headers: Vec<crate::transport::HttpHeader>,
+    #[uniffi(default = None)]
+    pub body: Option<String>,
+    /// A JSON object echoed in the webhook.
+    #[uniffi(default = None)]
+    pub metadata_json: Option<String>,
+    /// Not run before this instant, in milliseconds since the Unix epoch.
+    #[uniffi(default = None)]
+    pub retry_at_ms: Option<u64>,
+}
+
+/// A JSON object from a record's `metadata_json` field.
+fn metadata(text: Option<&str>) -> Result<Map<String, Value>> {
+    match text {
+        None => Ok(Map::new()),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(EzThrottleError::Validation {
+                path: "metadata".into(),
+                detail: "must be a JSON object".into(),
+            }),
+        },
+    }
+}
+
+impl QueueRequestOptions {
+    fn to_core(&self) -> Result<QueueRequest> {
+        let mut request = QueueRequest::new(self.url.clone(), self.webhook_url.clone());
+        request.method = self.method.clone();
+        request.headers = self
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect();
+        request.body = self.body.clone();
+        request.metadata = metadata(self.metadata_json.as_deref())?;
+        request.retry_at_ms = self.retry_at_ms;
+        Ok(request)
+    }
+}
+
 /// A client of the EZThrottle service.
 #[derive(uniffi::Object)]
 pub struct EzThrottle {
-    config: ClientConfig,
-    transport: Arc<dyn HttpTransport>,
-    pub(crate) continuations: Arc<Mutex<Continuations>>,
+    pub(crate) client: ezthrottle_core::Client,
+    pub(crate) transport: Arc<dyn HttpTransport>,
 }
 
 impl std::fmt::Debug for EzThrottle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EzThrottle")
-            .field("config", &self.config)
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
 
-impl EzThrottle {
-    pub(crate) async fn run_step(&self, step: ezthrottle_core::Step) -> Result<ExecuteResult> {
-        let mut execution = self.config.execute(&step)?;
-        let outcome = run(&self.transport, &mut execution).await?;
-        let mut pending = self.continuations.lock().unwrap_or_else(|e| e.into_inner());
-        for continuation in execution.take_continuations() {
-            pending.register(continuation);
-        }
-        Ok(ExecuteResult::new(outcome, execution.trace().to_string()))
+impl From<ezthrottle_core::Run> for ExecuteResult {
+    fn from(run: ezthrottle_core::Run) -> Self {
+        Self::new(run.outcome, run.trace.to_string())
     }
 }
 
@@ -226,49 +257,49 @@ impl EzThrottle {
         options: ClientOptions,
         transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<Self>> {
-        let key = options
-            .api_key
-            .or_else(|| std::env::var(API_KEY_ENV).ok())
-            .unwrap_or_default();
-        let mut builder = ClientConfig::builder(key);
-        if let Some(url) = options.tracktags_url {
-            builder = builder.tracktags_url(url);
-        }
-        if let Some(url) = options.ezthrottle_url {
-            builder = builder.ezthrottle_url(url);
-        }
-        if let Some(ms) = options.timeout_ms {
-            builder = builder.timeout_ms(ms);
-        }
-        if let Some(url) = options.continuation_webhook {
-            builder = builder.continuation_webhook(url);
-        }
+        let client = ezthrottle_core::Client::new(ezthrottle_core::ClientOptions {
+            api_key: options.api_key,
+            api_key_from_env: std::env::var(API_KEY_ENV).ok(),
+            tracktags_url: options.tracktags_url,
+            ezthrottle_url: options.ezthrottle_url,
+            timeout_ms: options.timeout_ms,
+            continuation_webhook: options.continuation_webhook,
+        })?;
         let transport = match transport {
             Some(transport) => transport,
             None => builtin_transport()?,
         };
-        Ok(Arc::new(Self {
-            config: builder.build()?,
-            transport,
-            continuations: Arc::default(),
-        }))
+        Ok(Arc::new(Self { client, transport }))
     }
 
     /// Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
     pub async fn execute(&self, step: Arc<Step>) -> Result<ExecuteResult> {
-        self.run_step(step.snapshot()).await
+        let mut execution = self.client.execute(&step.snapshot())?;
+        Ok(run(&self.transport, &mut execution).await?.into())
     }
 
     /// Submit a step's job as it is, whatever its type.
     pub async fn submit(&self, step: Arc<Step>) -> Result<SubmitAnswer> {
-        let job = step.snapshot().build_job()?;
-        let mut call = self.config.submit_job(&job)?;
+        let mut call = self.client.submit_step(&step.snapshot())?;
+        Ok(run(&self.transport, &mut call).await?.into())
+    }
+
+    /// Submit a job written in the wire format (JSON, PROTOCOL §2), checked
+    /// first: nothing is sent when it is refused.
+    pub async fn submit_job_json(&self, job_json: String) -> Result<SubmitAnswer> {
+        let mut call = self.client.submit_job_json(&job_json)?;
+        Ok(run(&self.transport, &mut call).await?.into())
+    }
+
+    /// The legacy single-webhook call.
+    pub async fn queue_request(&self, request: QueueRequestOptions) -> Result<SubmitAnswer> {
+        let mut call = self.client.queue_request(&request.to_core()?)?;
         Ok(run(&self.transport, &mut call).await?.into())
     }
 
     /// Submit a request taken over from existing code.
     pub async fn forward(&self, request: ForwardRequest) -> Result<SubmitAnswer> {
-        let mut call = self.config.submit_job(&request.to_core()?.to_job()?)?;
+        let mut call = self.client.forward(&request.to_core()?)?;
         Ok(run(&self.transport, &mut call).await?.into())
     }
 
@@ -278,16 +309,15 @@ impl EzThrottle {
         request: ForwardRequest,
         fallback: Arc<dyn Fallback>,
     ) -> Result<ForwardOutcome> {
-        let mut call = self.config.submit_job(&request.to_core()?.to_job()?)?;
-        match run(&self.transport, &mut call).await {
-            Ok(answer) => Ok(ForwardOutcome::Submitted {
+        let mut call = self.client.forward_or_fallback(&request.to_core()?)?;
+        Ok(match run(&self.transport, &mut call).await? {
+            ForwardOrFallback::Submitted(answer) => ForwardOutcome::Submitted {
                 answer: answer.into(),
-            }),
-            Err(e) if e.is_service_unreachable() => Ok(ForwardOutcome::FellBack {
+            },
+            ForwardOrFallback::Fallback(()) => ForwardOutcome::FellBack {
                 value: fallback.run().await,
-            }),
-            Err(e) => Err(e.into()),
-        }
+            },
+        })
     }
 
     /// Create or replace the webhook secrets (each at least ezthrottle-core's
@@ -298,14 +328,14 @@ impl EzThrottle {
         secondary: Option<String>,
     ) -> Result<String> {
         let mut call = self
-            .config
+            .client
             .create_webhook_secret(&primary, secondary.as_deref())?;
         Ok(Value::Object(run(&self.transport, &mut call).await?).to_string())
     }
 
     /// Read the webhook secrets (masked).
     pub async fn get_webhook_secret(&self) -> Result<SecretInfo> {
-        let mut call = self.config.get_webhook_secret();
+        let mut call = self.client.get_webhook_secret();
         let info = run(&self.transport, &mut call).await?;
         Ok(SecretInfo {
             primary_secret: info.primary_secret,
@@ -315,7 +345,7 @@ impl EzThrottle {
 
     /// Remove the webhook secrets.
     pub async fn delete_webhook_secret(&self) -> Result<String> {
-        let mut call = self.config.delete_webhook_secret();
+        let mut call = self.client.delete_webhook_secret();
         Ok(Value::Object(run(&self.transport, &mut call).await?).to_string())
     }
 
@@ -326,24 +356,35 @@ impl EzThrottle {
         current_secret: Option<String>,
     ) -> Result<String> {
         let mut rotation = self
-            .config
+            .client
             .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
         Ok(Value::Object(run(&self.transport, &mut rotation).await?).to_string())
     }
 
-    /// A webhook endpoint verifying with these secrets that runs this
-    /// client's registered follow-ups.
+    /// A webhook endpoint verifying with these secrets (`toleranceSecs`
+    /// defaults to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`) that runs this
+    /// client's registered follow-ups and ends its `waitForResult` calls.
+    #[uniffi::method(default(secondary_secret = None, tolerance_secs = None))]
     pub fn webhook_receiver(
         self: Arc<Self>,
         primary_secret: String,
         secondary_secret: Option<String>,
+        tolerance_secs: Option<u64>,
     ) -> Result<Arc<WebhookReceiver>> {
-        WebhookReceiver::build(primary_secret, secondary_secret, Some(self))
+        WebhookReceiver::for_client(&self, &primary_secret, secondary_secret, tolerance_secs)
+    }
+
+    /// Suspend until `jobId`'s result reaches one of this client's
+    /// receivers (at once if it already has). Bound it with the caller's
+    /// timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
+    /// the call frees the wait.
+    pub async fn wait_for_result(&self, job_id: String) -> WebhookEvent {
+        WebhookEvent::from_core(&self.client.wait_for_result(&job_id).await)
     }
 
     /// How many submitted jobs wait for their webhook to run a follow-up.
     pub fn pending_continuations(&self) -> u64 {
-        self.continuations.lock().map_or(0, |c| c.len() as u64)
+        self.client.pending_continuations() as u64
     }
 }
 

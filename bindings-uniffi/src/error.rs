@@ -53,7 +53,6 @@ pub enum EzThrottleError {
 
 impl From<Error> for EzThrottleError {
     fn from(error: Error) -> Self {
-        let text = error.to_string();
         let code = error.code();
         match error {
             Error::Validation { path, message } => Self::Validation {
@@ -80,7 +79,7 @@ impl From<Error> for EzThrottleError {
             Error::Signature { reason } => Self::Signature {
                 reason: reason.as_str().to_owned(),
             },
-            _ => Self::Misuse { detail: text },
+            Error::Misuse { message } => Self::Misuse { detail: message },
         }
     }
 }

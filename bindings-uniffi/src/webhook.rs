@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::client::{ExecuteResult, EzThrottle};
 use crate::error::{EzThrottleError, Result};
-use crate::transport::now_ms;
+use crate::transport::{now_ms, run, HttpTransport};
 
 /// A signature check: `reason` is the stable code shared by every SDK
 /// (`valid`, `valid_primary`, `signature_mismatch`, `timestamp_expired`, …).
@@ -110,7 +110,7 @@ pub struct WebhookEvent {
 }
 
 impl WebhookEvent {
-    fn new(event: &webhook::WebhookEvent, body: &[u8]) -> Self {
+    pub(crate) fn from_core(event: &webhook::WebhookEvent) -> Self {
         Self {
             job_id: event.job_id.clone(),
             idempotent_key: event.idempotent_key.clone(),
@@ -118,7 +118,7 @@ impl WebhookEvent {
             response_status: event.response.as_ref().map(|r| r.status_code),
             response_body: event.response.as_ref().map(|r| r.body.clone()),
             metadata_json: Value::Object(event.metadata.clone()).to_string(),
-            json: String::from_utf8_lossy(body).into_owned(),
+            json: serde_json::to_string(event).unwrap_or_default(),
         }
     }
 }
@@ -126,8 +126,9 @@ impl WebhookEvent {
 /// Parse a delivery's raw body (verify it first).
 #[uniffi::export]
 pub fn parse_webhook_event(body: Vec<u8>) -> Result<WebhookEvent> {
-    let event = webhook::WebhookEvent::parse(&body)?;
-    Ok(WebhookEvent::new(&event, &body))
+    Ok(WebhookEvent::from_core(&webhook::WebhookEvent::parse(
+        &body,
+    )?))
 }
 
 /// What the receiver did with one delivery: answer `status` with `body`.
@@ -146,26 +147,41 @@ pub struct WebhookDelivery {
 }
 
 /// A webhook endpoint: replay-guarded verification, parsing, follow-ups.
-#[derive(Debug, uniffi::Object)]
+#[derive(uniffi::Object)]
 pub struct WebhookReceiver {
-    receiver: Mutex<webhook::WebhookReceiver>,
-    client: Option<Arc<EzThrottle>>,
-    continuations: Arc<Mutex<webhook::Continuations>>,
+    inner: Mutex<Endpoint>,
+    transport: Option<Arc<dyn HttpTransport>>,
+}
+
+/// A client's endpoint (follow-ups, waits) or a stand-alone one.
+#[derive(Debug)]
+enum Endpoint {
+    OfClient(ezthrottle_core::ClientReceiver),
+    Alone(webhook::WebhookReceiver, webhook::Continuations),
+}
+
+impl std::fmt::Debug for WebhookReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookReceiver")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
 }
 
 impl WebhookReceiver {
-    pub(crate) fn build(
-        primary: String,
+    pub(crate) fn for_client(
+        client: &EzThrottle,
+        primary: &str,
         secondary: Option<String>,
-        client: Option<Arc<EzThrottle>>,
+        tolerance_secs: Option<u64>,
     ) -> Result<Arc<Self>> {
-        let continuations = client
-            .as_ref()
-            .map_or_else(Arc::default, |c| c.continuations.clone());
+        let receiver = client
+            .client
+            .webhook_receiver(primary, secondary.as_deref())?
+            .tolerance_secs(tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS));
         Ok(Arc::new(Self {
-            receiver: Mutex::new(webhook::WebhookReceiver::new(primary, secondary)?),
-            client,
-            continuations,
+            inner: Mutex::new(Endpoint::OfClient(receiver)),
+            transport: Some(client.transport.clone()),
         }))
     }
 }
@@ -173,34 +189,71 @@ impl WebhookReceiver {
 #[uniffi::export]
 impl WebhookReceiver {
     /// A receiver that verifies and parses (no follow-ups).
-    #[uniffi::constructor(default(secondary_secret = None))]
-    pub fn new(primary_secret: String, secondary_secret: Option<String>) -> Result<Arc<Self>> {
-        Self::build(primary_secret, secondary_secret, None)
+    #[uniffi::constructor(default(secondary_secret = None, tolerance_secs = None))]
+    pub fn new(
+        primary_secret: String,
+        secondary_secret: Option<String>,
+        tolerance_secs: Option<u64>,
+    ) -> Result<Arc<Self>> {
+        let receiver = webhook::WebhookReceiver::new(primary_secret, secondary_secret)?
+            .tolerance_secs(tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS));
+        Ok(Arc::new(Self {
+            inner: Mutex::new(Endpoint::Alone(receiver, webhook::Continuations::new(1))),
+            transport: None,
+        }))
     }
 
     /// Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
     pub async fn receive(&self, body: Vec<u8>, signature: Option<String>) -> WebhookDelivery {
-        let received = {
-            let mut continuations = self.continuations.lock().unwrap_or_else(|e| e.into_inner());
-            self.receiver
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .receive(&body, signature.as_deref(), clock(None), &mut continuations)
-        };
-        let (mut follow_up, mut follow_up_error) = (None, None);
-        if let (Some(step), Some(client)) = (received.follow_up, &self.client) {
-            match client.run_step(step).await {
-                Ok(result) => follow_up = Some(result),
-                Err(e) => follow_up_error = Some(e),
+        let now_secs = clock(None);
+        // The lock covers the decision only, never the follow-up's requests.
+        let decided = match &mut *self.inner.lock().unwrap_or_else(|e| e.into_inner()) {
+            Endpoint::OfClient(receiver) => {
+                Err(receiver.handle(&body, signature.as_deref(), now_secs))
             }
-        }
+            Endpoint::Alone(receiver, none) => {
+                Ok(receiver.receive(&body, signature.as_deref(), now_secs, none))
+            }
+        };
+        let (received, follow_up) = match (decided, &self.transport) {
+            (Ok(received), _) => (received, None),
+            (Err(mut delivery), Some(transport)) => match run(transport, &mut delivery).await {
+                Ok(handled) => (handled.received, handled.follow_up),
+                Err(error) => return WebhookDelivery::failed(error.into()),
+            },
+            (Err(_), None) => {
+                return WebhookDelivery::failed(EzThrottleError::Misuse {
+                    detail: "a client's receiver has no transport".into(),
+                })
+            }
+        };
+        let (follow_up, follow_up_error) = match follow_up {
+            None => (None, None),
+            Some(Ok(run)) => (Some(ExecuteResult::from(run)), None),
+            Some(Err(error)) => (None, Some(error.into())),
+        };
         WebhookDelivery {
             status: received.status,
             body: received.body,
             reason: received.verification.reason.as_str().to_owned(),
-            event: received.event.as_ref().map(|e| WebhookEvent::new(e, &body)),
+            event: received.event.as_ref().map(WebhookEvent::from_core),
             follow_up,
             follow_up_error,
+        }
+    }
+}
+
+impl WebhookDelivery {
+    /// Only a bug reaches here (the core's delivery operation ends without
+    /// failing); answer 500 so the sender retries.
+    fn failed(error: EzThrottleError) -> Self {
+        Self {
+            status: 500,
+            body: r#"{"error":"internal"}"#.into(),
+            reason: String::new(),
+            event: None,
+            follow_up: None,
+            follow_up_error: Some(error),
         }
     }
 }

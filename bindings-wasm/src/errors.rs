@@ -32,7 +32,7 @@ fn class_name(error: &Error) -> &'static str {
         Error::Protocol { .. } => "ProtocolError",
         Error::Transport(_) => "TransportError",
         Error::Signature { .. } => "SignatureError",
-        _ => "EZThrottleError",
+        Error::Misuse { .. } => "EZThrottleError",
     }
 }
 
@@ -48,7 +48,12 @@ fn details(error: &Error) -> Vec<(&'static str, JsValue)> {
             vec![("status", (*status).into()), ("body", body.into())]
         }
         Error::Signature { reason } => vec![("reason", reason.as_str().into())],
-        _ => Vec::new(),
+        Error::Authentication { .. }
+        | Error::Denied { .. }
+        | Error::SecretsNotConfigured
+        | Error::Protocol { .. }
+        | Error::Transport(_)
+        | Error::Misuse { .. } => Vec::new(),
     }
 }
 

@@ -8,7 +8,6 @@ use std::fmt;
 /// fallbacks, and `Timeout` / `Unreachable` on a gateway call are the only
 /// failures for which `forward_or_fallback` calls the host's fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum TransportErrorKind {
     /// No answer within the request's timeout.
     Timeout,
@@ -75,7 +74,6 @@ impl TransportError {
 /// Variants are what an application branches on; bindings map each one to
 /// their idiom (JS `Error` subclasses, C status codes, Kotlin exceptions).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// Input refused before anything was sent. `path` names the field, nested
     /// steps included (`on_success.fallback[0].url`).
@@ -184,6 +182,22 @@ impl Error {
                 ..
             })
         )
+    }
+
+    /// The refused field (`on_success.fallback[0].url`), for a validation error.
+    pub fn field_path(&self) -> Option<&str> {
+        match self {
+            Self::Validation { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// When to try again (ms since the epoch), for a rate limit that said so.
+    pub fn retry_at_ms(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_at_ms, .. } => *retry_at_ms,
+            _ => None,
+        }
     }
 
     /// A stable snake_case name for the variant, shared by every binding.

@@ -83,7 +83,7 @@ static void free_script(script *net) {
 }
 
 static ezt_client *new_client(script *net) {
-    ezt_client_options options = {API_KEY, "http://proxy.invalid", "http://ezt.invalid", 0};
+    ezt_client_options options = {.api_key = API_KEY, .tracktags_url = "http://proxy.invalid", .ezthrottle_url = "http://ezt.invalid"};
     ezt_client *client = NULL;
     ezt_status status = ezt_client_new(&options, scripted, net, &client);
     CHECK(status == EZT_OK, "ezt_client_new: %s", ezt_last_error_message());

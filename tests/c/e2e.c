@@ -258,7 +258,7 @@ static void frugal_forwarded(void) {
 }
 
 static void unreachable_falls_back(void) {
-    ezt_client_options options = {getenv("EZT_API_KEY"), "http://127.0.0.1:9", NULL, 2000};
+    ezt_client_options options = {.api_key = getenv("EZT_API_KEY"), .tracktags_url = "http://127.0.0.1:9", .timeout_ms = 2000};
     ezt_client *down = NULL;
     CHECK(ezt_client_new(&options, ezt_curl_transport, NULL, &down) == EZT_OK, "%s", ezt_last_error_message());
     char *answer = NULL;
@@ -291,7 +291,7 @@ static void forward_and_secrets(void) {
     CHECK(!fell_back && fallbacks == 0 && answer != NULL, "the service is up: no fallback");
     ezt_string_free(answer);
 
-    ezt_client_options options = {getenv("EZT_API_KEY"), "http://127.0.0.1:9", NULL, 2000};
+    ezt_client_options options = {.api_key = getenv("EZT_API_KEY"), .tracktags_url = "http://127.0.0.1:9", .timeout_ms = 2000};
     ezt_client *down = NULL;
     ezt_client_new(&options, ezt_curl_transport, NULL, &down);
     answer = NULL;
@@ -356,7 +356,7 @@ int main(void) {
     snprintf(run_id, sizeof run_id, "%lx", (unsigned long)time(NULL) ^ (unsigned long)clock());
     curl_global_init(CURL_GLOBAL_DEFAULT);
     curl = curl_easy_init();
-    ezt_client_options options = {getenv("EZT_API_KEY"), base, NULL, 0};
+    ezt_client_options options = {.api_key = getenv("EZT_API_KEY"), .tracktags_url = base};
     if (ezt_client_new(&options, ezt_curl_transport, curl, &client) != EZT_OK) {
         fprintf(stderr, "client: %s\n", ezt_last_error_message());
         return 2;

@@ -45,7 +45,7 @@ static int canned_transport(void *user_data, const ezt_http_request *request, ez
 }
 
 static ezt_client *client_over(canned *c) {
-    ezt_client_options options = {KEY, "http://gw.invalid", NULL, 0};
+    ezt_client_options options = {.api_key = KEY, .tracktags_url = "http://gw.invalid"};
     ezt_client *client = NULL;
     EXPECT(ezt_client_new(&options, canned_transport, c, &client), EZT_OK);
     return client;
@@ -276,13 +276,13 @@ static void client_configuration(void) {
     unsetenv("EZTHROTTLE_API_KEY");
     canned c = {EZT_TRANSPORT_OK, 200, "{}", NULL, 0};
     ezt_client *client = NULL;
-    ezt_client_options options = {NULL, NULL, NULL, 0};
+    ezt_client_options options = {0};
     EXPECT(ezt_client_new(&options, canned_transport, &c, &client), EZT_ERR_VALIDATION);
     CHECK(strstr(ezt_last_error_message(), "EZTHROTTLE_API_KEY") != NULL, "%s", ezt_last_error_message());
     setenv("EZTHROTTLE_API_KEY", KEY, 1);
     EXPECT(ezt_client_new(NULL, canned_transport, &c, &client), EZT_OK);
     ezt_client_free(client);
-    ezt_client_options bad = {"ck with spaces", "not a url", NULL, 0};
+    ezt_client_options bad = {.api_key = "ck with spaces", .tracktags_url = "not a url"};
     client = NULL;
     EXPECT(ezt_client_new(&bad, canned_transport, &c, &client), EZT_ERR_VALIDATION);
     CHECK(strstr(ezt_last_error_message(), "ck with spaces") == NULL, "the key is not quoted");
@@ -358,8 +358,50 @@ static int work(void *argument) {
     return 0;
 }
 
+static void receiver_wait_and_queue_request_refuse_bad_input(void) {
+    canned c = {EZT_TRANSPORT_OK, 200, "{}", NULL, 0};
+    ezt_client *client = client_over(&c);
+    ezt_webhook_receiver *receiver = NULL;
+    EXPECT(ezt_webhook_receiver_new(NULL, "whsec_primary_0123456789", NULL, EZT_DEFAULT_TOLERANCE_SECS, &receiver), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_webhook_receiver_new(client, "", NULL, EZT_DEFAULT_TOLERANCE_SECS, &receiver), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "primary_secret") == 0, "path %s", ezt_last_error_path());
+    EXPECT(ezt_webhook_receiver_new(client, "whsec_primary_0123456789", "", EZT_DEFAULT_TOLERANCE_SECS, &receiver), EZT_ERR_VALIDATION);
+    CHECK(receiver == NULL, "no receiver");
+    EXPECT(ezt_webhook_receiver_new(client, "whsec_primary_0123456789", NULL, EZT_DEFAULT_TOLERANCE_SECS, &receiver), EZT_OK);
+
+    ezt_delivery *delivery = NULL;
+    EXPECT(ezt_webhook_receive(NULL, (const uint8_t *)"{}", 2, NULL, EZT_NOW, &delivery), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_webhook_receive(receiver, NULL, 2, NULL, EZT_NOW, &delivery), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_webhook_receive(receiver, (const uint8_t *)"\xff", 1, NULL, EZT_NOW, &delivery), EZT_OK);
+    CHECK(ezt_delivery_status(delivery) == 401 && ezt_delivery_reason(delivery) == EZT_SIGNATURE_BOTH_SECRETS_FAILED, "unsigned: %u %s",
+          ezt_delivery_status(delivery), ezt_signature_reason_name(ezt_delivery_reason(delivery)));
+    CHECK(strstr(ezt_delivery_body(delivery), "invalid_signature") != NULL, "%s", ezt_delivery_body(delivery));
+    ezt_delivery_free(delivery);
+    CHECK(ezt_delivery_status(NULL) == 0 && ezt_delivery_body(NULL) == NULL && ezt_delivery_event(NULL) == NULL, "NULL reads");
+    const ezt_result *follow_up = NULL;
+    EXPECT(ezt_delivery_follow_up(NULL, &follow_up), EZT_ERR_NULL_ARGUMENT);
+    ezt_delivery_free(NULL);
+    ezt_webhook_receiver_free(receiver);
+    ezt_webhook_receiver_free(NULL);
+
+    ezt_webhook_event *event = NULL;
+    EXPECT(ezt_wait_for_result(NULL, "job_1", 10, &event), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_wait_for_result(client, "job_1", 0, NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_wait_for_result(client, "job_1", 0, &event), EZT_ERR_TIMEOUT);
+    CHECK(event == NULL, "no event");
+
+    char *answer = NULL;
+    int sent = c.calls;
+    EXPECT(ezt_queue_request(client, "{\"url\": \"https://a.example\"}", &answer), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "webhook_url") == 0, "path %s", ezt_last_error_path());
+    EXPECT(ezt_queue_request(client, "{\"url\": \"https://a.example\", \"webhook_url\": \"ftp://x\"}", &answer), EZT_ERR_VALIDATION);
+    EXPECT(ezt_queue_request(client, "not json", &answer), EZT_ERR_INVALID_JSON);
+    CHECK(c.calls == sent && answer == NULL, "nothing sent");
+    ezt_client_free(client);
+}
+
 static void one_client_many_threads(void) {
-    ezt_client_options options = {KEY, NULL, NULL, 0};
+    ezt_client_options options = {.api_key = KEY};
     ezt_client *client = NULL;
     EXPECT(ezt_client_new(&options, always_ok, NULL, &client), EZT_OK);
     worker workers[4];
@@ -390,6 +432,7 @@ int main(void) {
         {"client configuration", client_configuration},
         {"messages are per call", messages_are_per_call},
         {"webhook parsing and verification", webhook_parsing},
+        {"receiver, wait and queue_request refuse bad input", receiver_wait_and_queue_request_refuse_bad_input},
         {"one client, four threads, errors stay per thread", one_client_many_threads},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

@@ -2,7 +2,8 @@
 # The C suite: regenerate ezthrottle.h and fail if the checked-in one differs;
 # `make install` into a temporary prefix; build every test with
 # `gcc -std=c11 -Wall -Wextra -Werror` through pkg-config; run the conformance
-# vectors, the misuse suite and the end-to-end scenarios (against a sandbox
+# vectors, the misuse suite, the end-to-end scenarios and the wait for a
+# result through a receiver behind a real HTTP server (against a sandbox
 # started here, over libcurl) under valgrind; build and run the quickstart.
 #
 #   bash tests/c/run.sh          (EZTHROTTLE_VECTORS names another vectors folder)
@@ -47,6 +48,8 @@ cc=(gcc -std=c11 -Wall -Wextra -Werror -g)
 "${cc[@]}" tests/c/misuse.c tests/c/check.c $(pkg-config --cflags --libs ezthrottle) -pthread -o "$build/misuse"
 "${cc[@]}" tests/c/e2e.c tests/c/check.c tests/c/json.c examples/c/curl_transport.c \
     $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -o "$build/e2e"
+"${cc[@]}" tests/c/wait.c tests/c/check.c tests/c/json.c examples/c/curl_transport.c \
+    $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -pthread -o "$build/wait"
 "${cc[@]}" examples/c/quickstart.c examples/c/curl_transport.c $(pkg-config --cflags --libs ezthrottle libcurl) -o "$build/quickstart"
 # The static library links too.
 "${cc[@]}" tests/c/misuse.c tests/c/check.c -I"$prefix/include" "$prefix/lib/libezthrottle.a" -pthread -ldl -lm -o "$build/misuse-static"
@@ -67,6 +70,8 @@ source "$root/tests/sandbox.sh"
 key="$SANDBOX_KEY"
 url="$SANDBOX_URL"
 EZT_SANDBOX_URL="$url" EZT_API_KEY="$key" "${grind[@]}" "$build/e2e"
+echo "-- waiting for a result: the receiver behind a real HTTP server, follow-ups, replays (valgrind)"
+EZT_SANDBOX_URL="$url" EZT_API_KEY="$key" "${grind[@]}" "$build/wait"
 
 echo "-- quickstart"
 EZTHROTTLE_API_KEY="$key" "$build/quickstart" "$url" >"$build/quickstart.out"

@@ -21,7 +21,13 @@ import dev.ezthrottle.parseWebhookEvent
 import dev.ezthrottle.verifySignature
 import java.net.URI
 import java.net.http.HttpClient
+import com.sun.net.httpserver.HttpServer
+import java.net.InetAddress
+import java.net.InetSocketAddress
+import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
 
 private const val SECRET = "kotlin_suite_webhook_secret_01"
 
@@ -145,6 +151,43 @@ class EndToEnd(private val base: String, private val key: String, private val la
             client.deleteWebhookSecret()
             expectThrows<EzThrottleException.SecretsNotConfigured> { client.getWebhookSecret() }
             client.createWebhookSecret(SECRET, null)
+        }
+    }
+
+    /**
+     * Waiting for a job's result: the sandbox delivers to a real HTTP server
+     * (the JDK's), whose handler hands each delivery to this client's receiver.
+     */
+    suspend fun waitForResult() {
+        val t = "[$label]"
+        Check.test("$t waitForResult: a receiver behind a real HTTP server, follow-up, timeout") {
+            val server = HttpServer.create(InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0)
+            val hook = "http://127.0.0.1:${server.address.port}/hook"
+            val local = EzThrottle(ClientOptions(apiKey = key, tracktagsUrl = base, ezthrottleUrl = base, continuationWebhook = hook), null)
+            val receiver = local.webhookReceiver(SECRET)
+            val handled = java.util.concurrent.LinkedBlockingQueue<dev.ezthrottle.WebhookDelivery>()
+            server.createContext("/hook") { exchange ->
+                val body = exchange.requestBody.readBytes()
+                val delivery = runBlocking { receiver.receive(body, exchange.requestHeaders.getFirst("X-EZThrottle-Signature")) }
+                handled.add(delivery)
+                val answer = delivery.body.toByteArray()
+                exchange.sendResponseHeaders(delivery.status.toInt(), answer.size.toLong())
+                exchange.responseBody.use { it.write(answer) }
+            }
+            server.start()
+            try {
+                val answer = submitted(local.execute(Step().url(upstream("status/200")).idempotentStrategy(IdempotentStrategy.UNIQUE)
+                    .onSuccess(Step().url(upstream("count/$run-waited")).stepType(StepType.FRUGAL))))
+                val event = withTimeout(20_000) { local.waitForResult(answer.jobId) }
+                check(event.jobId == answer.jobId && event.succeeded && event.responseStatus == 200.toUShort()) { "$event" }
+                val delivery = handled.poll(20, java.util.concurrent.TimeUnit.SECONDS)
+                check(delivery != null && delivery.status == 200.toUShort() && delivery.followUp is ExecuteResult.Local) { "$delivery" }
+                check((getJson(upstream("hits/$run-waited")) as Map<*, *>)["hits"] == 1L) { "the follow-up ran once" }
+                check(withTimeout(1_000) { local.waitForResult(answer.jobId) } == event) { "a late wait ends at once" }
+                expectThrows<TimeoutCancellationException> { withTimeout(100) { local.waitForResult("job-that-never-ran") } }
+            } finally {
+                server.stop(0)
+            }
         }
     }
 

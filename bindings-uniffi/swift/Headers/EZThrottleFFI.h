@@ -323,6 +323,11 @@ uint64_t uniffi_ezthrottle_fn_method_ezthrottle_get_webhook_secret(uint64_t ptr
 uint64_t uniffi_ezthrottle_fn_method_ezthrottle_pending_continuations(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_QUEUE_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_QUEUE_REQUEST
+uint64_t uniffi_ezthrottle_fn_method_ezthrottle_queue_request(uint64_t ptr, RustBuffer request
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_ROTATE_WEBHOOK_SECRET
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_ROTATE_WEBHOOK_SECRET
 uint64_t uniffi_ezthrottle_fn_method_ezthrottle_rotate_webhook_secret(uint64_t ptr, RustBuffer new_secret, RustBuffer current_secret
@@ -333,9 +338,19 @@ uint64_t uniffi_ezthrottle_fn_method_ezthrottle_rotate_webhook_secret(uint64_t p
 uint64_t uniffi_ezthrottle_fn_method_ezthrottle_submit(uint64_t ptr, uint64_t step
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT_JOB_JSON
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT_JOB_JSON
+uint64_t uniffi_ezthrottle_fn_method_ezthrottle_submit_job_json(uint64_t ptr, RustBuffer job_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_WAIT_FOR_RESULT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_WAIT_FOR_RESULT
+uint64_t uniffi_ezthrottle_fn_method_ezthrottle_wait_for_result(uint64_t ptr, RustBuffer job_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_WEBHOOK_RECEIVER
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_WEBHOOK_RECEIVER
-uint64_t uniffi_ezthrottle_fn_method_ezthrottle_webhook_receiver(uint64_t ptr, RustBuffer primary_secret, RustBuffer secondary_secret, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_ezthrottle_fn_method_ezthrottle_webhook_receiver(uint64_t ptr, RustBuffer primary_secret, RustBuffer secondary_secret, RustBuffer tolerance_secs, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_FALLBACK
@@ -576,7 +591,7 @@ void uniffi_ezthrottle_fn_free_webhookreceiver(uint64_t handle, RustCallStatus *
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_WEBHOOKRECEIVER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_WEBHOOKRECEIVER_NEW
-uint64_t uniffi_ezthrottle_fn_constructor_webhookreceiver_new(RustBuffer primary_secret, RustBuffer secondary_secret, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_ezthrottle_fn_constructor_webhookreceiver_new(RustBuffer primary_secret, RustBuffer secondary_secret, RustBuffer tolerance_secs, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_WEBHOOKRECEIVER_RECEIVE
@@ -930,6 +945,12 @@ uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_pending_continuations(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_QUEUE_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_QUEUE_REQUEST
+uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_queue_request(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_ROTATE_WEBHOOK_SECRET
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_ROTATE_WEBHOOK_SECRET
 uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret(void
@@ -939,6 +960,18 @@ uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT
 uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_submit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT_JOB_JSON
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT_JOB_JSON
+uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_WAIT_FOR_RESULT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_WAIT_FOR_RESULT
+uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result(void
     
 );
 #endif

@@ -15,7 +15,6 @@ pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
 /// Why a signature was accepted or refused; the codes are shared by every binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum SignatureReason {
     /// Verified with the one secret given.
     Valid,

@@ -629,7 +629,8 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol EzThrottleProtocol: AnyObject, Sendable {
     
     /**
-     * Create or replace the webhook secrets (each at least 16 characters).
+     * Create or replace the webhook secrets (each at least ezthrottle-core's
+     * `MIN_SECRET_LEN` characters).
      */
     func createWebhookSecret(primary: String, secondary: String?) async throws  -> String
     
@@ -664,6 +665,11 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func pendingContinuations()  -> UInt64
     
     /**
+     * The legacy single-webhook call.
+     */
+    func queueRequest(request: QueueRequestOptions) async throws  -> SubmitAnswer
+    
+    /**
      * `new_secret` becomes primary and `current_secret` (when given) secondary.
      */
     func rotateWebhookSecret(newSecret: String, currentSecret: String?) async throws  -> String
@@ -674,10 +680,25 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func submit(step: Step) async throws  -> SubmitAnswer
     
     /**
-     * A webhook endpoint verifying with these secrets that runs this
-     * client's registered follow-ups.
+     * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
+     * first: nothing is sent when it is refused.
      */
-    func webhookReceiver(primarySecret: String, secondarySecret: String?) throws  -> WebhookReceiver
+    func submitJobJson(jobJson: String) async throws  -> SubmitAnswer
+    
+    /**
+     * Suspend until `jobId`'s result reaches one of this client's
+     * receivers (at once if it already has). Bound it with the caller's
+     * timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
+     * the call frees the wait.
+     */
+    func waitForResult(jobId: String) async  -> WebhookEvent
+    
+    /**
+     * A webhook endpoint verifying with these secrets (`toleranceSecs`
+     * defaults to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`) that runs this
+     * client's registered follow-ups and ends its `waitForResult` calls.
+     */
+    func webhookReceiver(primarySecret: String, secondarySecret: String?, toleranceSecs: UInt64?) throws  -> WebhookReceiver
     
 }
 /**
@@ -750,7 +771,8 @@ public convenience init(options: ClientOptions, transport: HttpTransport? = nil)
 
     
     /**
-     * Create or replace the webhook secrets (each at least 16 characters).
+     * Create or replace the webhook secrets (each at least ezthrottle-core's
+     * `MIN_SECRET_LEN` characters).
      */
 open func createWebhookSecret(primary: String, secondary: String?)async throws  -> String  {
     return
@@ -876,6 +898,25 @@ open func pendingContinuations() -> UInt64  {
 }
     
     /**
+     * The legacy single-webhook call.
+     */
+open func queueRequest(request: QueueRequestOptions)async throws  -> SubmitAnswer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_ezthrottle_fn_method_ezthrottle_queue_request(
+                        self.uniffiCloneHandle(),FfiConverterTypeQueueRequestOptions_lower(request)
+                )
+            },
+            pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
+            completeFunc: ffi_ezthrottle_rust_future_complete_rust_buffer,
+            freeFunc: ffi_ezthrottle_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSubmitAnswer_lift,
+            errorHandler: FfiConverterTypeEzThrottleError_lift
+        )
+}
+    
+    /**
      * `new_secret` becomes primary and `current_secret` (when given) secondary.
      */
 open func rotateWebhookSecret(newSecret: String, currentSecret: String?)async throws  -> String  {
@@ -914,16 +955,61 @@ open func submit(step: Step)async throws  -> SubmitAnswer  {
 }
     
     /**
-     * A webhook endpoint verifying with these secrets that runs this
-     * client's registered follow-ups.
+     * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
+     * first: nothing is sent when it is refused.
      */
-open func webhookReceiver(primarySecret: String, secondarySecret: String?)throws  -> WebhookReceiver  {
+open func submitJobJson(jobJson: String)async throws  -> SubmitAnswer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_ezthrottle_fn_method_ezthrottle_submit_job_json(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(jobJson)
+                )
+            },
+            pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
+            completeFunc: ffi_ezthrottle_rust_future_complete_rust_buffer,
+            freeFunc: ffi_ezthrottle_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSubmitAnswer_lift,
+            errorHandler: FfiConverterTypeEzThrottleError_lift
+        )
+}
+    
+    /**
+     * Suspend until `jobId`'s result reaches one of this client's
+     * receivers (at once if it already has). Bound it with the caller's
+     * timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
+     * the call frees the wait.
+     */
+open func waitForResult(jobId: String)async  -> WebhookEvent  {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_ezthrottle_fn_method_ezthrottle_wait_for_result(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(jobId)
+                )
+            },
+            pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
+            completeFunc: ffi_ezthrottle_rust_future_complete_rust_buffer,
+            freeFunc: ffi_ezthrottle_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWebhookEvent_lift,
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
+     * A webhook endpoint verifying with these secrets (`toleranceSecs`
+     * defaults to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`) that runs this
+     * client's registered follow-ups and ends its `waitForResult` calls.
+     */
+open func webhookReceiver(primarySecret: String, secondarySecret: String? = nil, toleranceSecs: UInt64? = nil)throws  -> WebhookReceiver  {
     return try  FfiConverterTypeWebhookReceiver_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_ezthrottle_webhook_receiver(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(primarySecret),
-        FfiConverterOptionString.lower(secondarySecret),uniffiCallStatus
+        FfiConverterOptionString.lower(secondarySecret),
+        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
     )
 })
 }
@@ -2213,13 +2299,14 @@ open class WebhookReceiver: WebhookReceiverProtocol, @unchecked Sendable {
     /**
      * A receiver that verifies and parses (no follow-ups).
      */
-public convenience init(primarySecret: String, secondarySecret: String? = nil)throws  {
+public convenience init(primarySecret: String, secondarySecret: String? = nil, toleranceSecs: UInt64? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_constructor_webhookreceiver_new(
         FfiConverterString.lower(primarySecret),
-        FfiConverterOptionString.lower(secondarySecret),uniffiCallStatus
+        FfiConverterOptionString.lower(secondarySecret),
+        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -2316,7 +2403,7 @@ public struct ClientOptions: Equatable, Hashable {
     public var tracktagsUrl: String?
     public var ezthrottleUrl: String?
     /**
-     * Timeout of each gateway call; default 30000.
+     * Timeout of each gateway call; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`.
      */
     public var timeoutMs: UInt64?
     /**
@@ -2332,7 +2419,7 @@ public struct ClientOptions: Equatable, Hashable {
          * The API key; absent reads the environment variable `EZTHROTTLE_API_KEY`.
          */apiKey: String? = nil, tracktagsUrl: String? = nil, ezthrottleUrl: String? = nil, 
         /**
-         * Timeout of each gateway call; default 30000.
+         * Timeout of each gateway call; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`.
          */timeoutMs: UInt64? = nil, 
         /**
          * Your webhook receiving every submitted job's result: its on_success /
@@ -2602,6 +2689,101 @@ public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpR
 #endif
 public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
     return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * The legacy single-webhook request (`queueRequest`).
+ */
+public struct QueueRequestOptions: Equatable, Hashable {
+    public var url: String
+    /**
+     * The one webhook (a voting one).
+     */
+    public var webhookUrl: String
+    public var method: String?
+    public var headers: [HttpHeader]
+    public var body: String?
+    /**
+     * A JSON object echoed in the webhook.
+     */
+    public var metadataJson: String?
+    /**
+     * Not run before this instant, in milliseconds since the Unix epoch.
+     */
+    public var retryAtMs: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(url: String, 
+        /**
+         * The one webhook (a voting one).
+         */webhookUrl: String, method: String? = nil, headers: [HttpHeader] = [], body: String? = nil, 
+        /**
+         * A JSON object echoed in the webhook.
+         */metadataJson: String? = nil, 
+        /**
+         * Not run before this instant, in milliseconds since the Unix epoch.
+         */retryAtMs: UInt64? = nil) {
+        self.url = url
+        self.webhookUrl = webhookUrl
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.metadataJson = metadataJson
+        self.retryAtMs = retryAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QueueRequestOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQueueRequestOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QueueRequestOptions {
+        return
+            try QueueRequestOptions(
+                url: FfiConverterString.read(from: &buf), 
+                webhookUrl: FfiConverterString.read(from: &buf), 
+                method: FfiConverterOptionString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterOptionString.read(from: &buf), 
+                metadataJson: FfiConverterOptionString.read(from: &buf), 
+                retryAtMs: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QueueRequestOptions, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterString.write(value.webhookUrl, into: &buf)
+        FfiConverterOptionString.write(value.method, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterOptionString.write(value.body, into: &buf)
+        FfiConverterOptionString.write(value.metadataJson, into: &buf)
+        FfiConverterOptionUInt64.write(value.retryAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueueRequestOptions_lift(_ buf: RustBuffer) throws -> QueueRequestOptions {
+    return try FfiConverterTypeQueueRequestOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQueueRequestOptions_lower(_ value: QueueRequestOptions) -> RustBuffer {
+    return FfiConverterTypeQueueRequestOptions.lower(value)
 }
 
 
@@ -4630,7 +4812,7 @@ public func parseWebhookEvent(body: Data)throws  -> WebhookEvent  {
 }
 /**
  * Check a delivery's signature with one secret. `now_secs` defaults to the
- * clock, `tolerance_secs` to 300.
+ * clock, `tolerance_secs` to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`.
  */
 public func verifySignature(payload: Data, signature: String?, secret: String, nowSecs: Int64? = nil, toleranceSecs: UInt64? = nil) -> SignatureCheck  {
     return try!  FfiConverterTypeSignatureCheck_lift(try! rustCall() {
@@ -4696,7 +4878,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_func_parse_webhook_event() != 64932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_func_verify_signature() != 28846) {
+    if (uniffi_ezthrottle_checksum_func_verify_signature() != 6906) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_func_verify_signature_strict() != 6269) {
@@ -4705,7 +4887,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_func_verify_with_secrets() != 42823) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret() != 43994) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret() != 13597) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_delete_webhook_secret() != 19532) {
@@ -4726,13 +4908,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_pending_continuations() != 44791) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_queue_request() != 22631) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret() != 31286) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit() != 353) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_webhook_receiver() != 13453) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 40723) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result() != 27463) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_webhook_receiver() != 41283) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_fallback_run() != 46388) {
@@ -4843,7 +5034,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_constructor_step_new() != 33191) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_constructor_webhookreceiver_new() != 56118) {
+    if (uniffi_ezthrottle_checksum_constructor_webhookreceiver_new() != 39321) {
         return InitializationResult.apiChecksumMismatch
     }
 
