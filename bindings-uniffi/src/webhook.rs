@@ -118,7 +118,7 @@ impl WebhookEvent {
             response_status: event.response.as_ref().map(|r| r.status_code),
             response_body: event.response.as_ref().map(|r| r.body.clone()),
             metadata_json: Value::Object(event.metadata.clone()).to_string(),
-            json: serde_json::to_string(event).unwrap_or_default(),
+            json: event.to_json().to_string(),
         }
     }
 }

@@ -9,7 +9,7 @@ import {
   verifySignatureStrict as coreVerifyStrict,
   verifyWithSecrets as coreVerifyWithSecrets,
 } from './ezthrottle_wasm.js';
-import { EZThrottleError } from './errors.js';
+import { EZThrottleError, TimeoutError } from './errors.js';
 
 export * from './errors.js';
 
@@ -65,8 +65,8 @@ export class EZThrottle {
     if (typeof fallback !== 'function') {
       throw new TypeError('fallback must be a function');
     }
-    const outcome = await handleOf(this).forwardOrFallback(forwardFields(options), fallback);
-    return 'submitted' in outcome ? outcome.submitted : outcome.fallback;
+    const outcome = await handleOf(this).forwardOrFallback(forwardFields(options));
+    return 'submitted' in outcome ? outcome.submitted : fallback();
   }
 
   createWebhookSecret(primarySecret, secondarySecret) {
@@ -92,7 +92,57 @@ export class EZThrottle {
    * when their job's webhook arrives.
    */
   webhookHandler(options) {
-    return handlerFunction(handleOf(this).webhookHandler(options));
+    return handlerFunction(handleOf(this).webhookHandler(options), options);
+  }
+
+  /**
+   * Resolves to the result (the webhook event) of `jobId` once one of this
+   * client's webhook handlers receives it, at once if one already has.
+   * Rejects with a `TimeoutError` after `timeoutMs`, or with the signal's
+   * reason when `signal` aborts; either way the wait is freed.
+   */
+  waitForResult(jobId, { timeoutMs, signal } = {}) {
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+      throw new TypeError('timeoutMs must be a non-negative number of milliseconds');
+    }
+    const wait = handleOf(this).waitForResult(jobId);
+    return new Promise((resolve, reject) => {
+      let timer;
+      const end = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        wait.cancel();
+      };
+      const onAbort = () => {
+        end();
+        reject(signal.reason);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          end();
+          const error = new TimeoutError(`no result for job ${jobId} within ${timeoutMs} ms`);
+          error.code = 'timeout';
+          reject(error);
+        }, timeoutMs);
+      }
+      wait.promise().then(
+        (event) => {
+          if (event !== null) {
+            end();
+            resolve(event);
+          }
+        },
+        (error) => {
+          end();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** How many submitted jobs wait for their webhook to run a follow-up. */
@@ -107,12 +157,32 @@ export class EZThrottle {
 
 /** A webhook endpoint without a client: verifies and parses deliveries. */
 export function webhookHandler(options) {
-  return handlerFunction(new WebhookHandler(options));
+  return handlerFunction(new WebhookHandler(options), options);
 }
 
-function handlerFunction(handler) {
-  const handle = (request) => handler.handle(request);
-  handle.receive = (body, signature) => handler.receive(body, signature ?? undefined);
+const SIGNATURE_HEADER = 'x-ezthrottle-signature';
+
+function handlerFunction(handler, { onEvent } = {}) {
+  if (onEvent !== undefined && typeof onEvent !== 'function') {
+    throw new TypeError('options.onEvent must be a function');
+  }
+  const receive = async (body, signature) => {
+    const handled = await handler.receive(body, signature ?? undefined);
+    if (handled.event !== null && onEvent) await onEvent(handled);
+    return handled;
+  };
+  const handle = async (request) => {
+    if (!(request instanceof Request)) {
+      throw new TypeError('expected a fetch Request');
+    }
+    const body = new Uint8Array(await request.arrayBuffer());
+    const handled = await receive(body, request.headers.get(SIGNATURE_HEADER));
+    return new Response(handled.body, {
+      status: handled.status,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+  handle.receive = receive;
   return handle;
 }
 

@@ -151,9 +151,18 @@ export interface SecretAnswer {
 }
 
 export interface SecretInfo {
+  customer_id: string | null;
   /** Masked by the service. */
   primary_secret: string;
   secondary_secret: string | null;
+  has_secondary: boolean;
+}
+
+export interface WaitOptions {
+  /** Reject with a `TimeoutError` after this many milliseconds (default: wait on). */
+  timeoutMs?: number;
+  /** Reject with the signal's reason when it aborts. */
+  signal?: AbortSignal;
 }
 
 export type SignatureReason =
@@ -241,6 +250,11 @@ export declare class EZThrottle {
   /** `newSecret` becomes primary and `currentSecret` (when given) secondary. */
   rotateWebhookSecret(newSecret: string, currentSecret?: string): Promise<SecretAnswer>;
   webhookHandler(options: WebhookHandlerOptions): WebhookHandlerFunction;
+  /**
+   * The result of `jobId`, once one of this client's webhook handlers
+   * receives it (at once if one already has).
+   */
+  waitForResult(jobId: string, options?: WaitOptions): Promise<WebhookEvent>;
   readonly pendingContinuations: number;
 }
 
@@ -330,6 +344,10 @@ export declare class ProtocolError extends EZThrottleError { readonly name: 'Pro
 export declare class TransportError extends EZThrottleError {
   readonly name: 'TransportError';
   readonly code: 'timeout' | 'unreachable' | 'transport';
+}
+export declare class TimeoutError extends EZThrottleError {
+  readonly name: 'TimeoutError';
+  readonly code: 'timeout';
 }
 export declare class SignatureError extends EZThrottleError {
   readonly name: 'SignatureError';

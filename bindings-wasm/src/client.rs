@@ -1,10 +1,14 @@
 //! The client: configuration, transport, and every network call.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
-use ezthrottle_core::webhook::Continuations;
-use ezthrottle_core::{ClientConfig, Error, ForwardToEZThrottle, Outcome, Trace, API_KEY_ENV};
+use ezthrottle_core::{
+    Client, ClientOptions, Error, ForwardOrFallback, ForwardToEZThrottle, ResultWait, API_KEY_ENV,
+};
 use js_sys::{Function, Promise};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -28,32 +32,11 @@ fn promise_of(call: CallFuture) -> Promise {
 #[wasm_bindgen]
 #[derive(Debug, Clone)]
 pub struct ClientHandle {
-    pub(crate) config: ClientConfig,
+    pub(crate) client: Client,
     pub(crate) transport: Transport,
-    /// Follow-ups of submitted jobs, shared with this client's webhook handlers.
-    pub(crate) continuations: Rc<RefCell<Continuations>>,
-}
-
-/// A step's execution, as JS sees it.
-pub(crate) struct Executed {
-    pub outcome: Outcome,
-    pub trace: Trace,
 }
 
 impl ClientHandle {
-    pub(crate) async fn run_step(&self, step: ezthrottle_core::Step) -> Result<Executed, Error> {
-        let mut execution = self.config.execute(&step)?;
-        let outcome = self.transport.run(&mut execution).await?;
-        let mut pending = self.continuations.borrow_mut();
-        for continuation in execution.take_continuations() {
-            pending.register(continuation);
-        }
-        Ok(Executed {
-            outcome,
-            trace: execution.trace().clone(),
-        })
-    }
-
     /// Run `call` on a copy of the client as a promise of a JS value.
     fn spawn<F, Fut>(&self, call: F) -> Promise
     where
@@ -94,36 +77,28 @@ impl ClientHandle {
                 )));
             }
         };
-        let key = match convert::field_text(&options, "api_key").js()? {
-            Some(key) => key,
-            None => environment_key().unwrap_or_default(),
+        let timeout_ms = match options.get("timeout_ms") {
+            None | Some(Value::Null) => None,
+            Some(ms) => Some(ms.as_u64().ok_or_else(|| {
+                error_to_js(Error::validation(
+                    "timeoutMs",
+                    "must be a positive whole number of milliseconds",
+                ))
+            })?),
         };
-        let mut builder = ClientConfig::builder(key);
-        if let Some(url) = convert::field_text(&options, "tracktags_url").js()? {
-            builder = builder.tracktags_url(url);
-        }
-        if let Some(url) = convert::field_text(&options, "ezthrottle_url").js()? {
-            builder = builder.ezthrottle_url(url);
-        }
-        if let Some(url) = convert::field_text(&options, "continuation_webhook").js()? {
-            builder = builder.continuation_webhook(url);
-        }
-        match options.get("timeout_ms") {
-            None | Some(Value::Null) => {}
-            Some(ms) => match ms.as_u64() {
-                Some(ms) => builder = builder.timeout_ms(ms),
-                None => {
-                    return Err(error_to_js(Error::validation(
-                        "timeoutMs",
-                        "must be a positive whole number of milliseconds",
-                    )))
-                }
-            },
-        }
+        let text = |name| convert::field_text(&options, name).js();
+        let client = Client::new(ClientOptions {
+            api_key: text("api_key")?,
+            api_key_from_env: environment_key(),
+            tracktags_url: text("tracktags_url")?,
+            ezthrottle_url: text("ezthrottle_url")?,
+            timeout_ms,
+            continuation_webhook: text("continuation_webhook")?,
+        })
+        .js()?;
         Ok(ClientHandle {
-            config: builder.build().js()?,
+            client,
             transport: Transport::new(fetch),
-            continuations: Rc::default(),
         })
     }
 
@@ -131,7 +106,8 @@ impl ClientHandle {
     pub fn execute(&self, step: &StepHandle) -> Promise {
         let step = step.inner.clone();
         self.spawn(move |client| async move {
-            let run = client.run_step(step).await?;
+            let mut execution = client.client.execute(&step)?;
+            let run = client.transport.run(&mut execution).await?;
             Ok(json!({ "result": run.outcome.to_json(), "trace": run.trace.to_string() }))
         })
     }
@@ -148,7 +124,7 @@ impl ClientHandle {
             step.build_job()
         });
         self.spawn(move |client| async move {
-            let mut call = client.config.submit_job(&step?)?;
+            let mut call = client.client.submit_job(&step?)?;
             Ok(Value::Object(
                 client.transport.run(&mut call).await?.as_json().clone(),
             ))
@@ -161,7 +137,7 @@ impl ClientHandle {
         let request = convert::options(options, "options")
             .and_then(|o| ezthrottle_core::QueueRequest::from_value(&Value::Object(o)));
         self.spawn(move |client| async move {
-            let mut call = client.config.queue_request(&request?)?;
+            let mut call = client.client.queue_request(&request?)?;
             Ok(Value::Object(
                 client.transport.run(&mut call).await?.as_json().clone(),
             ))
@@ -172,33 +148,25 @@ impl ClientHandle {
     pub fn forward(&self, forward: JsValue) -> Promise {
         let forward = read_forward(forward);
         self.spawn(move |client| async move {
-            let mut call = client.config.submit_job(&forward?.to_job()?)?;
+            let mut call = client.client.forward(&forward?)?;
             Ok(Value::Object(
                 client.transport.run(&mut call).await?.as_json().clone(),
             ))
         })
     }
 
-    /// Submit a forward; only when the service cannot be reached, call
-    /// `fallback` and resolve to `{ fallback: <its value> }`.
+    /// Submit a forward; resolves to `{ submitted: <answer> }`, or to
+    /// `{ fallback: true }` when the service cannot be reached and the
+    /// caller's fallback is to run (the core's rule; the JS side runs it).
     #[wasm_bindgen(js_name = forwardOrFallback)]
-    pub fn forward_or_fallback(&self, forward: JsValue, fallback: Function) -> Promise {
+    pub fn forward_or_fallback(&self, forward: JsValue) -> Promise {
         let forward = read_forward(forward);
-        let client = self.clone();
-        future_to_promise(async move {
-            let job = forward.and_then(|f| f.to_job()).js()?;
-            let mut call = client.config.submit_job(&job).js()?;
-            match client.transport.run(&mut call).await {
-                Ok(answer) => Ok(to_js(&json!({ "submitted": answer.as_json() }))),
-                Err(e) if e.is_service_unreachable() => {
-                    let value = fallback.call0(&JsValue::UNDEFINED)?;
-                    let value = JsFuture::from(Promise::resolve(&value)).await?;
-                    let out = js_sys::Object::new();
-                    js_sys::Reflect::set(&out, &"fallback".into(), &value)?;
-                    Ok(out.into())
-                }
-                Err(e) => Err(error_to_js(e)),
-            }
+        self.spawn(move |client| async move {
+            let mut call = client.client.forward_or_fallback(&forward?)?;
+            Ok(match client.transport.run(&mut call).await? {
+                ForwardOrFallback::Submitted(answer) => json!({ "submitted": answer.as_json() }),
+                ForwardOrFallback::Fallback(()) => json!({ "fallback": true }),
+            })
         })
     }
 
@@ -210,7 +178,7 @@ impl ClientHandle {
         self.spawn(move |client| async move {
             let (primary, secondary) = secrets?;
             let mut call = client
-                .config
+                .client
                 .create_webhook_secret(&primary, secondary.as_deref())?;
             Ok(Value::Object(client.transport.run(&mut call).await?))
         })
@@ -220,12 +188,8 @@ impl ClientHandle {
     #[wasm_bindgen(js_name = getWebhookSecret)]
     pub fn get_webhook_secret(&self) -> Promise {
         self.spawn(|client| async move {
-            let mut call = client.config.get_webhook_secret();
-            let info = client.transport.run(&mut call).await?;
-            Ok(json!({
-                "primary_secret": info.primary_secret,
-                "secondary_secret": info.secondary_secret,
-            }))
+            let mut call = client.client.get_webhook_secret();
+            Ok(client.transport.run(&mut call).await?.to_json())
         })
     }
 
@@ -233,7 +197,7 @@ impl ClientHandle {
     #[wasm_bindgen(js_name = deleteWebhookSecret)]
     pub fn delete_webhook_secret(&self) -> Promise {
         self.spawn(|client| async move {
-            let mut call = client.config.delete_webhook_secret();
+            let mut call = client.client.delete_webhook_secret();
             Ok(Value::Object(client.transport.run(&mut call).await?))
         })
     }
@@ -246,7 +210,7 @@ impl ClientHandle {
         self.spawn(move |client| async move {
             let (new_secret, current) = secrets?;
             let mut rotation = client
-                .config
+                .client
                 .rotate_webhook_secret(&new_secret, current.as_deref())?;
             Ok(Value::Object(client.transport.run(&mut rotation).await?))
         })
@@ -262,11 +226,75 @@ impl ClientHandle {
     /// How many submitted jobs wait for their webhook to run a follow-up.
     #[wasm_bindgen(js_name = pendingContinuations)]
     pub fn pending_continuations(&self) -> usize {
-        self.continuations.borrow().len()
+        self.client.pending_continuations()
+    }
+
+    /// A wait for `jobId`'s result to reach one of this client's handlers.
+    #[wasm_bindgen(js_name = waitForResult)]
+    pub fn wait_for_result(&self, job_id: JsValue) -> JsResult<WaitHandle> {
+        let job_id = convert::text(&job_id, "jobId").js()?;
+        Ok(WaitHandle {
+            state: Rc::new(RefCell::new(WaitState::Waiting(
+                self.client.wait_for_result(&job_id),
+                None,
+            ))),
+        })
     }
 }
 
-use wasm_bindgen_futures::JsFuture;
+/// A wait for one job's result: `promise()` resolves to the delivered event
+/// (`null` once cancelled); `cancel()` frees it (the JS side calls it on
+/// timeout or abort).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct WaitHandle {
+    state: Rc<RefCell<WaitState>>,
+}
+
+#[derive(Debug)]
+enum WaitState {
+    Waiting(ResultWait, Option<Waker>),
+    Cancelled,
+}
+
+/// Polls the wait until it ends or is cancelled.
+struct Waiting(Rc<RefCell<WaitState>>);
+
+impl Future for Waiting {
+    type Output = Option<ezthrottle_core::webhook::WebhookEvent>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut *self.0.borrow_mut() {
+            WaitState::Cancelled => Poll::Ready(None),
+            WaitState::Waiting(wait, waker) => {
+                *waker = Some(cx.waker().clone());
+                Pin::new(wait).poll(cx).map(Some)
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl WaitHandle {
+    /// Resolves to the event as JSON (`null` once cancelled).
+    pub fn promise(&self) -> Promise {
+        let waiting = Waiting(self.state.clone());
+        future_to_promise(async move {
+            Ok(waiting
+                .await
+                .map_or(JsValue::NULL, |event| to_js(&event.to_json())))
+        })
+    }
+
+    /// Stop waiting: the core forgets the waiter, the promise resolves to `null`.
+    pub fn cancel(&self) {
+        let previous = std::mem::replace(&mut *self.state.borrow_mut(), WaitState::Cancelled);
+        if let WaitState::Waiting(wait, Some(waker)) = previous {
+            drop(wait);
+            waker.wake();
+        }
+    }
+}
 
 pub(crate) fn read_forward(value: JsValue) -> Result<ForwardToEZThrottle, Error> {
     let mut map = convert::options(value, "forward")?;

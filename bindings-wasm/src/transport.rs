@@ -2,9 +2,7 @@
 //! `Date.now()` as the clock, and the loop that drives an operation.
 
 use crate::deadline::Deadline;
-use ezthrottle_core::{
-    run_async, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError,
-};
+use ezthrottle_core::{Action, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError};
 use gloo_net::http::Response;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -27,6 +25,33 @@ pub struct Transport {
     fetch: Option<Function>,
 }
 
+/// An operation whose output waits in its slot: the next request, or `None`
+/// once it is over.
+trait Erased {
+    fn next(&mut self, reply: Option<(u64, Reply)>) -> Option<HttpRequest>;
+}
+
+struct Slot<'a, O: Operation> {
+    op: &'a mut O,
+    output: Option<Result<O::Output, Error>>,
+}
+
+impl<O: Operation> Erased for Slot<'_, O> {
+    fn next(&mut self, reply: Option<(u64, Reply)>) -> Option<HttpRequest> {
+        let action = match reply {
+            None => self.op.start(),
+            Some((now_ms, reply)) => self.op.feed(now_ms, reply),
+        };
+        match action {
+            Action::Send(request) => Some(request),
+            Action::Done(result) => {
+                self.output = Some(result);
+                None
+            }
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch, from the host.
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
@@ -40,12 +65,23 @@ impl Transport {
 
     /// Run an operation to its end.
     pub async fn run<O: Operation>(&self, op: &mut O) -> Result<O::Output, Error> {
-        run_async(
-            op,
-            |request| async move { self.send(&request).await },
-            now_ms,
-        )
-        .await
+        let mut slot = Slot { op, output: None };
+        self.drive(&mut slot).await;
+        slot.output.unwrap_or_else(|| {
+            Err(Error::Misuse {
+                message: "the operation ended without a result".into(),
+            })
+        })
+    }
+
+    /// The request loop, compiled once for every operation: the package's
+    /// size is a feature, and each copy of it would carry the fetch code.
+    async fn drive(&self, op: &mut dyn Erased) {
+        let mut next = op.next(None);
+        while let Some(request) = next {
+            let reply = self.send(&request).await;
+            next = op.next(Some((now_ms(), reply)));
+        }
     }
 
     /// Perform one request; every failure is a `TransportError`, never a throw.

@@ -6,18 +6,17 @@ use std::rc::Rc;
 use ezthrottle_core::webhook::{
     verify_signature as core_verify, verify_signature_strict as core_strict, verify_with_secrets,
     Continuations, Received, Verification, WebhookReceiver, DEFAULT_TOLERANCE_SECS,
-    SIGNATURE_HEADER,
 };
-use ezthrottle_core::Error;
-use js_sys::{Function, Promise, Uint8Array};
+use ezthrottle_core::{ClientReceiver, Delivery, Error, Run};
+use js_sys::{Promise, Uint8Array};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::ClientHandle;
 use crate::convert::{self, to_js};
 use crate::errors::{to_js as error_to_js, IntoJs, JsResult};
-use crate::transport::now_ms;
+use crate::transport::{now_ms, Transport};
 
 /// A raw body given as a string (its UTF-8 bytes) or bytes.
 fn payload_bytes(payload: &JsValue) -> JsResult<Vec<u8>> {
@@ -186,58 +185,75 @@ pub fn verify_signature_strict(
 #[wasm_bindgen]
 #[derive(Debug, Clone)]
 pub struct WebhookHandler {
-    receiver: Rc<RefCell<WebhookReceiver>>,
-    client: Option<ClientHandle>,
-    continuations: Rc<RefCell<Continuations>>,
-    on_event: Option<Function>,
+    endpoint: Rc<RefCell<Endpoint>>,
+}
+
+/// A client's endpoint (follow-ups through its transport, waits) or a
+/// stand-alone one that verifies and parses.
+#[derive(Debug)]
+enum Endpoint {
+    OfClient(ClientReceiver, Transport),
+    Alone(WebhookReceiver, Continuations),
+}
+
+/// A delivery decided, with its follow-up still to run for a client's one.
+// Made once per delivery and moved straight into its future: boxing either
+// variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Decided {
+    Received(Received),
+    FollowUp(Delivery, Transport),
 }
 
 impl WebhookHandler {
     pub(crate) fn new(options: JsValue, client: Option<ClientHandle>) -> JsResult<Self> {
-        let on_event = js_sys::Reflect::get(&options, &"onEvent".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok());
         let data: Map<String, Value> =
             convert::options(strip_functions(&options), "options").js()?;
         let primary = convert::field_text(&data, "primary_secret")
             .js()?
             .ok_or_else(|| error_to_js(Error::validation("primarySecret", "is required")))?;
         let secondary = convert::field_text(&data, "secondary_secret").js()?;
-        let mut receiver = WebhookReceiver::new(primary, secondary).js()?;
-        if let Some(tolerance) = data.get("tolerance_secs").and_then(Value::as_u64) {
-            receiver = receiver.tolerance_secs(tolerance);
-        }
-        let continuations = client
-            .as_ref()
-            .map_or_else(Rc::default, |c| c.continuations.clone());
+        let tolerance = match data.get("tolerance_secs") {
+            None | Some(Value::Null) => DEFAULT_TOLERANCE_SECS,
+            Some(value) => value.as_u64().ok_or_else(|| {
+                error_to_js(Error::validation(
+                    "toleranceSecs",
+                    "must be a whole number of seconds",
+                ))
+            })?,
+        };
+        let endpoint = match client {
+            Some(client) => Endpoint::OfClient(
+                client
+                    .client
+                    .webhook_receiver(&primary, secondary.as_deref())
+                    .js()?
+                    .tolerance_secs(tolerance),
+                client.transport,
+            ),
+            None => Endpoint::Alone(
+                WebhookReceiver::new(primary, secondary)
+                    .js()?
+                    .tolerance_secs(tolerance),
+                Continuations::new(1),
+            ),
+        };
         Ok(Self {
-            receiver: Rc::new(RefCell::new(receiver)),
-            client,
-            continuations,
-            on_event,
+            endpoint: Rc::new(RefCell::new(endpoint)),
         })
     }
 
-    fn decide(&self, body: &[u8], signature: Option<&str>) -> Delivery {
+    fn decide(&self, body: &[u8], signature: Option<&str>) -> Decided {
         let now = (now_ms() / 1000) as i64;
-        let mut continuations = self.continuations.borrow_mut();
-        let received = self
-            .receiver
-            .borrow_mut()
-            .receive(body, signature, now, &mut continuations);
-        // An accepted event is the delivery's own JSON, as sent.
-        let event = match received.event {
-            Some(_) => std::str::from_utf8(body).map_or(JsValue::NULL, convert::parse),
-            None => JsValue::NULL,
-        };
-        Delivery { received, event }
+        match &mut *self.endpoint.borrow_mut() {
+            Endpoint::OfClient(receiver, transport) => {
+                Decided::FollowUp(receiver.handle(body, signature, now), transport.clone())
+            }
+            Endpoint::Alone(receiver, none) => {
+                Decided::Received(receiver.receive(body, signature, now, none))
+            }
+        }
     }
-}
-
-/// A decided delivery and its event as a JS value.
-struct Delivery {
-    received: Received,
-    event: JsValue,
 }
 
 /// The options object without its functions (they are not JSON).
@@ -264,76 +280,43 @@ impl WebhookHandler {
     }
 
     /// Handle a delivery given as raw body and signature header: resolves to
-    /// `{ status, body, event, followUp }` (for Node's `http` servers).
+    /// `{ status, body, reason, event, followUp }` (the JS side answers
+    /// with `status` and `body`, and calls the app's `onEvent`).
     pub fn receive(&self, payload: JsValue, header: JsValue) -> JsResult<Promise> {
         let body = payload_bytes(&payload)?;
         let signature = signature(&header)?;
-        let delivery = self.decide(&body, signature.as_deref());
-        let this = self.clone();
-        Ok(future_to_promise(async move {
-            Ok(this.settle(delivery).await?.handled)
-        }))
-    }
-
-    /// Handle a fetch `Request`; resolves to the `Response` to send.
-    pub fn handle(&self, request: JsValue) -> Promise {
-        let this = self.clone();
-        future_to_promise(async move {
-            let request: web_sys::Request = request.dyn_into().map_err(|_| {
-                error_to_js(Error::validation("request", "must be a fetch Request"))
-            })?;
-            let signature = request.headers().get(SIGNATURE_HEADER).ok().flatten();
-            let text = JsFuture::from(request.array_buffer()?).await?;
-            let body = Uint8Array::new(&text).to_vec();
-            let delivery = this.decide(&body, signature.as_deref());
-            let settled = this.settle(delivery).await?;
-            respond(settled.status, &settled.body)
-        })
+        let decided = self.decide(&body, signature.as_deref());
+        Ok(future_to_promise(
+            async move { settle(decided, &body).await },
+        ))
     }
 }
 
-/// A delivery handled to the end: the JS description, and what to answer.
-struct Settled {
-    handled: JsValue,
-    status: u16,
-    body: String,
-}
-
-impl WebhookHandler {
-    /// Run the follow-up (if any) and the `onEvent` hook.
-    async fn settle(self, delivery: Delivery) -> JsResult<Settled> {
-        let Delivery { received, event } = delivery;
-        let mut follow_up = Value::Null;
-        if let (Some(step), Some(client)) = (received.follow_up, &self.client) {
-            follow_up = match client.run_step(step).await {
-                Ok(run) => json!({ "result": run.outcome.to_json() }),
-                Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
-            };
+/// Run the follow-up (if any); describe the delivery to JS.
+async fn settle(decided: Decided, body: &[u8]) -> JsResult<JsValue> {
+    let (received, follow_up) = match decided {
+        Decided::Received(received) => (received, None),
+        Decided::FollowUp(mut delivery, transport) => {
+            let handled = transport.run(&mut delivery).await.js()?;
+            (handled.received, handled.follow_up)
         }
-        let handled = to_js(&json!({
-            "status": received.status,
-            "body": received.body,
-            "reason": received.verification.reason.as_str(),
-            "followUp": follow_up,
-        }));
-        js_sys::Reflect::set(&handled, &"event".into(), &event)?;
-        if let (Some(hook), false) = (&self.on_event, event.is_null()) {
-            let returned = hook.call1(&JsValue::UNDEFINED, &handled)?;
-            JsFuture::from(Promise::resolve(&returned)).await?;
-        }
-        Ok(Settled {
-            handled,
-            status: received.status,
-            body: received.body,
-        })
-    }
-}
-
-fn respond(status: u16, body: &str) -> JsResult<JsValue> {
-    let init = web_sys::ResponseInit::new();
-    init.set_status(status);
-    let headers = web_sys::Headers::new()?;
-    headers.set("content-type", "application/json")?;
-    init.set_headers(&headers);
-    Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
+    };
+    // An accepted event is the delivery's own JSON, as sent.
+    let event = match &received.event {
+        Some(_) => std::str::from_utf8(body).map_or(JsValue::NULL, convert::parse),
+        None => JsValue::NULL,
+    };
+    let follow_up = match follow_up {
+        None => Value::Null,
+        Some(Ok(Run { outcome, .. })) => json!({ "result": outcome.to_json() }),
+        Some(Err(e)) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+    };
+    let handled = to_js(&json!({
+        "status": received.status,
+        "body": received.body,
+        "reason": received.verification.reason.as_str(),
+        "followUp": follow_up,
+    }));
+    js_sys::Reflect::set(&handled, &"event".into(), &event)?;
+    Ok(handled)
 }

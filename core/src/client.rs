@@ -26,7 +26,7 @@
 //! # Ok::<(), ezthrottle_core::Error>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -94,16 +94,16 @@ impl ClientOptions {
             .cloned()
             .unwrap_or_default();
         let mut builder = ClientConfig::builder(key);
-        if let Some(url) = &self.tracktags_url {
+        if let Some(url) = self.tracktags_url.clone() {
             builder = builder.tracktags_url(url);
         }
-        if let Some(url) = &self.ezthrottle_url {
+        if let Some(url) = self.ezthrottle_url.clone() {
             builder = builder.ezthrottle_url(url);
         }
         if let Some(ms) = self.timeout_ms {
             builder = builder.timeout_ms(ms);
         }
-        if let Some(url) = &self.continuation_webhook {
+        if let Some(url) = self.continuation_webhook.clone() {
             builder = builder.continuation_webhook(url);
         }
         builder.build()
@@ -451,60 +451,72 @@ impl Operation for Delivery {
     }
 }
 
-/// Delivered results by job id (bounded, oldest forgotten first) and the
-/// wakers of those waiting for one.
+/// Delivered results (bounded, oldest forgotten first) and the wakers of
+/// those waiting for one. Plain lists rather than hash maps: a lookup scans
+/// at most [`RESULTS_KEPT`] entries once per delivery or wake-up, and each
+/// map type would add its own copy of the hash table to every binding
+/// (the npm package's size is a feature).
 #[derive(Debug, Default)]
 struct Results {
-    delivered: HashMap<String, WebhookEvent>,
-    order: VecDeque<String>,
-    waiting: HashMap<String, Vec<(u64, Waker)>>,
+    delivered: VecDeque<WebhookEvent>,
+    waiting: Vec<Waiter>,
     next_waiter: u64,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    job_id: String,
+    waker: Waker,
 }
 
 impl Results {
     fn get(&self, job_id: &str) -> Option<WebhookEvent> {
-        self.delivered.get(job_id).cloned()
+        self.delivered.iter().find(|e| e.job_id == job_id).cloned()
     }
 
     fn deliver(&mut self, event: WebhookEvent) {
         let job_id = event.job_id.clone();
-        if self.delivered.insert(job_id.clone(), event).is_none() {
-            self.order.push_back(job_id.clone());
-            if self.order.len() > RESULTS_KEPT {
-                if let Some(oldest) = self.order.pop_front() {
-                    self.delivered.remove(&oldest);
+        match self.delivered.iter_mut().find(|e| e.job_id == job_id) {
+            Some(known) => *known = event,
+            None => {
+                if self.delivered.len() == RESULTS_KEPT {
+                    self.delivered.pop_front();
                 }
+                self.delivered.push_back(event);
             }
         }
-        for (_, waker) in self.waiting.remove(&job_id).unwrap_or_default() {
-            waker.wake();
+        let (woken, waiting) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|w| w.job_id == job_id);
+        self.waiting = waiting;
+        for waiter in woken {
+            waiter.waker.wake();
         }
     }
 
     /// Remember (or refresh) `waiter`'s waker for `job_id`; returns its id.
     fn register(&mut self, job_id: &str, waiter: Option<u64>, waker: &Waker) -> u64 {
-        let entries = self.waiting.entry(job_id.to_owned()).or_default();
-        if let Some(entry) = waiter.and_then(|id| entries.iter_mut().find(|(w, _)| *w == id)) {
-            entry.1.clone_from(waker);
-            return entry.0;
+        if let Some(known) = waiter.and_then(|id| self.waiting.iter_mut().find(|w| w.id == id)) {
+            known.waker.clone_from(waker);
+            return known.id;
         }
         self.next_waiter += 1;
-        entries.push((self.next_waiter, waker.clone()));
+        self.waiting.push(Waiter {
+            id: self.next_waiter,
+            job_id: job_id.to_owned(),
+            waker: waker.clone(),
+        });
         self.next_waiter
     }
 
-    fn forget(&mut self, job_id: &str, waiter: u64) {
-        if let Some(entries) = self.waiting.get_mut(job_id) {
-            entries.retain(|(id, _)| *id != waiter);
-            if entries.is_empty() {
-                self.waiting.remove(job_id);
-            }
-        }
+    fn forget(&mut self, waiter: u64) {
+        self.waiting.retain(|w| w.id != waiter);
     }
 
     #[cfg(test)]
     fn waiters(&self) -> usize {
-        self.waiting.values().map(Vec::len).sum()
+        self.waiting.len()
     }
 }
 
@@ -538,7 +550,7 @@ impl Future for ResultWait {
         let mut shared = this.shared.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(event) = shared.results.get(&this.job_id) {
             if let Some(waiter) = this.waiter.take() {
-                shared.results.forget(&this.job_id, waiter);
+                shared.results.forget(waiter);
             }
             return Poll::Ready(event);
         }
@@ -555,7 +567,7 @@ impl Drop for ResultWait {
     fn drop(&mut self) {
         if let Some(waiter) = self.waiter.take() {
             let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            shared.results.forget(&self.job_id, waiter);
+            shared.results.forget(waiter);
         }
     }
 }

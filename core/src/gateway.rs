@@ -93,6 +93,20 @@ pub struct SecretInfo {
     pub has_secondary: bool,
 }
 
+impl SecretInfo {
+    /// The JSON every binding hands out (`customer_id`, `primary_secret`,
+    /// `secondary_secret`, `has_secondary`), written without a serializer.
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        let text = |t: &Option<String>| t.clone().map_or(Value::Null, Value::String);
+        map.insert("customer_id".into(), text(&self.customer_id));
+        map.insert("primary_secret".into(), self.primary_secret.clone().into());
+        map.insert("secondary_secret".into(), text(&self.secondary_secret));
+        map.insert("has_secondary".into(), self.has_secondary.into());
+        Value::Object(map)
+    }
+}
+
 /// What the gateway forwarded back from the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forwarded {

@@ -234,3 +234,22 @@ fn handling_a_delivery_runs_its_follow_up_through_the_host_transport() {
     let handled = blocking::run(&mut again, |_| panic!("nothing to send"), || 0).unwrap();
     assert_eq!((handled.received.status, handled.follow_up), (200, None));
 }
+
+#[test]
+fn events_and_secret_info_write_the_same_json_as_serde() {
+    let body = br#"{"job_id":"j1","idempotent_key":"k","status":"failed","metadata":{"a":[1]},
+        "response":{"status_code":502,"headers":{"x-a":"1"},"body":"bad"},"region":"iad"}"#;
+    let event = ezthrottle_core::webhook::WebhookEvent::parse(body).unwrap();
+    assert_eq!(event.to_json(), serde_json::to_value(&event).unwrap());
+    let bare =
+        ezthrottle_core::webhook::WebhookEvent::parse(br#"{"job_id":"j2","status":"success"}"#)
+            .unwrap();
+    assert_eq!(bare.to_json(), serde_json::to_value(&bare).unwrap());
+    let info = ezthrottle_core::SecretInfo {
+        customer_id: Some("cust_1".into()),
+        primary_secret: "abcd****efgh".into(),
+        secondary_secret: None,
+        has_secondary: false,
+    };
+    assert_eq!(info.to_json(), serde_json::to_value(&info).unwrap());
+}

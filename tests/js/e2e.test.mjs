@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import {
   AuthenticationError, EZThrottle, ForwardToEZThrottle, IdempotentStrategy, SecretsNotConfiguredError,
-  SignatureError, Step, StepType, TransportError, ValidationError, autoForward, verifyWebhookSignatureStrict,
+  SignatureError, Step, StepType, TimeoutError, TransportError, ValidationError, autoForward,
+  verifyWebhookSignatureStrict,
   webhookHandler,
 } from 'ezthrottle';
 
@@ -218,6 +219,7 @@ before(async () => {
 after(() => server?.close());
 
 let app;
+let continued; // { client, jobId } of the continuation test, for the late wait
 test('continuations: on_success runs here when the webhook arrives', async () => {
   const local = new EZThrottle({ apiKey, tracktagsUrl: base, ezthrottleUrl: base, continuationWebhook: hooksUrl });
   app = local.webhookHandler({ primarySecret: SECRET });
@@ -225,6 +227,11 @@ test('continuations: on_success runs here when the webhook arrives', async () =>
   const result = await new Step(local).url(upstream('status/200')).idempotentStrategy('unique')
     .onSuccess(followUp).execute();
   assert.equal(local.pendingContinuations, 1);
+  const event = await local.waitForResult(result.job_id, { timeoutMs: 20000 });
+  continued = { client: local, jobId: result.job_id };
+  assert.equal(event.job_id, result.job_id);
+  assert.equal(event.status, 'success');
+  assert.equal(event.response.status_code, 200);
   const outcome = await delivered;
   assert.equal(outcome.event.job_id, result.job_id);
   assert.equal(outcome.followUp.result.status, 'success');
@@ -236,4 +243,22 @@ test('continuations: on_success runs here when the webhook arrives', async () =>
   const response = await app(new Request(hooksUrl, { method: 'POST', body, headers: { 'x-ezthrottle-signature': 't=1,v1=00' } }));
   assert.equal(response.status, 401);
   assert.equal((await response.json()).error, 'invalid_signature');
+});
+
+test('waitForResult: a late wait ends at once; timeouts and aborts reject and free the wait', async () => {
+  const waiting = new EZThrottle({ apiKey, tracktagsUrl: base });
+  await assert.rejects(waiting.waitForResult('job-that-never-ran', { timeoutMs: 20 }),
+    (e) => e instanceof TimeoutError && e.name === 'TimeoutError' && e.code === 'timeout');
+  const controller = new AbortController();
+  const aborted = waiting.waitForResult('job-that-never-ran', { signal: controller.signal });
+  controller.abort(new Error('stop'));
+  await assert.rejects(aborted, { message: 'stop' });
+  await assert.rejects(waiting.waitForResult('job-x', { signal: AbortSignal.abort(new Error('already')) }), { message: 'already' });
+  assert.throws(() => waiting.waitForResult('job-x', { timeoutMs: -1 }), TypeError);
+  assert.throws(() => waiting.waitForResult(42), ValidationError);
+
+  // The continuation test's job already reached its client's handler: a new wait ends at once.
+  assert.ok(continued, 'the continuation test ran first');
+  const late = await continued.client.waitForResult(continued.jobId, { timeoutMs: 1000 });
+  assert.equal(late.job_id, continued.jobId);
 });

@@ -2,8 +2,8 @@
 // README's examples in TypeScript. Never run.
 import {
   EZThrottle, Step, StepType, IdempotentStrategy, ForwardToEZThrottle, autoForward,
-  RateLimitError, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets,
-  type ExecuteResult, type Verification, type HandledDelivery,
+  RateLimitError, ValidationError, TimeoutError, verifyWebhookSignature, tryVerifyWithSecrets,
+  type ExecuteResult, type Verification, type HandledDelivery, type WebhookEvent, type SecretInfo,
 } from 'ezthrottle';
 
 export async function usage(): Promise<void> {
@@ -66,5 +66,14 @@ export async function usage(): Promise<void> {
     },
   });
   const response: Response = await handler(new Request('https://app.example.com/hook', { method: 'POST' }));
-  void [submitted, answer, value, check, rotated, response, client.pendingContinuations];
+  // The job's result, once the handler above receives its webhook.
+  let result: WebhookEvent | undefined;
+  try {
+    result = await client.waitForResult('job_1', { timeoutMs: 30_000, signal: AbortSignal.timeout(60_000) });
+  } catch (e) {
+    if (!(e instanceof TimeoutError)) throw e;
+  }
+  const secrets: SecretInfo = await client.getWebhookSecret();
+  const hasSecondary: boolean = secrets.has_secondary;
+  void [submitted, answer, value, check, rotated, response, client.pendingContinuations, result, hasSecondary];
 }

@@ -140,4 +140,37 @@ impl WebhookEvent {
     pub fn succeeded(&self) -> bool {
         self.status == JobStatus::Success
     }
+
+    /// The event as the delivery's JSON (unknown fields kept), written by
+    /// hand so the bindings need no serializer.
+    pub fn to_json(&self) -> Value {
+        let mut map = self.extra.clone();
+        map.insert("job_id".into(), self.job_id.clone().into());
+        map.insert(
+            "idempotent_key".into(),
+            self.idempotent_key
+                .clone()
+                .map_or(Value::Null, Value::String),
+        );
+        let status = match self.status {
+            JobStatus::Success => "success",
+            JobStatus::Failed => "failed",
+        };
+        map.insert("status".into(), status.into());
+        let response = self.response.as_ref().map_or(Value::Null, |r| {
+            let headers = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_owned(), Value::from(v)))
+                .collect::<Map<_, _>>();
+            let mut out = Map::new();
+            out.insert("status_code".into(), r.status_code.into());
+            out.insert("headers".into(), Value::Object(headers));
+            out.insert("body".into(), r.body.clone().into());
+            Value::Object(out)
+        });
+        map.insert("response".into(), response);
+        map.insert("metadata".into(), Value::Object(self.metadata.clone()));
+        Value::Object(map)
+    }
 }
