@@ -129,11 +129,7 @@ impl ForwardRequest {
         Ok(ForwardToEZThrottle {
             url: self.url.clone(),
             method: self.method.clone().unwrap_or_default(),
-            headers: self
-                .headers
-                .iter()
-                .map(|h| (h.name.clone(), h.value.clone()))
-                .collect(),
+            headers: header_pairs(&self.headers),
             body: self.body.clone(),
             idempotent_key: self.idempotent_key.clone(),
             metadata,
@@ -198,6 +194,13 @@ pub struct QueueRequestOptions {
     pub retry_at_ms: Option<u64>,
 }
 
+fn header_pairs(headers: &[crate::transport::HttpHeader]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| (h.name.clone(), h.value.clone()))
+        .collect()
+}
+
 /// A JSON object from a record's `metadata_json` field.
 fn metadata(text: Option<&str>) -> Result<Map<String, Value>> {
     match text {
@@ -216,11 +219,7 @@ impl QueueRequestOptions {
     fn to_core(&self) -> Result<QueueRequest> {
         let mut request = QueueRequest::new(self.url.clone(), self.webhook_url.clone());
         request.method = self.method.clone();
-        request.headers = self
-            .headers
-            .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
-            .collect();
+        request.headers = header_pairs(&self.headers);
         request.body = self.body.clone();
         request.metadata = metadata(self.metadata_json.as_deref())?;
         request.retry_at_ms = self.retry_at_ms;

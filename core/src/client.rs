@@ -156,8 +156,11 @@ impl Client {
     /// it leaves to this client are registered here.
     pub fn execute(&self, step: &Step) -> Result<ClientExecution> {
         Ok(ClientExecution {
+            client: self.clone(),
             execution: self.config.execute(step)?,
-            shared: self.shared.clone(),
+            done: None,
+            late: VecDeque::new(),
+            current: None,
         })
     }
 
@@ -260,28 +263,91 @@ impl Client {
 
 /// [`Client::execute`]'s operation: an [`Execution`] that registers its
 /// continuations with the client when it ends.
+///
+/// A fast job's webhook can reach the client's receiver before the submit
+/// answer reaches this execution: its follow-up then finds nothing
+/// registered. So a continuation whose job's result is already here is
+/// resolved at once, and its step runs as the end of this execution (in its
+/// trace; a failure there does not undo the submission).
 #[derive(Debug)]
 pub struct ClientExecution {
+    client: Client,
     execution: Execution,
-    shared: Arc<Mutex<Shared>>,
+    /// The main run, once over, while late follow-ups run.
+    done: Option<Run>,
+    late: VecDeque<Step>,
+    /// The late follow-up running now, and its step.
+    current: Option<(Step, Box<ClientExecution>)>,
 }
 
 impl ClientExecution {
     fn finish(&mut self, action: Action<crate::Outcome>) -> Action<Run> {
-        match action {
-            Action::Send(request) => Action::Send(request),
-            Action::Done(result) => Action::Done(result.map(|outcome| {
-                let continuations = self.execution.take_continuations();
-                let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-                for continuation in &continuations {
-                    shared.continuations.register(continuation.clone());
+        let outcome = match action {
+            Action::Send(request) => return Action::Send(request),
+            Action::Done(Err(error)) => return Action::Done(Err(error)),
+            Action::Done(Ok(outcome)) => outcome,
+        };
+        let continuations = self.execution.take_continuations();
+        {
+            let mut shared = self.client.shared();
+            let Shared {
+                continuations: pending,
+                results,
+            } = &mut *shared;
+            for continuation in &continuations {
+                pending.register(continuation.clone());
+                if let Some(event) = results.get(&continuation.job_id) {
+                    self.late.extend(pending.resolve(&event));
                 }
-                Run {
-                    outcome,
-                    trace: self.execution.trace().clone(),
-                    continuations,
+            }
+        }
+        self.done = Some(Run {
+            outcome,
+            trace: self.execution.trace().clone(),
+            continuations,
+        });
+        self.next_late()
+    }
+
+    /// Start the next late follow-up, or end with the main run.
+    fn next_late(&mut self) -> Action<Run> {
+        while let Some(step) = self.late.pop_front() {
+            let mut child = match self.client.execute(&step) {
+                Ok(child) => child,
+                Err(error) => {
+                    self.absorb(&step, Err(error));
+                    continue;
                 }
-            })),
+            };
+            match child.start() {
+                Action::Send(request) => {
+                    self.current = Some((step, Box::new(child)));
+                    return Action::Send(request);
+                }
+                Action::Done(result) => self.absorb(&step, result),
+            }
+        }
+        match self.done.take() {
+            Some(run) => Action::Done(Ok(run)),
+            None => Action::Done(Err(crate::Error::misuse("the execution is over"))),
+        }
+    }
+
+    /// A late follow-up ended: its trace (or its failure) joins the main one.
+    fn absorb(&mut self, step: &Step, result: Result<Run>) {
+        let Some(done) = self.done.as_mut() else {
+            return;
+        };
+        match result {
+            Ok(run) => done.trace.extend(run.trace),
+            Err(error) => done.trace.push(crate::TraceEntry {
+                step: step.label(),
+                status: crate::TraceStatus::Failed,
+                status_code: None,
+                response: None,
+                response_meaning: None,
+                error: Some(error.to_string()),
+            }),
         }
     }
 }
@@ -295,8 +361,19 @@ impl Operation for ClientExecution {
     }
 
     fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Run> {
-        let action = self.execution.feed(now_ms, reply);
-        self.finish(action)
+        let Some((_, child)) = self.current.as_mut() else {
+            let action = self.execution.feed(now_ms, reply);
+            return self.finish(action);
+        };
+        match child.feed(now_ms, reply) {
+            Action::Send(request) => Action::Send(request),
+            Action::Done(result) => {
+                if let Some((step, _)) = self.current.take() {
+                    self.absorb(&step, result);
+                }
+                self.next_late()
+            }
+        }
     }
 }
 

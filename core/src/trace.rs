@@ -59,6 +59,10 @@ pub struct Trace {
 const SHOWN_RESPONSE_CHARS: usize = 200;
 
 impl Trace {
+    pub(crate) fn extend(&mut self, other: Trace) {
+        self.entries.extend(other.entries);
+    }
+
     pub(crate) fn push(&mut self, entry: TraceEntry) {
         self.entries.push(entry);
     }

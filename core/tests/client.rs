@@ -253,3 +253,52 @@ fn events_and_secret_info_write_the_same_json_as_serde() {
     };
     assert_eq!(info.to_json(), serde_json::to_value(&info).unwrap());
 }
+
+#[test]
+fn a_webhook_that_beats_the_submit_answer_still_runs_its_follow_up_once() {
+    use ezthrottle_core::{Action, Operation, Target};
+    let client = Client::new(options()).unwrap();
+    let step = Step::new().url("https://a.example").on_success(
+        Step::new()
+            .url("https://next.example/notify")
+            .step_type(ezthrottle_core::StepType::Frugal),
+    );
+    let mut execution = client.execute(&step).unwrap();
+    let Action::Send(submit) = execution.start() else {
+        panic!("the submit is sent first")
+    };
+    assert_eq!(submit.target, Target::Gateway);
+
+    // The job ran and its webhook arrived while the submit answer was on its way.
+    let mut receiver = client.webhook_receiver(SECRET, None).unwrap();
+    let body = r#"{"job_id":"job_fast","status":"success"}"#;
+    let received = receiver.receive(body.as_bytes(), Some(&signed(body)), NOW_SECS);
+    assert_eq!(
+        (received.status, received.follow_up),
+        (200, None),
+        "nothing registered yet"
+    );
+
+    let Action::Send(follow_up) = execution.feed(0, Ok(queued("job_fast"))) else {
+        panic!("the follow-up runs as the end of the execution")
+    };
+    assert_eq!(follow_up.url, "https://next.example/notify");
+    let Action::Done(Ok(run)) = execution.feed(0, Ok(HttpResponse::new(200, "notified"))) else {
+        panic!("the execution ends")
+    };
+    assert_eq!(
+        run.outcome.job_id(),
+        Some("job_fast"),
+        "the outcome is the submission"
+    );
+    assert_eq!(run.trace.entries().len(), 2, "{}", run.trace);
+    assert_eq!(
+        client.pending_continuations(),
+        0,
+        "resolved, not left pending"
+    );
+
+    // The same delivery again later runs nothing.
+    let again = receiver.receive(body.as_bytes(), Some(&signed(body)), NOW_SECS + 1);
+    assert_eq!((again.status, again.follow_up), (200, None));
+}

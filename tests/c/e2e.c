@@ -13,6 +13,7 @@
 
 #include "../../examples/c/curl_transport.h"
 #include "check.h"
+#include "fetch.h"
 #include "json.h"
 
 #define SECRET "c_suite_webhook_secret_0123"
@@ -37,43 +38,12 @@ static char *url_of(const char *format, const char *detail) {
     return out;
 }
 
-static size_t collect(char *data, size_t size, size_t count, void *buffer) {
-    size_t length = size * count;
-    char **text = buffer;
-    size_t old = *text ? strlen(*text) : 0;
-    char *grown = realloc(*text, old + length + 1);
-    if (grown == NULL) return 0;
-    memcpy(grown + old, data, length);
-    grown[old + length] = '\0';
-    *text = grown;
-    return length;
-}
-
-/* GET a JSON document (the receiver boxes, the job reports). */
-static cJSON *get_json(const char *url) {
-    CURL *get = curl_easy_init();
-    char *text = NULL;
-    char auth[256];
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", getenv("EZT_API_KEY"));
-    struct curl_slist *headers = curl_slist_append(NULL, auth);
-    curl_easy_setopt(get, CURLOPT_URL, url);
-    curl_easy_setopt(get, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(get, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(get, CURLOPT_WRITEDATA, &text);
-    curl_easy_perform(get);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(get);
-    cJSON *json = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    return json;
-}
-
 /* Wait for `count` deliveries at receiver box `name`; verify and parse each. */
 static int webhooks(const char *name, int count, ezt_webhook_event **events) {
     char box[128];
     snprintf(box, sizeof box, "/receiver/c-%s-%s", run_id, name);
     for (int tries = 0; tries < 400; tries++) {
-        cJSON *got = get_json(url_of("%s", box));
+        cJSON *got = get_json(url_of("%s", box), getenv("EZT_API_KEY"));
         int n = cJSON_GetArraySize(got);
         if (n >= count) {
             for (int i = 0; i < count; i++) {
@@ -156,7 +126,7 @@ static void multi_region_race(void) {
         CHECK(ezt_webhook_event_succeeded(events[0]), "the race succeeded");
         ezt_webhook_event_free(events[0]);
     }
-    cJSON *report = get_json(url_of("/api/v1/jobs/%s", id));
+    cJSON *report = get_json(url_of("/api/v1/jobs/%s", id), getenv("EZT_API_KEY"));
     CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "attempts")) == 3, "three regions raced");
     cJSON_Delete(report);
     ezt_step_free(step);
@@ -324,7 +294,7 @@ static void secret_rotation(void) {
     cJSON *got = NULL;
     for (int tries = 0; tries < 400 && cJSON_GetArraySize(got) < 1; tries++) {
         cJSON_Delete(got);
-        got = get_json(url_of("%s", box));
+        got = get_json(url_of("%s", box), getenv("EZT_API_KEY"));
         if (cJSON_GetArraySize(got) < 1) sleep_ms(50);
     }
     const cJSON *delivery = cJSON_GetArrayItem(got, 0);

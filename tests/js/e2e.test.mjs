@@ -226,7 +226,10 @@ test('continuations: on_success runs here when the webhook arrives', async () =>
   const followUp = new Step().url(upstream(`count/${run}-follow`)).type('frugal');
   const result = await new Step(local).url(upstream('status/200')).idempotentStrategy('unique')
     .onSuccess(followUp).execute();
-  assert.equal(local.pendingContinuations, 1);
+  // The handler runs the follow-up; or, when the webhook beat the submit
+  // answer home, execute ran it last (it is in its trace).
+  const ranInExecute = result.trace.includes(`count/${run}-follow`);
+  assert.equal(local.pendingContinuations, ranInExecute ? 0 : 1);
   const event = await local.waitForResult(result.job_id, { timeoutMs: 20000 });
   continued = { client: local, jobId: result.job_id };
   assert.equal(event.job_id, result.job_id);
@@ -234,7 +237,7 @@ test('continuations: on_success runs here when the webhook arrives', async () =>
   assert.equal(event.response.status_code, 200);
   const outcome = await delivered;
   assert.equal(outcome.event.job_id, result.job_id);
-  assert.equal(outcome.followUp.result.status, 'success');
+  assert.equal(outcome.followUp?.result?.status === 'success', !ranInExecute);
   assert.equal(local.pendingContinuations, 0);
   assert.deepEqual(await getJson(upstream(`hits/${run}-follow`)), { key: `${run}-follow`, hits: 1 });
 
