@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use ezthrottle_core::{ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, API_KEY_ENV};
+use ezthrottle_core::{
+    non_negative, ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, API_KEY_ENV,
+};
 use serde_json::{Map, Value};
 
 use crate::error::{EzThrottleError, Result};
@@ -22,7 +24,7 @@ pub struct ClientOptions {
     pub ezthrottle_url: Option<String>,
     /// Timeout of each gateway call; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`.
     #[uniffi(default = None)]
-    pub timeout_ms: Option<u64>,
+    pub timeout_ms: Option<i64>,
     /// Your webhook receiving every submitted job's result: its on_success /
     /// on_failure steps then run in this client (see `webhookReceiver`).
     #[uniffi(default = None)]
@@ -170,8 +172,11 @@ pub enum ForwardOutcome {
 /// The account's webhook secrets, masked by the service.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SecretInfo {
+    /// The customer the secrets belong to.
+    pub customer_id: Option<String>,
     pub primary_secret: String,
     pub secondary_secret: Option<String>,
+    pub has_secondary: bool,
 }
 
 /// The legacy single-webhook request (`queueRequest`).
@@ -191,7 +196,7 @@ pub struct QueueRequestOptions {
     pub metadata_json: Option<String>,
     /// Not run before this instant, in milliseconds since the Unix epoch.
     #[uniffi(default = None)]
-    pub retry_at_ms: Option<u64>,
+    pub retry_at_ms: Option<i64>,
 }
 
 fn header_pairs(headers: &[crate::transport::HttpHeader]) -> Vec<(String, String)> {
@@ -222,7 +227,10 @@ impl QueueRequestOptions {
         request.headers = header_pairs(&self.headers);
         request.body = self.body.clone();
         request.metadata = metadata(self.metadata_json.as_deref())?;
-        request.retry_at_ms = self.retry_at_ms;
+        request.retry_at_ms = self
+            .retry_at_ms
+            .map(|at| non_negative("retry_at", at))
+            .transpose()?;
         Ok(request)
     }
 }
@@ -261,7 +269,10 @@ impl EzThrottle {
             api_key_from_env: std::env::var(API_KEY_ENV).ok(),
             tracktags_url: options.tracktags_url,
             ezthrottle_url: options.ezthrottle_url,
-            timeout_ms: options.timeout_ms,
+            timeout_ms: options
+                .timeout_ms
+                .map(|ms| non_negative("timeout_ms", ms))
+                .transpose()?,
             continuation_webhook: options.continuation_webhook,
         })?;
         let transport = match transport {
@@ -337,8 +348,10 @@ impl EzThrottle {
         let mut call = self.client.get_webhook_secret();
         let info = run(&self.transport, &mut call).await?;
         Ok(SecretInfo {
+            customer_id: info.customer_id,
             primary_secret: info.primary_secret,
             secondary_secret: info.secondary_secret,
+            has_secondary: info.has_secondary,
         })
     }
 
@@ -368,7 +381,7 @@ impl EzThrottle {
         self: Arc<Self>,
         primary_secret: String,
         secondary_secret: Option<String>,
-        tolerance_secs: Option<u64>,
+        tolerance_secs: Option<i64>,
     ) -> Result<Arc<WebhookReceiver>> {
         WebhookReceiver::for_client(&self, &primary_secret, secondary_secret, tolerance_secs)
     }

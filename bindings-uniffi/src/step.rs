@@ -59,13 +59,13 @@ pub struct Webhook {
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct RetryPolicy {
     #[uniffi(default = None)]
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<i64>,
     #[uniffi(default = None)]
-    pub max_reroutes: Option<u32>,
+    pub max_reroutes: Option<i64>,
     #[uniffi(default = None)]
-    pub retry_codes: Option<Vec<u16>>,
+    pub retry_codes: Option<Vec<i32>>,
     #[uniffi(default = None)]
-    pub reroute_codes: Option<Vec<u16>>,
+    pub reroute_codes: Option<Vec<i32>>,
 }
 
 /// When a fallback runs.
@@ -74,9 +74,9 @@ pub enum FallbackTrigger {
     /// Whenever the step fails.
     Always,
     /// When it fails with one of these statuses.
-    OnError { codes: Vec<u16> },
+    OnError { codes: Vec<i32> },
     /// When it takes longer than this.
-    OnTimeout { timeout_ms: u64 },
+    OnTimeout { timeout_ms: i64 },
 }
 
 /// A request to run through EZThrottle. Methods return the same step, so
@@ -169,7 +169,7 @@ impl Step {
         self.call("webhooks", list.into())
     }
 
-    pub fn webhook_quorum(self: Arc<Self>, quorum: u32) -> Result<Arc<Self>> {
+    pub fn webhook_quorum(self: Arc<Self>, quorum: i64) -> Result<Arc<Self>> {
         self.call("webhook_quorum", quorum.into())
     }
 
@@ -200,8 +200,15 @@ impl Step {
     }
 
     /// Not run before this instant (ms since the Unix epoch).
-    pub fn retry_at_ms(self: Arc<Self>, at_ms: u64) -> Result<Arc<Self>> {
+    pub fn retry_at_ms(self: Arc<Self>, at_ms: i64) -> Result<Arc<Self>> {
         self.call("retry_at", at_ms.into())
+    }
+
+    /// Add one request header (`headers` replaces them all).
+    pub fn header(self: Arc<Self>, name: String, value: String) -> Result<Arc<Self>> {
+        let mut one = serde_json::Map::new();
+        one.insert(name, value.into());
+        self.call("add_headers", one.into())
     }
 
     pub fn idempotent_key(self: Arc<Self>, key: String) -> Result<Arc<Self>> {
@@ -213,12 +220,12 @@ impl Step {
     }
 
     /// Statuses of the local (FRUGAL) call that forward the step.
-    pub fn fallback_on_error(self: Arc<Self>, codes: Vec<u16>) -> Result<Arc<Self>> {
+    pub fn fallback_on_error(self: Arc<Self>, codes: Vec<i32>) -> Result<Arc<Self>> {
         self.call("fallback_on_error", codes.into())
     }
 
     /// Timeout of the local (FRUGAL) call.
-    pub fn timeout_ms(self: Arc<Self>, timeout_ms: u64) -> Result<Arc<Self>> {
+    pub fn timeout_ms(self: Arc<Self>, timeout_ms: i64) -> Result<Arc<Self>> {
         self.call("local_timeout_ms", timeout_ms.into())
     }
 
@@ -256,7 +263,7 @@ impl Step {
     pub fn on_failure(
         self: Arc<Self>,
         step: Arc<Step>,
-        timeout_ms: Option<u64>,
+        timeout_ms: Option<i64>,
     ) -> Result<Arc<Self>> {
         let options = timeout_ms.map_or(Value::Null, |ms| json!({ "timeout_ms": ms }));
         self.link("on_failure", &step, options)

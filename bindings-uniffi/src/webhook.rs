@@ -16,6 +16,10 @@ use crate::transport::{now_ms, run, HttpTransport};
 pub struct SignatureCheck {
     pub valid: bool,
     pub reason: String,
+    /// For `both_secrets_failed`: why the primary secret failed.
+    pub primary_reason: Option<String>,
+    /// The header's timestamp (unix seconds), when it had a readable one.
+    pub timestamp: Option<i64>,
 }
 
 impl From<Verification> for SignatureCheck {
@@ -23,8 +27,18 @@ impl From<Verification> for SignatureCheck {
         Self {
             valid: check.is_valid(),
             reason: check.reason.as_str().to_owned(),
+            primary_reason: check.primary_reason.map(|r| r.as_str().to_owned()),
+            timestamp: check.timestamp,
         }
     }
+}
+
+/// The tolerance given (refused when negative), or the default.
+fn tolerance(tolerance_secs: Option<i64>) -> Result<u64> {
+    Ok(tolerance_secs
+        .map(|secs| ezthrottle_core::non_negative("tolerance_secs", secs))
+        .transpose()?
+        .unwrap_or(DEFAULT_TOLERANCE_SECS))
 }
 
 fn clock(now_secs: Option<i64>) -> i64 {
@@ -39,16 +53,16 @@ pub fn verify_signature(
     signature: Option<String>,
     secret: String,
     now_secs: Option<i64>,
-    tolerance_secs: Option<u64>,
-) -> SignatureCheck {
-    webhook::verify_signature(
+    tolerance_secs: Option<i64>,
+) -> Result<SignatureCheck> {
+    Ok(webhook::verify_signature(
         &payload,
         signature.as_deref().unwrap_or_default(),
         &secret,
         clock(now_secs),
-        tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS),
+        tolerance(tolerance_secs)?,
     )
-    .into()
+    .into())
 }
 
 /// Check with the primary secret, then the secondary (during a rotation).
@@ -59,17 +73,17 @@ pub fn verify_with_secrets(
     primary_secret: String,
     secondary_secret: Option<String>,
     now_secs: Option<i64>,
-    tolerance_secs: Option<u64>,
-) -> SignatureCheck {
-    webhook::verify_with_secrets(
+    tolerance_secs: Option<i64>,
+) -> Result<SignatureCheck> {
+    Ok(webhook::verify_with_secrets(
         &payload,
         signature.as_deref().unwrap_or_default(),
         &primary_secret,
         secondary_secret.as_deref(),
         clock(now_secs),
-        tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS),
+        tolerance(tolerance_secs)?,
     )
-    .into()
+    .into())
 }
 
 /// Like [`verify_with_secrets`], but a refused signature is an error
@@ -81,7 +95,7 @@ pub fn verify_signature_strict(
     primary_secret: String,
     secondary_secret: Option<String>,
     now_secs: Option<i64>,
-    tolerance_secs: Option<u64>,
+    tolerance_secs: Option<i64>,
 ) -> Result<SignatureCheck> {
     Ok(webhook::verify_signature_strict(
         &payload,
@@ -89,7 +103,7 @@ pub fn verify_signature_strict(
         &primary_secret,
         secondary_secret.as_deref(),
         clock(now_secs),
-        tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS),
+        tolerance(tolerance_secs)?,
     )?
     .into())
 }
@@ -173,12 +187,12 @@ impl WebhookReceiver {
         client: &EzThrottle,
         primary: &str,
         secondary: Option<String>,
-        tolerance_secs: Option<u64>,
+        tolerance_secs: Option<i64>,
     ) -> Result<Arc<Self>> {
         let receiver = client
             .client
             .webhook_receiver(primary, secondary.as_deref())?
-            .tolerance_secs(tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS));
+            .tolerance_secs(tolerance(tolerance_secs)?);
         Ok(Arc::new(Self {
             inner: Mutex::new(Endpoint::OfClient(receiver)),
             transport: Some(client.transport.clone()),
@@ -193,10 +207,10 @@ impl WebhookReceiver {
     pub fn new(
         primary_secret: String,
         secondary_secret: Option<String>,
-        tolerance_secs: Option<u64>,
+        tolerance_secs: Option<i64>,
     ) -> Result<Arc<Self>> {
         let receiver = webhook::WebhookReceiver::new(primary_secret, secondary_secret)?
-            .tolerance_secs(tolerance_secs.unwrap_or(DEFAULT_TOLERANCE_SECS));
+            .tolerance_secs(tolerance(tolerance_secs)?);
         Ok(Arc::new(Self {
             inner: Mutex::new(Endpoint::Alone(receiver, webhook::Continuations::new(1))),
             transport: None,

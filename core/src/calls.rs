@@ -216,6 +216,11 @@ fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) 
         "description" => set(text(name)?, |s, v| s.description(v)),
         "response_description" => set(text(name)?, |s, v| s.response_description(v)),
         "headers" => set(headers(arg, &at(name))?, |s, v| s.headers(v)),
+        // Adds to the headers already set (`headers` replaces them).
+        "add_headers" => set(headers(arg, &at(name))?, |s, v| {
+            v.into_iter()
+                .fold(s, |s, (name, value)| s.header(name, value))
+        }),
         "metadata" => set(object(arg, &at(name))?.clone(), |s, v| s.metadata(v)),
         "type" => set(parse_enum(arg, &at(name))?, |s, v| s.step_type(v)),
         "idempotent_strategy" => set(parse_enum(arg, &at(name))?, |s, v| s.idempotent_strategy(v)),
@@ -340,6 +345,13 @@ fn only_keys(map: &Map<String, Value>, allowed: &[&str], path: &str) -> Result<(
         )),
         None => Ok(()),
     }
+}
+
+/// A whole number a binding received signed (Java, Kotlin for Java callers,
+/// Python have no unsigned types), refused with its field named when
+/// negative: `timeout_ms`, `tolerance_secs`, `retry_at`.
+pub fn non_negative(field: &str, value: i64) -> Result<u64> {
+    integer(&Value::from(value), field, u64::MAX)
 }
 
 fn integer(value: &Value, path: &str, max: u64) -> Result<u64> {

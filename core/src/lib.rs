@@ -54,6 +54,7 @@ mod workflow;
 struct ReadmeExamples;
 
 pub use blocking::{BlockingClient, Run};
+pub use calls::non_negative;
 pub use client::{
     Client, ClientExecution, ClientOptions, ClientReceiver, Delivery, ForwardCall, Handled,
     ResultWait, RESULTS_KEPT,

@@ -31,16 +31,16 @@ fun build(calls: Any?): Step {
                 val spec = obj(arg)
                 val trigger = when {
                     spec["trigger_on_error"] != null && spec["trigger_on_timeout"] == null ->
-                        FallbackTrigger.OnError(list(spec["trigger_on_error"]).map { (it as Long).toInt().toUShort() })
+                        FallbackTrigger.OnError(list(spec["trigger_on_error"]).map { (it as Long).toInt() })
                     spec["trigger_on_timeout"] != null && spec["trigger_on_error"] == null ->
-                        FallbackTrigger.OnTimeout((spec["trigger_on_timeout"] as Long).toULong())
+                        FallbackTrigger.OnTimeout(spec["trigger_on_timeout"] as Long)
                     spec["trigger_on_error"] == null -> FallbackTrigger.Always
                     else -> { step.applyJson(name, Json.write(arg)); continue }
                 }
                 step.fallback(build(spec["step"]), trigger)
             }
             name == "on_success" -> step.onSuccess(build(arg))
-            name == "on_failure" -> obj(arg).let { step.onFailure(build(it["step"]), (it["timeout_ms"] as Long?)?.toULong()) }
+            name == "on_failure" -> obj(arg).let { step.onFailure(build(it["step"]), it["timeout_ms"] as Long?) }
             name == "url" && arg is String -> step.url(arg)
             name == "method" && arg is String -> step.method(arg)
             name == "body" && arg is String -> step.body(arg)
@@ -124,13 +124,14 @@ private suspend fun frugal(v: Map<String, Any?>) {
 private fun signature(v: Map<String, Any?>) {
     val payload = (v["payload"] as String).toByteArray()
     val now = (v["now"] as Long)
-    val tolerance = ((v["tolerance"] as Long?) ?: 300L).toULong()
+    val tolerance = (v["tolerance"] as Long?) ?: 300L
     val check = when (val secondary = v["secondary_secret"] as String?) {
         null -> verifySignature(payload, v["header"] as String, v["secret"] as String, now, tolerance)
         else -> verifyWithSecrets(payload, v["header"] as String, v["secret"] as String, secondary, now, tolerance)
     }
     check(check.valid == v["valid"]) { "valid: ${check.valid}" }
     check(check.reason == v["reason_code"]) { "reason ${check.reason}, expected ${v["reason_code"]}" }
+    check((check.reason == "both_secrets_failed") == (check.primaryReason != null)) { "primary reason ${check.primaryReason}" }
 }
 
 private suspend fun invalid(v: Map<String, Any?>) {

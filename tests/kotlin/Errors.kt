@@ -11,6 +11,7 @@ import dev.ezthrottle.HttpTransport
 import dev.ezthrottle.Step
 import dev.ezthrottle.TransportFailure
 import dev.ezthrottle.WebhookReceiver
+import dev.ezthrottle.verifySignature
 import dev.ezthrottle.verifySignatureStrict
 
 private class Answering(val answer: suspend (HttpRequest) -> HttpResponse) : HttpTransport {
@@ -53,6 +54,12 @@ suspend fun errors() {
         }
         check(forged.reason == "timestamp_expired") { forged.reason }
         expectThrows<EzThrottleException.Validation> { WebhookReceiver("", null) }
+        // Signed at the boundary (Java has no unsigned types): a negative value is the SDK's refusal, naming the field.
+        check(expectThrows<EzThrottleException.Validation> { Step().webhookQuorum(-1) }.path == "webhook_quorum") { "quorum" }
+        check(expectThrows<EzThrottleException.Validation> { Step().fallbackOnError(listOf(-429)) }.path.startsWith("fallback_on_error")) { "codes" }
+        check(expectThrows<EzThrottleException.Validation> { EzThrottle(ClientOptions(apiKey = "ck_k", timeoutMs = -1), null) }.path == "timeout_ms") { "timeout" }
+        check(expectThrows<EzThrottleException.Validation> { verifySignature("{}".toByteArray(), null, "whsec_x", null, -300) }.path == "tolerance_secs") { "tolerance" }
+        check(Step().url("https://a.example").header("X-One", "1").header("X-Two", "2").payloadJson().contains("\"X-Two\":\"2\"")) { "single headers add up" }
     }
     Check.test("errors: a Kotlin transport's failures come back typed") {
         val timeout = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw TransportFailure.Timeout("slow") }) }

@@ -144,11 +144,33 @@ async def invalid(v):
         assert not net.local and not net.gateway, "something was sent"
 
 
+def refusals_name_the_field():
+    """Values Python cannot type as unsigned reach the SDK, which names the field."""
+    cases = [
+        (lambda: ez.Step().webhook_quorum(-1), "webhook_quorum"),
+        (lambda: ez.Step().retry_at_ms(-5), "retry_at"),
+        (lambda: ez.EzThrottle(ez.ClientOptions(api_key="ck_k", timeout_ms=-1), None), "timeout_ms"),
+        (lambda: ez.verify_signature(b"{}", None, "whsec_x", None, -300), "tolerance_secs"),
+    ]
+    for call, path in cases:
+        try:
+            call()
+            raise AssertionError(f"{path}: accepted")
+        except ez.EzThrottleError.Validation as e:
+            assert e.path == path, f"{path}: refused as {e.path}"
+
+
 async def main(root):
     folder = os.environ.get("EZTHROTTLE_VECTORS")
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
     runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
     passed, failed = 0, []
+    try:
+        refusals_name_the_field()
+        passed += 1
+    except Exception as e:  # noqa: BLE001 - reported like a vector
+        failed.append("refusals_name_the_field")
+        print(f"FAIL refusals_name_the_field: {type(e).__name__}: {e}")
     for file in sorted(folder.glob("*.json")):
         run = runners.get(file.stem)
         if run is None:

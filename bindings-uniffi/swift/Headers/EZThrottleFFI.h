@@ -424,6 +424,11 @@ uint64_t uniffi_ezthrottle_fn_method_step_fallback(uint64_t ptr, uint64_t step, 
 uint64_t uniffi_ezthrottle_fn_method_step_fallback_on_error(uint64_t ptr, RustBuffer codes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_HEADER
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_HEADER
+uint64_t uniffi_ezthrottle_fn_method_step_header(uint64_t ptr, RustBuffer name, RustBuffer value, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_HEADERS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_HEADERS
 uint64_t uniffi_ezthrottle_fn_method_step_headers(uint64_t ptr, RustBuffer headers, RustCallStatus *_Nonnull out_status
@@ -481,7 +486,7 @@ uint64_t uniffi_ezthrottle_fn_method_step_response_description(uint64_t ptr, Rus
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_RETRY_AT_MS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_RETRY_AT_MS
-uint64_t uniffi_ezthrottle_fn_method_step_retry_at_ms(uint64_t ptr, uint64_t at_ms, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_ezthrottle_fn_method_step_retry_at_ms(uint64_t ptr, int64_t at_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_RETRY_POLICY
@@ -496,7 +501,7 @@ uint64_t uniffi_ezthrottle_fn_method_step_step_type(uint64_t ptr, RustBuffer ste
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_TIMEOUT_MS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_TIMEOUT_MS
-uint64_t uniffi_ezthrottle_fn_method_step_timeout_ms(uint64_t ptr, uint64_t timeout_ms, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_ezthrottle_fn_method_step_timeout_ms(uint64_t ptr, int64_t timeout_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_URL
@@ -506,7 +511,7 @@ uint64_t uniffi_ezthrottle_fn_method_step_url(uint64_t ptr, RustBuffer url, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_WEBHOOK_QUORUM
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_WEBHOOK_QUORUM
-uint64_t uniffi_ezthrottle_fn_method_step_webhook_quorum(uint64_t ptr, uint32_t quorum, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_ezthrottle_fn_method_step_webhook_quorum(uint64_t ptr, int64_t quorum, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_WEBHOOKS
@@ -1026,6 +1031,12 @@ uint16_t uniffi_ezthrottle_checksum_method_step_fallback(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_FALLBACK_ON_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_FALLBACK_ON_ERROR
 uint16_t uniffi_ezthrottle_checksum_method_step_fallback_on_error(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_HEADER
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_HEADER
+uint16_t uniffi_ezthrottle_checksum_method_step_header(void
     
 );
 #endif

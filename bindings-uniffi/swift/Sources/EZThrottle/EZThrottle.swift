@@ -487,15 +487,15 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -698,7 +698,7 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
      * defaults to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`) that runs this
      * client's registered follow-ups and ends its `waitForResult` calls.
      */
-    func webhookReceiver(primarySecret: String, secondarySecret: String?, toleranceSecs: UInt64?) throws  -> WebhookReceiver
+    func webhookReceiver(primarySecret: String, secondarySecret: String?, toleranceSecs: Int64?) throws  -> WebhookReceiver
     
 }
 /**
@@ -1002,14 +1002,14 @@ open func waitForResult(jobId: String)async  -> WebhookEvent  {
      * defaults to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`) that runs this
      * client's registered follow-ups and ends its `waitForResult` calls.
      */
-open func webhookReceiver(primarySecret: String, secondarySecret: String? = nil, toleranceSecs: UInt64? = nil)throws  -> WebhookReceiver  {
+open func webhookReceiver(primarySecret: String, secondarySecret: String? = nil, toleranceSecs: Int64? = nil)throws  -> WebhookReceiver  {
     return try  FfiConverterTypeWebhookReceiver_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_ezthrottle_webhook_receiver(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(primarySecret),
         FfiConverterOptionString.lower(secondarySecret),
-        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(toleranceSecs),uniffiCallStatus
     )
 })
 }
@@ -1778,7 +1778,12 @@ public protocol StepProtocol: AnyObject, Sendable {
     /**
      * Statuses of the local (FRUGAL) call that forward the step.
      */
-    func fallbackOnError(codes: [UInt16]) throws  -> Step
+    func fallbackOnError(codes: [Int32]) throws  -> Step
+    
+    /**
+     * Add one request header (`headers` replaces them all).
+     */
+    func header(name: String, value: String) throws  -> Step
     
     /**
      * Request headers (sent sorted by name).
@@ -1800,7 +1805,7 @@ public protocol StepProtocol: AnyObject, Sendable {
      * Run a copy of `step` when every path failed; `timeout_ms` bounds the
      * wait for that verdict.
      */
-    func onFailure(step: Step, timeoutMs: UInt64?) throws  -> Step
+    func onFailure(step: Step, timeoutMs: Int64?) throws  -> Step
     
     /**
      * Run a copy of `step` when this one succeeds.
@@ -1821,7 +1826,7 @@ public protocol StepProtocol: AnyObject, Sendable {
     /**
      * Not run before this instant (ms since the Unix epoch).
      */
-    func retryAtMs(atMs: UInt64) throws  -> Step
+    func retryAtMs(atMs: Int64) throws  -> Step
     
     func retryPolicy(policy: RetryPolicy) throws  -> Step
     
@@ -1830,11 +1835,11 @@ public protocol StepProtocol: AnyObject, Sendable {
     /**
      * Timeout of the local (FRUGAL) call.
      */
-    func timeoutMs(timeoutMs: UInt64) throws  -> Step
+    func timeoutMs(timeoutMs: Int64) throws  -> Step
     
     func url(url: String) throws  -> Step
     
-    func webhookQuorum(quorum: UInt32) throws  -> Step
+    func webhookQuorum(quorum: Int64) throws  -> Step
     
     func webhooks(webhooks: [Webhook]) throws  -> Step
     
@@ -1981,12 +1986,26 @@ open func fallback(step: Step, trigger: FallbackTrigger)throws  -> Step  {
     /**
      * Statuses of the local (FRUGAL) call that forward the step.
      */
-open func fallbackOnError(codes: [UInt16])throws  -> Step  {
+open func fallbackOnError(codes: [Int32])throws  -> Step  {
     return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_step_fallback_on_error(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceUInt16.lower(codes),uniffiCallStatus
+        FfiConverterSequenceInt32.lower(codes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Add one request header (`headers` replaces them all).
+     */
+open func header(name: String, value: String)throws  -> Step  {
+    return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_step_header(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(value),uniffiCallStatus
     )
 })
 }
@@ -2051,13 +2070,13 @@ open func method(method: String)throws  -> Step  {
      * Run a copy of `step` when every path failed; `timeout_ms` bounds the
      * wait for that verdict.
      */
-open func onFailure(step: Step, timeoutMs: UInt64?)throws  -> Step  {
+open func onFailure(step: Step, timeoutMs: Int64?)throws  -> Step  {
     return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_step_on_failure(
             self.uniffiCloneHandle(),
         FfiConverterTypeStep_lower(step),
-        FfiConverterOptionUInt64.lower(timeoutMs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -2120,12 +2139,12 @@ open func responseDescription(text: String)throws  -> Step  {
     /**
      * Not run before this instant (ms since the Unix epoch).
      */
-open func retryAtMs(atMs: UInt64)throws  -> Step  {
+open func retryAtMs(atMs: Int64)throws  -> Step  {
     return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_step_retry_at_ms(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(atMs),uniffiCallStatus
+        FfiConverterInt64.lower(atMs),uniffiCallStatus
     )
 })
 }
@@ -2153,12 +2172,12 @@ open func stepType(stepType: StepType)throws  -> Step  {
     /**
      * Timeout of the local (FRUGAL) call.
      */
-open func timeoutMs(timeoutMs: UInt64)throws  -> Step  {
+open func timeoutMs(timeoutMs: Int64)throws  -> Step  {
     return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_step_timeout_ms(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(timeoutMs),uniffiCallStatus
+        FfiConverterInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -2173,12 +2192,12 @@ open func url(url: String)throws  -> Step  {
 })
 }
     
-open func webhookQuorum(quorum: UInt32)throws  -> Step  {
+open func webhookQuorum(quorum: Int64)throws  -> Step  {
     return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_step_webhook_quorum(
             self.uniffiCloneHandle(),
-        FfiConverterUInt32.lower(quorum),uniffiCallStatus
+        FfiConverterInt64.lower(quorum),uniffiCallStatus
     )
 })
 }
@@ -2299,14 +2318,14 @@ open class WebhookReceiver: WebhookReceiverProtocol, @unchecked Sendable {
     /**
      * A receiver that verifies and parses (no follow-ups).
      */
-public convenience init(primarySecret: String, secondarySecret: String? = nil, toleranceSecs: UInt64? = nil)throws  {
+public convenience init(primarySecret: String, secondarySecret: String? = nil, toleranceSecs: Int64? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_constructor_webhookreceiver_new(
         FfiConverterString.lower(primarySecret),
         FfiConverterOptionString.lower(secondarySecret),
-        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(toleranceSecs),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -2405,7 +2424,7 @@ public struct ClientOptions: Equatable, Hashable {
     /**
      * Timeout of each gateway call; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`.
      */
-    public var timeoutMs: UInt64?
+    public var timeoutMs: Int64?
     /**
      * Your webhook receiving every submitted job's result: its on_success /
      * on_failure steps then run in this client (see `webhookReceiver`).
@@ -2420,7 +2439,7 @@ public struct ClientOptions: Equatable, Hashable {
          */apiKey: String? = nil, tracktagsUrl: String? = nil, ezthrottleUrl: String? = nil, 
         /**
          * Timeout of each gateway call; default ezthrottle-core's `DEFAULT_TIMEOUT_MS`.
-         */timeoutMs: UInt64? = nil, 
+         */timeoutMs: Int64? = nil, 
         /**
          * Your webhook receiving every submitted job's result: its on_success /
          * on_failure steps then run in this client (see `webhookReceiver`).
@@ -2451,7 +2470,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 apiKey: FfiConverterOptionString.read(from: &buf), 
                 tracktagsUrl: FfiConverterOptionString.read(from: &buf), 
                 ezthrottleUrl: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
+                timeoutMs: FfiConverterOptionInt64.read(from: &buf), 
                 continuationWebhook: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -2460,7 +2479,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.apiKey, into: &buf)
         FfiConverterOptionString.write(value.tracktagsUrl, into: &buf)
         FfiConverterOptionString.write(value.ezthrottleUrl, into: &buf)
-        FfiConverterOptionUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterOptionInt64.write(value.timeoutMs, into: &buf)
         FfiConverterOptionString.write(value.continuationWebhook, into: &buf)
     }
 }
@@ -2711,7 +2730,7 @@ public struct QueueRequestOptions: Equatable, Hashable {
     /**
      * Not run before this instant, in milliseconds since the Unix epoch.
      */
-    public var retryAtMs: UInt64?
+    public var retryAtMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2724,7 +2743,7 @@ public struct QueueRequestOptions: Equatable, Hashable {
          */metadataJson: String? = nil, 
         /**
          * Not run before this instant, in milliseconds since the Unix epoch.
-         */retryAtMs: UInt64? = nil) {
+         */retryAtMs: Int64? = nil) {
         self.url = url
         self.webhookUrl = webhookUrl
         self.method = method
@@ -2756,7 +2775,7 @@ public struct FfiConverterTypeQueueRequestOptions: FfiConverterRustBuffer {
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterOptionString.read(from: &buf), 
                 metadataJson: FfiConverterOptionString.read(from: &buf), 
-                retryAtMs: FfiConverterOptionUInt64.read(from: &buf)
+                retryAtMs: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -2767,7 +2786,7 @@ public struct FfiConverterTypeQueueRequestOptions: FfiConverterRustBuffer {
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterOptionString.write(value.body, into: &buf)
         FfiConverterOptionString.write(value.metadataJson, into: &buf)
-        FfiConverterOptionUInt64.write(value.retryAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.retryAtMs, into: &buf)
     }
 }
 
@@ -2791,14 +2810,14 @@ public func FfiConverterTypeQueueRequestOptions_lower(_ value: QueueRequestOptio
  * How the service retries.
  */
 public struct RetryPolicy: Equatable, Hashable {
-    public var maxRetries: UInt32?
-    public var maxReroutes: UInt32?
-    public var retryCodes: [UInt16]?
-    public var rerouteCodes: [UInt16]?
+    public var maxRetries: Int64?
+    public var maxReroutes: Int64?
+    public var retryCodes: [Int32]?
+    public var rerouteCodes: [Int32]?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxRetries: UInt32? = nil, maxReroutes: UInt32? = nil, retryCodes: [UInt16]? = nil, rerouteCodes: [UInt16]? = nil) {
+    public init(maxRetries: Int64? = nil, maxReroutes: Int64? = nil, retryCodes: [Int32]? = nil, rerouteCodes: [Int32]? = nil) {
         self.maxRetries = maxRetries
         self.maxReroutes = maxReroutes
         self.retryCodes = retryCodes
@@ -2821,18 +2840,18 @@ public struct FfiConverterTypeRetryPolicy: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RetryPolicy {
         return
             try RetryPolicy(
-                maxRetries: FfiConverterOptionUInt32.read(from: &buf), 
-                maxReroutes: FfiConverterOptionUInt32.read(from: &buf), 
-                retryCodes: FfiConverterOptionSequenceUInt16.read(from: &buf), 
-                rerouteCodes: FfiConverterOptionSequenceUInt16.read(from: &buf)
+                maxRetries: FfiConverterOptionInt64.read(from: &buf), 
+                maxReroutes: FfiConverterOptionInt64.read(from: &buf), 
+                retryCodes: FfiConverterOptionSequenceInt32.read(from: &buf), 
+                rerouteCodes: FfiConverterOptionSequenceInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: RetryPolicy, into buf: inout [UInt8]) {
-        FfiConverterOptionUInt32.write(value.maxRetries, into: &buf)
-        FfiConverterOptionUInt32.write(value.maxReroutes, into: &buf)
-        FfiConverterOptionSequenceUInt16.write(value.retryCodes, into: &buf)
-        FfiConverterOptionSequenceUInt16.write(value.rerouteCodes, into: &buf)
+        FfiConverterOptionInt64.write(value.maxRetries, into: &buf)
+        FfiConverterOptionInt64.write(value.maxReroutes, into: &buf)
+        FfiConverterOptionSequenceInt32.write(value.retryCodes, into: &buf)
+        FfiConverterOptionSequenceInt32.write(value.rerouteCodes, into: &buf)
     }
 }
 
@@ -2856,14 +2875,24 @@ public func FfiConverterTypeRetryPolicy_lower(_ value: RetryPolicy) -> RustBuffe
  * The account's webhook secrets, masked by the service.
  */
 public struct SecretInfo: Equatable, Hashable {
+    /**
+     * The customer the secrets belong to.
+     */
+    public var customerId: String?
     public var primarySecret: String
     public var secondarySecret: String?
+    public var hasSecondary: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(primarySecret: String, secondarySecret: String?) {
+    public init(
+        /**
+         * The customer the secrets belong to.
+         */customerId: String?, primarySecret: String, secondarySecret: String?, hasSecondary: Bool) {
+        self.customerId = customerId
         self.primarySecret = primarySecret
         self.secondarySecret = secondarySecret
+        self.hasSecondary = hasSecondary
     }
 
     
@@ -2882,14 +2911,18 @@ public struct FfiConverterTypeSecretInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecretInfo {
         return
             try SecretInfo(
+                customerId: FfiConverterOptionString.read(from: &buf), 
                 primarySecret: FfiConverterString.read(from: &buf), 
-                secondarySecret: FfiConverterOptionString.read(from: &buf)
+                secondarySecret: FfiConverterOptionString.read(from: &buf), 
+                hasSecondary: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: SecretInfo, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.customerId, into: &buf)
         FfiConverterString.write(value.primarySecret, into: &buf)
         FfiConverterOptionString.write(value.secondarySecret, into: &buf)
+        FfiConverterBool.write(value.hasSecondary, into: &buf)
     }
 }
 
@@ -2916,12 +2949,28 @@ public func FfiConverterTypeSecretInfo_lower(_ value: SecretInfo) -> RustBuffer 
 public struct SignatureCheck: Equatable, Hashable {
     public var valid: Bool
     public var reason: String
+    /**
+     * For `both_secrets_failed`: why the primary secret failed.
+     */
+    public var primaryReason: String?
+    /**
+     * The header's timestamp (unix seconds), when it had a readable one.
+     */
+    public var timestamp: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(valid: Bool, reason: String) {
+    public init(valid: Bool, reason: String, 
+        /**
+         * For `both_secrets_failed`: why the primary secret failed.
+         */primaryReason: String?, 
+        /**
+         * The header's timestamp (unix seconds), when it had a readable one.
+         */timestamp: Int64?) {
         self.valid = valid
         self.reason = reason
+        self.primaryReason = primaryReason
+        self.timestamp = timestamp
     }
 
     
@@ -2941,13 +2990,17 @@ public struct FfiConverterTypeSignatureCheck: FfiConverterRustBuffer {
         return
             try SignatureCheck(
                 valid: FfiConverterBool.read(from: &buf), 
-                reason: FfiConverterString.read(from: &buf)
+                reason: FfiConverterString.read(from: &buf), 
+                primaryReason: FfiConverterOptionString.read(from: &buf), 
+                timestamp: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: SignatureCheck, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.valid, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.primaryReason, into: &buf)
+        FfiConverterOptionInt64.write(value.timestamp, into: &buf)
     }
 }
 
@@ -3697,12 +3750,12 @@ public enum FallbackTrigger: Equatable, Hashable {
     /**
      * When it fails with one of these statuses.
      */
-    case onError(codes: [UInt16]
+    case onError(codes: [Int32]
     )
     /**
      * When it takes longer than this.
      */
-    case onTimeout(timeoutMs: UInt64
+    case onTimeout(timeoutMs: Int64
     )
 
 
@@ -3727,10 +3780,10 @@ public struct FfiConverterTypeFallbackTrigger: FfiConverterRustBuffer {
         
         case 1: return .always
         
-        case 2: return .onError(codes: try FfiConverterSequenceUInt16.read(from: &buf)
+        case 2: return .onError(codes: try FfiConverterSequenceInt32.read(from: &buf)
         )
         
-        case 3: return .onTimeout(timeoutMs: try FfiConverterUInt64.read(from: &buf)
+        case 3: return .onTimeout(timeoutMs: try FfiConverterInt64.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3747,12 +3800,12 @@ public struct FfiConverterTypeFallbackTrigger: FfiConverterRustBuffer {
         
         case let .onError(codes):
             writeInt(&buf, Int32(2))
-            FfiConverterSequenceUInt16.write(codes, into: &buf)
+            FfiConverterSequenceInt32.write(codes, into: &buf)
             
         
         case let .onTimeout(timeoutMs):
             writeInt(&buf, Int32(3))
-            FfiConverterUInt64.write(timeoutMs, into: &buf)
+            FfiConverterInt64.write(timeoutMs, into: &buf)
             
         }
     }
@@ -4275,30 +4328,6 @@ fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
     typealias SwiftType = UInt64?
 
@@ -4491,8 +4520,8 @@ fileprivate struct FfiConverterOptionTypeEzThrottleError: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionSequenceUInt16: FfiConverterRustBuffer {
-    typealias SwiftType = [UInt16]?
+fileprivate struct FfiConverterOptionSequenceInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [Int32]?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -4500,13 +4529,13 @@ fileprivate struct FfiConverterOptionSequenceUInt16: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterSequenceUInt16.write(value, into: &buf)
+        FfiConverterSequenceInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterSequenceUInt16.read(from: &buf)
+        case 1: return try FfiConverterSequenceInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4539,23 +4568,23 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceUInt16: FfiConverterRustBuffer {
-    typealias SwiftType = [UInt16]
+fileprivate struct FfiConverterSequenceInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [Int32]
 
-    public static func write(_ value: [UInt16], into buf: inout [UInt8]) {
+    public static func write(_ value: [Int32], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterUInt16.write(item, into: &buf)
+            FfiConverterInt32.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt16] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int32] {
         let len: Int32 = try readInt(&buf)
-        var seq = [UInt16]()
+        var seq = [Int32]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterUInt16.read(from: &buf))
+            seq.append(try FfiConverterInt32.read(from: &buf))
         }
         return seq
     }
@@ -4814,15 +4843,15 @@ public func parseWebhookEvent(body: Data)throws  -> WebhookEvent  {
  * Check a delivery's signature with one secret. `now_secs` defaults to the
  * clock, `tolerance_secs` to ezthrottle-core's `DEFAULT_TOLERANCE_SECS`.
  */
-public func verifySignature(payload: Data, signature: String?, secret: String, nowSecs: Int64? = nil, toleranceSecs: UInt64? = nil) -> SignatureCheck  {
-    return try!  FfiConverterTypeSignatureCheck_lift(try! rustCall() {
+public func verifySignature(payload: Data, signature: String?, secret: String, nowSecs: Int64? = nil, toleranceSecs: Int64? = nil)throws  -> SignatureCheck  {
+    return try  FfiConverterTypeSignatureCheck_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_func_verify_signature(
         FfiConverterData.lower(payload),
         FfiConverterOptionString.lower(signature),
         FfiConverterString.lower(secret),
         FfiConverterOptionInt64.lower(nowSecs),
-        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(toleranceSecs),uniffiCallStatus
     )
 })
 }
@@ -4830,7 +4859,7 @@ public func verifySignature(payload: Data, signature: String?, secret: String, n
  * Like [`verify_with_secrets`], but a refused signature is an error
  * (`EzThrottleException.Signature` with its reason).
  */
-public func verifySignatureStrict(payload: Data, signature: String?, primarySecret: String, secondarySecret: String?, nowSecs: Int64? = nil, toleranceSecs: UInt64? = nil)throws  -> SignatureCheck  {
+public func verifySignatureStrict(payload: Data, signature: String?, primarySecret: String, secondarySecret: String?, nowSecs: Int64? = nil, toleranceSecs: Int64? = nil)throws  -> SignatureCheck  {
     return try  FfiConverterTypeSignatureCheck_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_func_verify_signature_strict(
@@ -4839,15 +4868,15 @@ public func verifySignatureStrict(payload: Data, signature: String?, primarySecr
         FfiConverterString.lower(primarySecret),
         FfiConverterOptionString.lower(secondarySecret),
         FfiConverterOptionInt64.lower(nowSecs),
-        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(toleranceSecs),uniffiCallStatus
     )
 })
 }
 /**
  * Check with the primary secret, then the secondary (during a rotation).
  */
-public func verifyWithSecrets(payload: Data, signature: String?, primarySecret: String, secondarySecret: String?, nowSecs: Int64? = nil, toleranceSecs: UInt64? = nil) -> SignatureCheck  {
-    return try!  FfiConverterTypeSignatureCheck_lift(try! rustCall() {
+public func verifyWithSecrets(payload: Data, signature: String?, primarySecret: String, secondarySecret: String?, nowSecs: Int64? = nil, toleranceSecs: Int64? = nil)throws  -> SignatureCheck  {
+    return try  FfiConverterTypeSignatureCheck_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_func_verify_with_secrets(
         FfiConverterData.lower(payload),
@@ -4855,7 +4884,7 @@ public func verifyWithSecrets(payload: Data, signature: String?, primarySecret: 
         FfiConverterString.lower(primarySecret),
         FfiConverterOptionString.lower(secondarySecret),
         FfiConverterOptionInt64.lower(nowSecs),
-        FfiConverterOptionUInt64.lower(toleranceSecs),uniffiCallStatus
+        FfiConverterOptionInt64.lower(toleranceSecs),uniffiCallStatus
     )
 })
 }
@@ -4878,13 +4907,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_func_parse_webhook_event() != 64932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_func_verify_signature() != 6906) {
+    if (uniffi_ezthrottle_checksum_func_verify_signature() != 41639) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_func_verify_signature_strict() != 6269) {
+    if (uniffi_ezthrottle_checksum_func_verify_signature_strict() != 40981) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_func_verify_with_secrets() != 42823) {
+    if (uniffi_ezthrottle_checksum_func_verify_with_secrets() != 43084) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret() != 13597) {
@@ -4923,7 +4952,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result() != 27463) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_webhook_receiver() != 41283) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_webhook_receiver() != 49995) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_fallback_run() != 46388) {
@@ -4947,7 +4976,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_fallback() != 33594) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_step_fallback_on_error() != 47921) {
+    if (uniffi_ezthrottle_checksum_method_step_fallback_on_error() != 53396) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_step_header() != 30036) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_step_headers() != 307) {
@@ -4965,7 +4997,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_method() != 45874) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_step_on_failure() != 44178) {
+    if (uniffi_ezthrottle_checksum_method_step_on_failure() != 3731) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_step_on_success() != 35202) {
@@ -4983,7 +5015,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_response_description() != 24783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_step_retry_at_ms() != 41089) {
+    if (uniffi_ezthrottle_checksum_method_step_retry_at_ms() != 30588) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_step_retry_policy() != 19076) {
@@ -4992,13 +5024,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_step_type() != 24079) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_step_timeout_ms() != 36973) {
+    if (uniffi_ezthrottle_checksum_method_step_timeout_ms() != 20213) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_step_url() != 17621) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_step_webhook_quorum() != 63573) {
+    if (uniffi_ezthrottle_checksum_method_step_webhook_quorum() != 53042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_step_webhooks() != 65219) {
@@ -5034,7 +5066,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_constructor_step_new() != 33191) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_constructor_webhookreceiver_new() != 39321) {
+    if (uniffi_ezthrottle_checksum_constructor_webhookreceiver_new() != 53682) {
         return InitializationResult.apiChecksumMismatch
     }
 
