@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ezthrottle_core::{run_async, Error, Operation, Target, TransportError};
+use ezthrottle_core::{run_async, Error, Operation, Target, TransportError, TransportErrorKind};
 
 /// One header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -128,6 +128,31 @@ fn from_record(response: HttpResponse) -> ezthrottle_core::HttpResponse {
     }
 }
 
+impl From<ezthrottle_core::HttpResponse> for HttpResponse {
+    fn from(response: ezthrottle_core::HttpResponse) -> Self {
+        Self {
+            status: response.status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(name, value)| HttpHeader { name, value })
+                .collect(),
+            body: response.body,
+        }
+    }
+}
+
+impl From<TransportError> for TransportFailure {
+    fn from(error: TransportError) -> Self {
+        let detail = error.message;
+        match error.kind {
+            TransportErrorKind::Timeout => Self::Timeout { detail },
+            TransportErrorKind::Unreachable => Self::Unreachable { detail },
+            TransportErrorKind::Other => Self::Other { detail },
+        }
+    }
+}
+
 fn to_core_failure(failure: TransportFailure) -> TransportError {
     match failure {
         TransportFailure::Timeout { detail } => TransportError::timeout(detail),
@@ -163,109 +188,40 @@ pub use builtin::BuiltinTransport;
 
 #[cfg(feature = "builtin-transport")]
 mod builtin {
-    //! A small blocking client (ureq + rustls, Mozilla's roots), each request
-    //! on its own thread so the caller's executor is never blocked. One agent
-    //! per transport keeps connections alive between requests (a new TCP, and
-    //! TLS, handshake per submit would cost more than the rest of it).
+    //! The built-in transport: ezthrottle-transport's blocking one (ureq +
+    //! rustls, Mozilla's roots), each request on its own thread so the
+    //! caller's executor is never blocked.
 
     use std::sync::Arc;
-    use std::time::Duration;
 
-    use super::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportFailure};
+    use ezthrottle_transport::BlockingTransport;
 
-    #[derive(Debug)]
+    use super::{HttpRequest, HttpResponse, HttpTransport, TransportFailure};
+
+    #[derive(Debug, Default)]
     pub struct BuiltinTransport {
-        agent: ureq::Agent,
-    }
-
-    impl Default for BuiltinTransport {
-        fn default() -> Self {
-            let agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent();
-            Self { agent }
-        }
+        transport: BlockingTransport,
     }
 
     #[async_trait::async_trait]
     impl HttpTransport for BuiltinTransport {
         async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure> {
             let (done, answer) = futures_channel::oneshot::channel();
-            let agent = self.agent.clone();
+            let transport = self.transport.clone();
             std::thread::Builder::new()
                 .name("ezthrottle-http".into())
                 .spawn(move || {
-                    let _ = done.send(perform(&agent, &request));
+                    let _ = done.send(transport.send(&request.inner));
                 })
                 .map_err(|e| TransportFailure::Other {
                     detail: format!("no thread for the request: {e}"),
                 })?;
-            answer.await.unwrap_or_else(|_| {
-                Err(TransportFailure::Other {
-                    detail: "the request thread ended without an answer".into(),
-                })
-            })
-        }
-    }
-
-    fn perform(
-        agent: &ureq::Agent,
-        request: &HttpRequest,
-    ) -> Result<HttpResponse, TransportFailure> {
-        let request = &request.inner;
-        let mut builder = ureq::http::Request::builder()
-            .method(request.method.as_str())
-            .uri(request.url.as_str());
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let built = builder
-            .body(request.body.clone().unwrap_or_default())
-            .map_err(|e| TransportFailure::Other {
-                detail: e.to_string(),
+            let reply = answer.await.map_err(|_| TransportFailure::Other {
+                detail: "the request thread ended without an answer".into(),
             })?;
-        // The deadline is the request's own, on the shared agent.
-        let built = agent
-            .configure_request(built)
-            .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
-            .build();
-        let mut response = agent.run(built).map_err(failure)?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                Some(HttpHeader {
-                    name: name.as_str().to_owned(),
-                    value: value.to_str().ok()?.to_owned(),
-                })
-            })
-            .collect();
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(failure)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
-    }
-
-    fn failure(error: ureq::Error) -> TransportFailure {
-        let detail = error.to_string();
-        match error {
-            ureq::Error::Timeout(_) => TransportFailure::Timeout { detail },
-            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                TransportFailure::Timeout { detail }
-            }
-            ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-                TransportFailure::Unreachable { detail }
-            }
-            _ => TransportFailure::Other { detail },
+            reply
+                .map(HttpResponse::from)
+                .map_err(TransportFailure::from)
         }
     }
 }

@@ -1,0 +1,171 @@
+//! Both transports against a scripted HTTP server on loopback: answers,
+//! deadlines, refused connections, and a FRUGAL step driven end to end.
+
+// Tests panic on purpose when an expectation fails.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use ezthrottle_core::{
+    Client, ClientOptions, HttpRequest, Outcome, Step, StepType, Target, TransportErrorKind,
+};
+use ezthrottle_transport::{AsyncTransport, BlockingTransport};
+
+/// Serves every connection: `/slow` answers after 2 s, anything else 200
+/// with a header and the request's body echoed. One request a connection,
+/// said with `Connection: close` so no client reuses a closed one.
+fn serve() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream));
+        }
+    });
+    base
+}
+
+fn answer(mut stream: TcpStream) {
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let (head, body) = loop {
+        let Ok(n) = stream.read(&mut buffer) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        request.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&request).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length {
+                break (
+                    text[..end].to_owned(),
+                    text[end + 4..end + 4 + length].to_owned(),
+                );
+            }
+        }
+    };
+    if head.starts_with("GET /slow") {
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nX-Answer: yes\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(reply.as_bytes());
+}
+
+fn request(method: &str, url: String, body: Option<&str>, timeout_ms: u64) -> HttpRequest {
+    HttpRequest {
+        target: Target::Local,
+        method: method.into(),
+        url,
+        headers: vec![("X-Test".into(), "1".into())],
+        body: body.map(str::to_owned),
+        timeout_ms,
+    }
+}
+
+fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    base
+}
+
+#[test]
+fn the_blocking_transport_answers_times_out_and_reports_refusals() {
+    let base = serve();
+    let transport = BlockingTransport::default();
+    let response = transport
+        .send(&request(
+            "POST",
+            format!("{base}/echo"),
+            Some("hello"),
+            5_000,
+        ))
+        .unwrap();
+    assert_eq!((response.status, response.body.as_str()), (200, "hello"));
+    assert!(response
+        .headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("x-answer") && v == "yes"));
+
+    let slow = transport.send(&request("GET", format!("{base}/slow"), None, 200));
+    assert_eq!(slow.unwrap_err().kind, TransportErrorKind::Timeout);
+    let refused = transport.send(&request("GET", format!("{}/x", closed_port()), None, 2_000));
+    assert_eq!(refused.unwrap_err().kind, TransportErrorKind::Unreachable);
+
+    let client = Client::new(ClientOptions {
+        api_key: Some("ck_test_key".into()),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let step = Step::new()
+        .url(format!("{base}/echo"))
+        .step_type(StepType::Frugal);
+    let run = transport.client(client).execute(&step).unwrap();
+    assert!(matches!(
+        run.outcome,
+        Outcome::LocalSuccess {
+            status_code: 200,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn the_async_transport_answers_times_out_and_reports_refusals() {
+    let base = serve();
+    let transport = AsyncTransport::default();
+    let response = transport
+        .send(&request(
+            "POST",
+            format!("{base}/echo"),
+            Some("hello"),
+            5_000,
+        ))
+        .await
+        .unwrap();
+    assert_eq!((response.status, response.body.as_str()), (200, "hello"));
+
+    let slow = transport
+        .send(&request("GET", format!("{base}/slow"), None, 200))
+        .await;
+    assert_eq!(slow.unwrap_err().kind, TransportErrorKind::Timeout);
+    let refused = transport
+        .send(&request("GET", format!("{}/x", closed_port()), None, 2_000))
+        .await;
+    assert_eq!(refused.unwrap_err().kind, TransportErrorKind::Unreachable);
+
+    let client = Client::new(ClientOptions {
+        api_key: Some("ck_test_key".into()),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let step = Step::new()
+        .url(format!("{base}/echo"))
+        .step_type(StepType::Frugal);
+    let run = transport
+        .run(&mut client.execute(&step).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        run.outcome,
+        Outcome::LocalSuccess {
+            status_code: 200,
+            ..
+        }
+    ));
+}
