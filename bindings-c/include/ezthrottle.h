@@ -327,6 +327,36 @@ typedef int (*ezt_transport_fn)(void *user_data,
  */
 typedef void (*ezt_fallback_fn)(void *user_data);
 
+/**
+ * A signature check, the same fields as in every binding.
+ */
+typedef struct {
+  /**
+   * Whether the delivery is authentic.
+   */
+  bool valid;
+  /**
+   * Why it was accepted or refused.
+   */
+  ezt_signature_reason reason;
+  /**
+   * Whether `primary_reason` is set: for `EZT_SIGNATURE_BOTH_SECRETS_FAILED`.
+   */
+  bool has_primary_reason;
+  /**
+   * Why the primary secret failed (rotation).
+   */
+  ezt_signature_reason primary_reason;
+  /**
+   * Whether `timestamp` is set: the header had a readable one.
+   */
+  bool has_timestamp;
+  /**
+   * The header's timestamp, in unix seconds.
+   */
+  int64_t timestamp;
+} ezt_signature_check;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1014,8 +1044,9 @@ ezt_status ezt_response_set_error(ezt_http_response *response, const char *messa
 
 /**
  * The stable snake_case code of a reason ("signature_mismatch"); static.
+ * Any other number (C lets an enum hold one) gives "".
  */
-const char *ezt_signature_reason_name(ezt_signature_reason reason);
+const char *ezt_signature_reason_name(int reason);
 
 /**
  * Verify a delivery's `X-EZThrottle-Signature` header (NULL = absent) over
@@ -1023,11 +1054,11 @@ const char *ezt_signature_reason_name(ezt_signature_reason reason);
  * (reason `valid`); with it, the rotation check (`valid_primary` /
  * `valid_secondary` / `both_secrets_failed`). `now_secs` is unix seconds or
  * `EZT_NOW`. Returns `EZT_OK` when valid, `EZT_ERR_SIGNATURE` when refused;
- * either way the reason goes to `*reason` when not NULL.
+ * either way the whole check goes to `*check` when not NULL.
  *
  * # Safety
  * `body` points to `length` bytes; strings are NUL-terminated or NULL where
- * allowed; `reason` is NULL or writable.
+ * allowed; `check` is NULL or writable.
  */
 ezt_status ezt_webhook_verify(const uint8_t *body,
                               size_t length,
@@ -1036,7 +1067,7 @@ ezt_status ezt_webhook_verify(const uint8_t *body,
                               const char *secondary_secret,
                               int64_t now_secs,
                               uint64_t tolerance_secs,
-                              ezt_signature_reason *reason);
+                              ezt_signature_check *check);
 
 /**
  * Parse a delivery's raw body (PROTOCOL §7) through `*out` (free with

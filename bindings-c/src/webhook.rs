@@ -1,9 +1,9 @@
 //! Webhook deliveries: signature verification (with rotation) and parsing.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_int, CString};
 
 use ezthrottle_core::webhook::{
-    verify_signature, verify_with_secrets, SignatureReason, WebhookEvent,
+    verify_signature, verify_with_secrets, SignatureReason, Verification, WebhookEvent,
 };
 
 use crate::ezt_status;
@@ -81,13 +81,44 @@ const REASON_NAMES: [&std::ffi::CStr; 10] = [
 ];
 
 /// The stable snake_case code of a reason ("signature_mismatch"); static.
+/// Any other number (C lets an enum hold one) gives "".
 #[no_mangle]
-pub extern "C" fn ezt_signature_reason_name(reason: ezt_signature_reason) -> *const c_char {
-    guard_value(c"".as_ptr(), || {
-        REASON_NAMES
-            .get(reason as usize)
-            .map_or(c"".as_ptr(), |n| n.as_ptr())
-    })
+pub extern "C" fn ezt_signature_reason_name(reason: c_int) -> *const c_char {
+    usize::try_from(reason)
+        .ok()
+        .and_then(|i| REASON_NAMES.get(i))
+        .map_or(c"".as_ptr(), |n| n.as_ptr())
+}
+
+/// A signature check, the same fields as in every binding.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ezt_signature_check {
+    /// Whether the delivery is authentic.
+    pub valid: bool,
+    /// Why it was accepted or refused.
+    pub reason: ezt_signature_reason,
+    /// Whether `primary_reason` is set: for `EZT_SIGNATURE_BOTH_SECRETS_FAILED`.
+    pub has_primary_reason: bool,
+    /// Why the primary secret failed (rotation).
+    pub primary_reason: ezt_signature_reason,
+    /// Whether `timestamp` is set: the header had a readable one.
+    pub has_timestamp: bool,
+    /// The header's timestamp, in unix seconds.
+    pub timestamp: i64,
+}
+
+impl From<&Verification> for ezt_signature_check {
+    fn from(check: &Verification) -> Self {
+        Self {
+            valid: check.is_valid(),
+            reason: check.reason.into(),
+            has_primary_reason: check.primary_reason.is_some(),
+            primary_reason: check.primary_reason.unwrap_or(check.reason).into(),
+            has_timestamp: check.timestamp.is_some(),
+            timestamp: check.timestamp.unwrap_or_default(),
+        }
+    }
 }
 
 /// Verify a delivery's `X-EZThrottle-Signature` header (NULL = absent) over
@@ -95,11 +126,11 @@ pub extern "C" fn ezt_signature_reason_name(reason: ezt_signature_reason) -> *co
 /// (reason `valid`); with it, the rotation check (`valid_primary` /
 /// `valid_secondary` / `both_secrets_failed`). `now_secs` is unix seconds or
 /// `EZT_NOW`. Returns `EZT_OK` when valid, `EZT_ERR_SIGNATURE` when refused;
-/// either way the reason goes to `*reason` when not NULL.
+/// either way the whole check goes to `*check` when not NULL.
 ///
 /// # Safety
 /// `body` points to `length` bytes; strings are NUL-terminated or NULL where
-/// allowed; `reason` is NULL or writable.
+/// allowed; `check` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_webhook_verify(
     body: *const u8,
@@ -109,8 +140,9 @@ pub unsafe extern "C" fn ezt_webhook_verify(
     secondary_secret: *const c_char,
     now_secs: i64,
     tolerance_secs: u64,
-    reason: *mut ezt_signature_reason,
+    check: *mut ezt_signature_check,
 ) -> ezt_status {
+    let out = check;
     guard(|| {
         // SAFETY: `body` is NULL or points to `length` readable items for the call;
         // `signature_header` is NULL or a NUL-terminated string readable for the call;
@@ -132,9 +164,9 @@ pub unsafe extern "C" fn ezt_webhook_verify(
             }
             None => verify_signature(body, header, primary, now, tolerance_secs),
         };
-        if !reason.is_null() {
+        if !out.is_null() {
             // SAFETY: non-NULL and writable per the contract.
-            unsafe { *reason = check.reason.into() };
+            unsafe { *out = ezt_signature_check::from(&check) };
         }
         if check.is_valid() {
             Ok(())

@@ -211,17 +211,18 @@ static void run_signature(const cJSON *vector) {
     const char *payload = cJSON_GetObjectItemCaseSensitive(vector, "payload")->valuestring;
     const cJSON *secondary = cJSON_GetObjectItemCaseSensitive(vector, "secondary_secret");
     const cJSON *tolerance = cJSON_GetObjectItemCaseSensitive(vector, "tolerance");
-    ezt_signature_reason reason = EZT_SIGNATURE_REPLAYED;
+    ezt_signature_check check = {.reason = EZT_SIGNATURE_REPLAYED};
     ezt_status status = ezt_webhook_verify(
         (const uint8_t *)payload, strlen(payload), cJSON_GetObjectItemCaseSensitive(vector, "header")->valuestring,
         cJSON_GetObjectItemCaseSensitive(vector, "secret")->valuestring, cJSON_IsString(secondary) ? secondary->valuestring : NULL,
         (int64_t)cJSON_GetObjectItemCaseSensitive(vector, "now")->valuedouble,
-        cJSON_IsNumber(tolerance) ? (uint64_t)tolerance->valuedouble : EZT_DEFAULT_TOLERANCE_SECS, &reason);
+        cJSON_IsNumber(tolerance) ? (uint64_t)tolerance->valuedouble : EZT_DEFAULT_TOLERANCE_SECS, &check);
     bool valid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vector, "valid"));
-    CHECK((status == EZT_OK) == valid, "valid: got status %d", (int)status);
+    CHECK((status == EZT_OK) == valid && check.valid == valid, "valid: got status %d", (int)status);
+    CHECK(check.has_primary_reason == (check.reason == EZT_SIGNATURE_BOTH_SECRETS_FAILED), "primary reason set only for a rotation's refusal");
     CHECK(valid || status == EZT_ERR_SIGNATURE, "a refusal is EZT_ERR_SIGNATURE, got %d", (int)status);
     const char *expected = cJSON_GetObjectItemCaseSensitive(vector, "reason_code")->valuestring;
-    CHECK(strcmp(ezt_signature_reason_name(reason), expected) == 0, "reason %s, expected %s", ezt_signature_reason_name(reason), expected);
+    CHECK(strcmp(ezt_signature_reason_name(check.reason), expected) == 0, "reason %s, expected %s", ezt_signature_reason_name(check.reason), expected);
 }
 
 static void run_invalid(const cJSON *vector) {

@@ -50,11 +50,11 @@ static int webhooks(const char *name, int count, ezt_webhook_event **events) {
                 const cJSON *delivery = cJSON_GetArrayItem(got, i);
                 const char *body = cJSON_GetObjectItemCaseSensitive(delivery, "body")->valuestring;
                 const cJSON *signature = cJSON_GetObjectItemCaseSensitive(delivery, "signature");
-                ezt_signature_reason reason;
+                ezt_signature_check check;
                 ezt_status status = ezt_webhook_verify((const uint8_t *)body, strlen(body),
                                                        cJSON_IsString(signature) ? signature->valuestring : NULL, SECRET,
-                                                       NULL, EZT_NOW, EZT_DEFAULT_TOLERANCE_SECS, &reason);
-                CHECK(status == EZT_OK, "%s: signature refused: %s", name, ezt_signature_reason_name(reason));
+                                                       NULL, EZT_NOW, EZT_DEFAULT_TOLERANCE_SECS, &check);
+                CHECK(status == EZT_OK && check.has_timestamp, "%s: signature refused: %s", name, ezt_signature_reason_name(check.reason));
                 events[i] = NULL;
                 CHECK(ezt_webhook_parse((const uint8_t *)body, strlen(body), &events[i]) == EZT_OK, "parse: %s", ezt_last_error_message());
             }
@@ -301,12 +301,12 @@ static void secret_rotation(void) {
     if (delivery != NULL) {
         const char *body = cJSON_GetObjectItemCaseSensitive(delivery, "body")->valuestring;
         const char *signature = cJSON_GetObjectItemCaseSensitive(delivery, "signature")->valuestring;
-        ezt_signature_reason reason;
+        ezt_signature_check check;
         CHECK(ezt_webhook_verify((const uint8_t *)body, strlen(body), signature, "c_suite_rotated_secret_987", SECRET, EZT_NOW,
-                                 EZT_DEFAULT_TOLERANCE_SECS, &reason) == EZT_OK && reason == EZT_SIGNATURE_VALID_PRIMARY,
-              "reason %s", ezt_signature_reason_name(reason));
+                                 EZT_DEFAULT_TOLERANCE_SECS, &check) == EZT_OK && check.reason == EZT_SIGNATURE_VALID_PRIMARY,
+              "reason %s", ezt_signature_reason_name(check.reason));
         CHECK(ezt_webhook_verify((const uint8_t *)body, strlen(body), signature, SECRET, NULL, EZT_NOW,
-                                 EZT_DEFAULT_TOLERANCE_SECS, &reason) == EZT_ERR_SIGNATURE, "the old secret alone no longer verifies");
+                                 EZT_DEFAULT_TOLERANCE_SECS, &check) == EZT_ERR_SIGNATURE, "the old secret alone no longer verifies");
     } else {
         CHECK(0, "no delivery after the rotation");
     }

@@ -315,10 +315,10 @@ static void webhook_parsing(void) {
     EXPECT(ezt_webhook_parse((const uint8_t *)"{\"job_id\":1}", 12, &event), EZT_ERR_PROTOCOL);
     EXPECT(ezt_webhook_parse((const uint8_t *)"\xff\x00\x01", 3, &event), EZT_ERR_PROTOCOL);
     CHECK(event == NULL, "no event");
-    ezt_signature_reason reason;
-    EXPECT(ezt_webhook_verify((const uint8_t *)body, strlen(body), NULL, "secret_secret_1234", NULL, EZT_NOW, 300, &reason), EZT_ERR_SIGNATURE);
-    CHECK(reason == EZT_SIGNATURE_NO_SIGNATURE_HEADER, "reason %s", ezt_signature_reason_name(reason));
-    CHECK(strcmp(ezt_signature_reason_name((ezt_signature_reason)99), "") == 0, "unknown reason name");
+    ezt_signature_check check;
+    EXPECT(ezt_webhook_verify((const uint8_t *)body, strlen(body), NULL, "secret_secret_1234", NULL, EZT_NOW, 300, &check), EZT_ERR_SIGNATURE);
+    CHECK(!check.valid && check.reason == EZT_SIGNATURE_NO_SIGNATURE_HEADER && !check.has_timestamp, "reason %s", ezt_signature_reason_name(check.reason));
+    CHECK(strcmp(ezt_signature_reason_name(99), "") == 0 && strcmp(ezt_signature_reason_name(-1), "") == 0, "unknown reason name");
 }
 
 /* A stateless transport: safe to call from several threads at once. */
