@@ -284,8 +284,7 @@ export class Step {
   }
 }
 
-const FORWARD_FIELDS = ['url', 'method', 'headers', 'body', 'idempotentKey', 'metadata', 'webhooks', 'regions'];
-
+/** A request's own fields (an error's `name`, `message` and `stack` are not). */
 function forwardFields(request) {
   if (request === null || typeof request !== 'object') {
     return request;
@@ -307,11 +306,8 @@ export class ForwardToEZThrottle extends Error {
   constructor(options) {
     super(`forwarding ${String(options?.method ?? 'GET').toUpperCase()} ${options?.url} to EZThrottle`);
     this.name = 'ForwardToEZThrottle';
-    for (const key of FORWARD_FIELDS) {
-      if (options?.[key] !== undefined) {
-        this[key] = options[key];
-      }
-    }
+    // Every field is kept as given; the core reads (and refuses) them.
+    Object.assign(this, forwardFields(options));
   }
 }
 
