@@ -61,6 +61,11 @@ impl Deadline {
     pub fn signal(&self) -> AbortSignal {
         self.controller.signal()
     }
+
+    /// Whether the deadline has fired (and aborted the exchange).
+    pub fn expired(&self) -> bool {
+        self.controller.signal().aborted()
+    }
 }
 
 impl Drop for Deadline {

@@ -92,26 +92,26 @@ impl Transport {
             Deadline::start(request.timeout_ms).map_err(|e| TransportError::other(describe(&e)))?;
         let init = request_init(request, &deadline)?;
         let returned = match &self.fetch {
-            None => global_fetch(&request.url, &init).map_err(|e| failed(&describe(&e))),
+            None => global_fetch(&request.url, &init).map_err(|e| failed(&deadline, describe(&e))),
             Some(fetch) => web_sys::Request::new_with_str_and_init(&request.url, &init)
                 .map_err(|e| TransportError::other(describe(&e)))
                 .and_then(|raw| {
                     fetch
                         .call1(&JsValue::UNDEFINED, &raw)
-                        .map_err(|e| failed(&describe(&e)))
+                        .map_err(|e| failed(&deadline, describe(&e)))
                 })
                 .map(|value| Promise::resolve(&value)),
         };
         let answer = JsFuture::from(returned?)
             .await
-            .map_err(|e| failed(&describe(&e)))?;
+            .map_err(|e| failed(&deadline, describe(&e)))?;
         let response = answer
             .dyn_into::<web_sys::Response>()
             .map(Response::from)
             .map_err(|_| {
                 TransportError::other("the fetch function did not resolve to a Response")
             })?;
-        read(response).await
+        read(response, &deadline).await
     }
 }
 
@@ -120,7 +120,7 @@ fn request_init(
     request: &HttpRequest,
     deadline: &Deadline,
 ) -> Result<web_sys::RequestInit, TransportError> {
-    let headers = web_sys::Headers::new().map_err(|e| failed(&describe(&e)))?;
+    let headers = web_sys::Headers::new().map_err(|e| TransportError::other(describe(&e)))?;
     for (name, value) in &request.headers {
         headers
             .append(name, value)
@@ -136,13 +136,13 @@ fn request_init(
     Ok(init)
 }
 
-async fn read(response: Response) -> Reply {
+async fn read(response: Response, deadline: &Deadline) -> Reply {
     let status = response.status();
     let headers = response.headers().entries().collect();
     let body = response
         .binary()
         .await
-        .map_err(|e| failed(&e.to_string()))?;
+        .map_err(|e| failed(deadline, e.to_string()))?;
     Ok(HttpResponse {
         status,
         headers,
@@ -150,16 +150,14 @@ async fn read(response: Response) -> Reply {
     })
 }
 
-/// A rejected fetch: a `TimeoutError` is our deadline; any other rejection
-/// means no HTTP answer came back (refused, DNS, reset, CORS).
-fn failed(text: &str) -> TransportError {
-    if text.contains("TimeoutError")
-        || text.contains("timed out")
-        || text.contains("aborted due to timeout")
-    {
-        TransportError::timeout(text)
+/// A rejected fetch: a timeout when our deadline aborted it (asked of the
+/// deadline, not read from the error's text); any other rejection means no
+/// HTTP answer came back (refused, DNS, reset, CORS).
+fn failed(deadline: &Deadline, message: String) -> TransportError {
+    if deadline.expired() {
+        TransportError::timeout(message)
     } else {
-        TransportError::unreachable(text)
+        TransportError::unreachable(message)
     }
 }
 
