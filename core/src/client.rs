@@ -423,16 +423,23 @@ impl ClientReceiver {
     /// new, authentic event also releases the job's follow-up and wakes the
     /// job's waiters.
     pub fn receive(&mut self, body: &[u8], signature: Option<&str>, now_secs: i64) -> Received {
-        let mut shared = self.client.shared();
-        let Shared {
-            continuations,
-            results,
-        } = &mut *shared;
-        let received = self
-            .receiver
-            .receive(body, signature, now_secs, continuations);
-        if let Some(event) = &received.event {
-            results.deliver(event.clone());
+        let (received, woken) = {
+            let mut shared = self.client.shared();
+            let Shared {
+                continuations,
+                results,
+            } = &mut *shared;
+            let received = self
+                .receiver
+                .receive(body, signature, now_secs, continuations);
+            let woken = match &received.event {
+                Some(event) => results.deliver(event.clone()),
+                None => Vec::new(),
+            };
+            (received, woken)
+        };
+        for waker in woken {
+            waker.wake();
         }
         received
     }
@@ -552,7 +559,11 @@ impl Results {
         self.delivered.iter().find(|e| e.job_id == job_id).cloned()
     }
 
-    fn deliver(&mut self, event: WebhookEvent) {
+    /// Keep `event`; hand back the wakers of its waiters, to be woken once
+    /// the caller has let go of the lock (a waker may poll at once, and the
+    /// poll takes the lock).
+    #[must_use = "the waiters wait until their wakers are woken"]
+    fn deliver(&mut self, event: WebhookEvent) -> Vec<Waker> {
         let job_id = event.job_id.clone();
         match self.delivered.iter_mut().find(|e| e.job_id == job_id) {
             Some(known) => *known = event,
@@ -563,13 +574,11 @@ impl Results {
                 self.delivered.push_back(event);
             }
         }
-        let (woken, waiting) = std::mem::take(&mut self.waiting)
+        let (woken, waiting): (Vec<Waiter>, Vec<Waiter>) = std::mem::take(&mut self.waiting)
             .into_iter()
             .partition(|w| w.job_id == job_id);
         self.waiting = waiting;
-        for waiter in woken {
-            waiter.waker.wake();
-        }
+        woken.into_iter().map(|w| w.waker).collect()
     }
 
     /// Remember (or refresh) `waiter`'s waker for `job_id`; returns its id.
@@ -691,7 +700,8 @@ mod tests {
             1,
             "re-polling keeps one waker"
         );
-        client.shared().results.deliver(event("job_1"));
+        let woken = client.shared().results.deliver(event("job_1"));
+        woken.into_iter().for_each(Waker::wake);
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert!(matches!(Pin::new(&mut wait).poll(&mut cx), Poll::Ready(e) if e.job_id == "job_1"));
 
@@ -705,11 +715,51 @@ mod tests {
         );
     }
 
+    /// Records whether the client's lock was free when it was woken.
+    struct LockFree(Arc<Mutex<Shared>>, AtomicUsize);
+    impl Wake for LockFree {
+        fn wake(self: Arc<Self>) {
+            if self.0.try_lock().is_ok() {
+                self.1.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn waiters_are_woken_after_the_lock_is_released() {
+        let client = Client::from_config(
+            ClientConfig::builder("ck_test_key")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let probe = Arc::new(LockFree(client.shared.clone(), AtomicUsize::new(0)));
+        let waker = Waker::from(probe.clone());
+        let mut wait = client.wait_for_result("job_1");
+        assert!(Pin::new(&mut wait)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let secret = "whsec_primary_0123456789";
+        let mut receiver = client
+            .webhook_receiver(secret, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body = br#"{"job_id":"job_1","status":"success"}"#;
+        let header = crate::webhook::signature_header(secret, 1_764_320_000, body);
+        assert_eq!(
+            receiver.receive(body, Some(&header), 1_764_320_000).status,
+            200
+        );
+        assert_eq!(
+            probe.1.load(Ordering::SeqCst),
+            1,
+            "woken once, with the lock free"
+        );
+    }
+
     #[test]
     fn delivered_results_stay_bounded() {
         let mut results = Results::default();
         for i in 0..=RESULTS_KEPT {
-            results.deliver(event(&format!("job_{i}")));
+            assert!(results.deliver(event(&format!("job_{i}"))).is_empty());
         }
         assert_eq!(results.delivered.len(), RESULTS_KEPT);
         assert!(results.get("job_0").is_none(), "the oldest goes first");
