@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use ezthrottle_core::webhook::{self, Verification, DEFAULT_TOLERANCE_SECS};
+use ezthrottle_core::TransportError;
 use serde_json::Value;
 
 use crate::client::{ExecuteResult, EzThrottle};
@@ -163,15 +164,10 @@ pub struct WebhookDelivery {
 /// A webhook endpoint: replay-guarded verification, parsing, follow-ups.
 #[derive(uniffi::Object)]
 pub struct WebhookReceiver {
-    inner: Mutex<Endpoint>,
+    inner: Mutex<ezthrottle_core::ClientReceiver>,
+    /// The client's transport, for its follow-ups; `None` for a stand-alone
+    /// receiver, whose deliveries send nothing.
     transport: Option<Arc<dyn HttpTransport>>,
-}
-
-/// A client's endpoint (follow-ups, waits) or a stand-alone one.
-#[derive(Debug)]
-enum Endpoint {
-    OfClient(ezthrottle_core::ClientReceiver),
-    Alone(webhook::WebhookReceiver, webhook::Continuations),
 }
 
 impl std::fmt::Debug for WebhookReceiver {
@@ -194,7 +190,7 @@ impl WebhookReceiver {
             .webhook_receiver(primary, secondary.as_deref())?
             .tolerance_secs(tolerance(tolerance_secs)?);
         Ok(Arc::new(Self {
-            inner: Mutex::new(Endpoint::OfClient(receiver)),
+            inner: Mutex::new(receiver),
             transport: Some(client.transport.clone()),
         }))
     }
@@ -209,10 +205,13 @@ impl WebhookReceiver {
         secondary_secret: Option<String>,
         tolerance_secs: Option<i64>,
     ) -> Result<Arc<Self>> {
-        let receiver = webhook::WebhookReceiver::new(primary_secret, secondary_secret)?
-            .tolerance_secs(tolerance(tolerance_secs)?);
+        let receiver = ezthrottle_core::ClientReceiver::standalone(
+            &primary_secret,
+            secondary_secret.as_deref(),
+        )?
+        .tolerance_secs(tolerance(tolerance_secs)?);
         Ok(Arc::new(Self {
-            inner: Mutex::new(Endpoint::Alone(receiver, webhook::Continuations::new(1))),
+            inner: Mutex::new(receiver),
             transport: None,
         }))
     }
@@ -221,25 +220,26 @@ impl WebhookReceiver {
     pub async fn receive(&self, body: Vec<u8>, signature: Option<String>) -> WebhookDelivery {
         let now_secs = clock(None);
         // The lock covers the decision only, never the follow-up's requests.
-        let decided = match &mut *self.inner.lock().unwrap_or_else(|e| e.into_inner()) {
-            Endpoint::OfClient(receiver) => {
-                Err(receiver.handle(&body, signature.as_deref(), now_secs))
-            }
-            Endpoint::Alone(receiver, none) => {
-                Ok(receiver.receive(&body, signature.as_deref(), now_secs, none))
-            }
+        let mut delivery = self.inner.lock().unwrap_or_else(|e| e.into_inner()).handle(
+            &body,
+            signature.as_deref(),
+            now_secs,
+        );
+        let handled = match &self.transport {
+            Some(transport) => run(transport, &mut delivery).await,
+            None => ezthrottle_core::blocking::run(
+                &mut delivery,
+                |_| {
+                    Err(TransportError::other(
+                        "a stand-alone receiver sends nothing",
+                    ))
+                },
+                now_ms,
+            ),
         };
-        let (received, follow_up) = match (decided, &self.transport) {
-            (Ok(received), _) => (received, None),
-            (Err(mut delivery), Some(transport)) => match run(transport, &mut delivery).await {
-                Ok(handled) => (handled.received, handled.follow_up),
-                Err(error) => return WebhookDelivery::failed(error.into()),
-            },
-            (Err(_), None) => {
-                return WebhookDelivery::failed(EzThrottleError::Misuse {
-                    detail: "a client's receiver has no transport".into(),
-                })
-            }
+        let (received, follow_up) = match handled {
+            Ok(handled) => (handled.received, handled.follow_up),
+            Err(error) => return WebhookDelivery::failed(error.into()),
         };
         let (follow_up, follow_up_error) = match follow_up {
             None => (None, None),

@@ -5,9 +5,9 @@ use std::rc::Rc;
 
 use ezthrottle_core::webhook::{
     verify_signature as core_verify, verify_signature_strict as core_strict, verify_with_secrets,
-    Continuations, Received, Verification, WebhookReceiver, DEFAULT_TOLERANCE_SECS,
+    Verification, DEFAULT_TOLERANCE_SECS,
 };
-use ezthrottle_core::{ClientReceiver, Delivery, Error, Run};
+use ezthrottle_core::{ClientReceiver, Delivery, Error, Handled, Run};
 use js_sys::{Promise, Uint8Array};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
@@ -185,24 +185,10 @@ pub fn verify_signature_strict(
 #[wasm_bindgen]
 #[derive(Debug, Clone)]
 pub struct WebhookHandler {
-    endpoint: Rc<RefCell<Endpoint>>,
-}
-
-/// A client's endpoint (follow-ups through its transport, waits) or a
-/// stand-alone one that verifies and parses.
-#[derive(Debug)]
-enum Endpoint {
-    OfClient(ClientReceiver, Transport),
-    Alone(WebhookReceiver, Continuations),
-}
-
-/// A delivery decided, with its follow-up still to run for a client's one.
-// Made once per delivery and moved straight into its future: boxing either
-// variant would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-enum Decided {
-    Received(Received),
-    FollowUp(Delivery, Transport),
+    receiver: Rc<RefCell<ClientReceiver>>,
+    /// The client's transport, for its follow-ups (a stand-alone handler's
+    /// deliveries send nothing).
+    transport: Transport,
 }
 
 impl WebhookHandler {
@@ -222,37 +208,22 @@ impl WebhookHandler {
                 ))
             })?,
         };
-        let endpoint = match client {
-            Some(client) => Endpoint::OfClient(
+        let (receiver, transport) = match client {
+            Some(client) => (
                 client
                     .client
-                    .webhook_receiver(&primary, secondary.as_deref())
-                    .js()?
-                    .tolerance_secs(tolerance),
+                    .webhook_receiver(&primary, secondary.as_deref()),
                 client.transport,
             ),
-            None => Endpoint::Alone(
-                WebhookReceiver::new(primary, secondary)
-                    .js()?
-                    .tolerance_secs(tolerance),
-                Continuations::new(1),
+            None => (
+                ClientReceiver::standalone(&primary, secondary.as_deref()),
+                Transport::default(),
             ),
         };
         Ok(Self {
-            endpoint: Rc::new(RefCell::new(endpoint)),
+            receiver: Rc::new(RefCell::new(receiver.js()?.tolerance_secs(tolerance))),
+            transport,
         })
-    }
-
-    fn decide(&self, body: &[u8], signature: Option<&str>) -> Decided {
-        let now = (now_ms() / 1000) as i64;
-        match &mut *self.endpoint.borrow_mut() {
-            Endpoint::OfClient(receiver, transport) => {
-                Decided::FollowUp(receiver.handle(body, signature, now), transport.clone())
-            }
-            Endpoint::Alone(receiver, none) => {
-                Decided::Received(receiver.receive(body, signature, now, none))
-            }
-        }
     }
 }
 
@@ -285,22 +256,24 @@ impl WebhookHandler {
     pub fn receive(&self, payload: JsValue, header: JsValue) -> JsResult<Promise> {
         let body = payload_bytes(&payload)?;
         let signature = signature(&header)?;
-        let decided = self.decide(&body, signature.as_deref());
-        Ok(future_to_promise(
-            async move { settle(decided, &body).await },
-        ))
+        let now = (now_ms() / 1000) as i64;
+        let delivery = self
+            .receiver
+            .borrow_mut()
+            .handle(&body, signature.as_deref(), now);
+        let transport = self.transport.clone();
+        Ok(future_to_promise(async move {
+            settle(delivery, &transport, &body).await
+        }))
     }
 }
 
 /// Run the follow-up (if any); describe the delivery to JS.
-async fn settle(decided: Decided, body: &[u8]) -> JsResult<JsValue> {
-    let (received, follow_up) = match decided {
-        Decided::Received(received) => (received, None),
-        Decided::FollowUp(mut delivery, transport) => {
-            let handled = transport.run(&mut delivery).await.js()?;
-            (handled.received, handled.follow_up)
-        }
-    };
+async fn settle(mut delivery: Delivery, transport: &Transport, body: &[u8]) -> JsResult<JsValue> {
+    let Handled {
+        received,
+        follow_up,
+    } = transport.run(&mut delivery).await.js()?;
     // An accepted event is the delivery's own JSON, as sent.
     let event = match &received.event {
         Some(_) => std::str::from_utf8(body).map_or(JsValue::NULL, convert::parse),

@@ -302,3 +302,30 @@ fn a_webhook_that_beats_the_submit_answer_still_runs_its_follow_up_once() {
     let again = receiver.receive(body.as_bytes(), Some(&signed(body)), NOW_SECS + 1);
     assert_eq!((again.status, again.follow_up), (200, None));
 }
+
+#[test]
+fn a_standalone_receiver_verifies_and_refuses_replays_but_sends_nothing() {
+    use ezthrottle_core::ClientReceiver;
+    assert!(
+        ClientReceiver::standalone("", None).is_err(),
+        "empty secrets are refused"
+    );
+    let mut receiver = ClientReceiver::standalone(SECRET, None).unwrap();
+    let body = r#"{"job_id":"job_1","status":"success"}"#;
+    let mut delivery = receiver.handle(body.as_bytes(), Some(&signed(body)), NOW_SECS);
+    let handled = blocking::run(&mut delivery, |_| panic!("nothing to send"), || 0).unwrap();
+    assert_eq!(handled.received.status, 200);
+    assert_eq!(
+        handled.received.event.map(|e| e.job_id).as_deref(),
+        Some("job_1")
+    );
+    assert_eq!(handled.follow_up, None);
+    let again = receiver.receive(body.as_bytes(), Some(&signed(body)), NOW_SECS + 1);
+    assert_eq!(
+        (again.status, again.event),
+        (200, None),
+        "a replay is not handed over"
+    );
+    let forged = receiver.receive(body.as_bytes(), Some("t=1,v1=00"), NOW_SECS);
+    assert_eq!(forged.status, 401);
+}

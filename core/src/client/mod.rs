@@ -16,7 +16,7 @@
 //!     ..ClientOptions::default()
 //! })?;
 //! let mut receiver = client.webhook_receiver("whsec_primary_0123456789", None)?;
-//! let mut wait = client.wait_for_result("job_1");
+//! let wait = client.wait_for_result("job_1");
 //! assert!(client.result_of("job_1").is_none());
 //!
 //! let body = br#"{"job_id":"job_1","status":"success"}"#;
@@ -238,7 +238,8 @@ impl Client {
     ) -> Result<ClientReceiver> {
         Ok(ClientReceiver {
             receiver: WebhookReceiver::new(primary_secret, secondary_secret.map(str::to_owned))?,
-            client: self.clone(),
+            client: Some(self.clone()),
+            no_follow_ups: Continuations::new(1),
         })
     }
 

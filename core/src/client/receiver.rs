@@ -5,18 +5,33 @@ use super::{Client, Shared};
 use crate::blocking::Run;
 use crate::error::Result;
 use crate::operation::{Action, Operation, Reply};
-use crate::webhook::{Received, WebhookReceiver};
+use crate::webhook::{Continuations, Received, WebhookReceiver};
 
 use super::execution::ClientExecution;
 
-/// A webhook endpoint bound to its [`Client`] (see [`Client::webhook_receiver`]).
+/// A webhook endpoint bound to its [`Client`] (see [`Client::webhook_receiver`]),
+/// or a stand-alone one ([`ClientReceiver::standalone`]).
 #[derive(Debug)]
 pub struct ClientReceiver {
     pub(super) receiver: WebhookReceiver,
-    pub(super) client: Client,
+    /// `None` for a stand-alone endpoint.
+    pub(super) client: Option<Client>,
+    /// What a stand-alone endpoint resolves against: never any follow-up.
+    pub(super) no_follow_ups: Continuations,
 }
 
 impl ClientReceiver {
+    /// An endpoint of no client: it verifies, refuses replays and parses,
+    /// and has no follow-ups to run nor waits to end. Its deliveries send
+    /// nothing.
+    pub fn standalone(primary_secret: &str, secondary_secret: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            receiver: WebhookReceiver::new(primary_secret, secondary_secret.map(str::to_owned))?,
+            client: None,
+            no_follow_ups: Continuations::new(1),
+        })
+    }
+
     /// How far (seconds) a signature's timestamp may be from now
     /// (default [`crate::webhook::DEFAULT_TOLERANCE_SECS`]).
     #[must_use]
@@ -29,8 +44,13 @@ impl ClientReceiver {
     /// new, authentic event also releases the job's follow-up and wakes the
     /// job's waiters.
     pub fn receive(&mut self, body: &[u8], signature: Option<&str>, now_secs: i64) -> Received {
+        let Some(client) = &self.client else {
+            return self
+                .receiver
+                .receive(body, signature, now_secs, &mut self.no_follow_ups);
+        };
         let (received, woken) = {
-            let mut shared = self.client.shared();
+            let mut shared = client.shared();
             let Shared {
                 continuations,
                 results,
@@ -54,10 +74,10 @@ impl ClientReceiver {
     /// through the same host transport: the whole of a webhook handler.
     pub fn handle(&mut self, body: &[u8], signature: Option<&str>, now_secs: i64) -> Delivery {
         let mut received = self.receive(body, signature, now_secs);
-        let follow_up = received
-            .follow_up
-            .take()
-            .map(|step| self.client.execute(&step));
+        let follow_up = match (received.follow_up.take(), &self.client) {
+            (Some(step), Some(client)) => Some(client.execute(&step)),
+            _ => None,
+        };
         Delivery {
             received: Some(received),
             follow_up,
