@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::ezt_status;
 use crate::ffi::{
-    c_string, give_box, give_string, guard, guard_value, handle, json_arg, opt_str_arg, out_arg,
+    c_string, give_box, give_string, guard, handle, json_arg, opt_str_arg, out_arg, read_handle,
     str_arg, Failure,
 };
 use crate::step::ezt_step;
@@ -196,9 +196,7 @@ pub unsafe extern "C" fn ezt_execute(
 pub unsafe extern "C" fn ezt_result_json(result: *const ezt_result) -> *const c_char {
     // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_result_json`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.json.as_ptr())
-    })
+    unsafe { read_handle(result, std::ptr::null(), |r| r.json.as_ptr()) }
 }
 
 /// The job id when the job was submitted; NULL when it ran locally.
@@ -209,11 +207,11 @@ pub unsafe extern "C" fn ezt_result_json(result: *const ezt_result) -> *const c_
 pub unsafe extern "C" fn ezt_result_job_id(result: *const ezt_result) -> *const c_char {
     // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_result_job_id`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { result.as_ref() }
-            .and_then(|r| r.job_id.as_ref())
-            .map_or(std::ptr::null(), |id| id.as_ptr())
-    })
+    unsafe {
+        read_handle(result, std::ptr::null(), |r| {
+            r.job_id.as_ref().map_or(std::ptr::null(), |id| id.as_ptr())
+        })
+    }
 }
 
 /// "queued" / "duplicate" (submitted) or "success" / "failed" (local).
@@ -224,9 +222,7 @@ pub unsafe extern "C" fn ezt_result_job_id(result: *const ezt_result) -> *const 
 pub unsafe extern "C" fn ezt_result_status(result: *const ezt_result) -> *const c_char {
     // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_result_status`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.status.as_ptr())
-    })
+    unsafe { read_handle(result, std::ptr::null(), |r| r.status.as_ptr()) }
 }
 
 /// The local status code; 0 when the job was submitted.
@@ -237,9 +233,7 @@ pub unsafe extern "C" fn ezt_result_status(result: *const ezt_result) -> *const 
 pub unsafe extern "C" fn ezt_result_status_code(result: *const ezt_result) -> u16 {
     // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_result_status_code`'s # Safety requires of its caller.
-    guard_value(0, || {
-        unsafe { result.as_ref() }.map_or(0, |r| r.status_code)
-    })
+    unsafe { read_handle(result, 0, |r| r.status_code) }
 }
 
 /// Whether the step ran locally (FRUGAL) rather than being submitted.
@@ -250,9 +244,7 @@ pub unsafe extern "C" fn ezt_result_status_code(result: *const ezt_result) -> u1
 pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) -> bool {
     // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_result_executed_locally`'s # Safety requires of its caller.
-    guard_value(false, || {
-        unsafe { result.as_ref() }.is_some_and(|r| r.executed_locally)
-    })
+    unsafe { read_handle(result, false, |r| r.executed_locally) }
 }
 
 /// The execution trace, readable text (`1. [SUCCESS] GET https://…`).
@@ -263,9 +255,7 @@ pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) 
 pub unsafe extern "C" fn ezt_result_trace(result: *const ezt_result) -> *const c_char {
     // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_result_trace`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { result.as_ref() }.map_or(std::ptr::null(), |r| r.trace.as_ptr())
-    })
+    unsafe { read_handle(result, std::ptr::null(), |r| r.trace.as_ptr()) }
 }
 
 /// Free a result. NULL is ignored.

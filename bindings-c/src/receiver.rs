@@ -9,13 +9,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use ezthrottle_core::webhook::WebhookEvent;
 use ezthrottle_core::ClientReceiver;
 
 use crate::client::{ezt_client, ezt_result};
 use crate::ezt_status;
 use crate::ffi::{
-    c_string, give_box, guard, guard_value, handle, opt_str_arg, out_arg, slice_arg, str_arg,
+    c_string, give_box, guard, handle, opt_str_arg, out_arg, read_handle, slice_arg, str_arg,
     Failure,
 };
 use crate::transport::HostTransport;
@@ -144,7 +143,7 @@ pub unsafe extern "C" fn ezt_webhook_receive(
             status: handled.received.status,
             body: c_string(&handled.received.body),
             reason: handled.received.verification.reason.into(),
-            event: handled.received.event.map(ezt_webhook_event::from),
+            event: handled.received.event.as_ref().map(ezt_webhook_event::new),
             follow_up: handled
                 .follow_up
                 .map(|run| run.map(ezt_result::from).map_err(Failure::from)),
@@ -155,22 +154,6 @@ pub unsafe extern "C" fn ezt_webhook_receive(
     })
 }
 
-/// Read a field of a live delivery handle.
-///
-/// # Safety
-/// `delivery` is NULL or a live delivery handle.
-unsafe fn read_delivery<T: Copy>(
-    delivery: *const ezt_delivery,
-    default: T,
-    read: impl FnOnce(&ezt_delivery) -> T,
-) -> T {
-    // SAFETY: `delivery` is NULL or a live handle of this library, not freed during the call, as
-    // this helper's own # Safety requires of its caller.
-    guard_value(default, || {
-        unsafe { delivery.as_ref() }.map_or(default, read)
-    })
-}
-
 /// The HTTP status to answer the sender: 200 accepted (or a replay,
 /// acknowledged), 401 bad signature, 400 malformed body; 0 for NULL.
 ///
@@ -178,8 +161,9 @@ unsafe fn read_delivery<T: Copy>(
 /// `delivery` is NULL or a live delivery handle.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_delivery_status(delivery: *const ezt_delivery) -> u16 {
-    // SAFETY: forwarded to `read_delivery`, whose contract is this function's.
-    unsafe { read_delivery(delivery, 0, |d| d.status) }
+    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
+    // `read_handle`'s require.
+    unsafe { read_handle(delivery, 0, |d| d.status) }
 }
 
 /// The JSON body to answer the sender. Owned by the delivery.
@@ -188,8 +172,9 @@ pub unsafe extern "C" fn ezt_delivery_status(delivery: *const ezt_delivery) -> u
 /// `delivery` is NULL or a live delivery handle.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_delivery_body(delivery: *const ezt_delivery) -> *const c_char {
-    // SAFETY: forwarded to `read_delivery`, whose contract is this function's.
-    unsafe { read_delivery(delivery, std::ptr::null(), |d| d.body.as_ptr()) }
+    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
+    // `read_handle`'s require.
+    unsafe { read_handle(delivery, std::ptr::null(), |d| d.body.as_ptr()) }
 }
 
 /// Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED` for a
@@ -202,8 +187,9 @@ pub unsafe extern "C" fn ezt_delivery_reason(
     delivery: *const ezt_delivery,
 ) -> ezt_signature_reason {
     let refused = ezt_signature_reason::EZT_SIGNATURE_NO_SIGNATURE_HEADER;
-    // SAFETY: forwarded to `read_delivery`, whose contract is this function's.
-    unsafe { read_delivery(delivery, refused, |d| d.reason) }
+    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
+    // `read_handle`'s require.
+    unsafe { read_handle(delivery, refused, |d| d.reason) }
 }
 
 /// The event, when the delivery was authentic, well-formed and new; else
@@ -216,9 +202,10 @@ pub unsafe extern "C" fn ezt_delivery_reason(
 pub unsafe extern "C" fn ezt_delivery_event(
     delivery: *const ezt_delivery,
 ) -> *const ezt_webhook_event {
-    // SAFETY: forwarded to `read_delivery`, whose contract is this function's.
+    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
+    // `read_handle`'s require.
     unsafe {
-        read_delivery(delivery, std::ptr::null(), |d| {
+        read_handle(delivery, std::ptr::null(), |d| {
             d.event.as_ref().map_or(std::ptr::null(), |e| e as *const _)
         })
     }
@@ -291,7 +278,7 @@ pub unsafe extern "C" fn ezt_wait_for_result(
         match block_on_until(wait, Duration::from_millis(timeout_ms)) {
             Some(event) => {
                 // SAFETY: checked above.
-                unsafe { give_box(out, ezt_webhook_event::from(event)) };
+                unsafe { give_box(out, ezt_webhook_event::new(&event)) };
                 Ok(())
             }
             None => Err(Failure::new(
@@ -346,11 +333,5 @@ fn block_on_until<F: Future>(future: F, timeout: Duration) -> Option<F::Output> 
             };
         }
         *woken = false;
-    }
-}
-
-impl From<WebhookEvent> for ezt_webhook_event {
-    fn from(event: WebhookEvent) -> Self {
-        Self::new(&event)
     }
 }

@@ -7,7 +7,9 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use ezthrottle_core::{HttpRequest, HttpResponse, Operation, Reply, Target, TransportError};
 
 use crate::ezt_status;
-use crate::ffi::{c_string, guard, guard_value, handle_mut, slice_arg, str_arg, Failure};
+use crate::ffi::{
+    c_string, guard, guard_value, handle_mut, read_handle, slice_arg, str_arg, Failure,
+};
 
 /// The transport finished the request; the response was filled in.
 pub const EZT_TRANSPORT_OK: c_int = 0;
@@ -133,9 +135,7 @@ impl HostTransport {
 pub unsafe extern "C" fn ezt_request_method(request: *const ezt_http_request) -> *const c_char {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_method`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { request.as_ref() }.map_or(std::ptr::null(), |r| r.method.as_ptr())
-    })
+    unsafe { read_handle(request, std::ptr::null(), |r| r.method.as_ptr()) }
 }
 
 /// The request's absolute URL. Valid during the transport call.
@@ -146,9 +146,7 @@ pub unsafe extern "C" fn ezt_request_method(request: *const ezt_http_request) ->
 pub unsafe extern "C" fn ezt_request_url(request: *const ezt_http_request) -> *const c_char {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_url`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { request.as_ref() }.map_or(std::ptr::null(), |r| r.url.as_ptr())
-    })
+    unsafe { read_handle(request, std::ptr::null(), |r| r.url.as_ptr()) }
 }
 
 /// How many headers the request has.
@@ -159,9 +157,7 @@ pub unsafe extern "C" fn ezt_request_url(request: *const ezt_http_request) -> *c
 pub unsafe extern "C" fn ezt_request_header_count(request: *const ezt_http_request) -> usize {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_header_count`'s # Safety requires of its caller.
-    guard_value(0, || {
-        unsafe { request.as_ref() }.map_or(0, |r| r.headers.len())
-    })
+    unsafe { read_handle(request, 0, |r| r.headers.len()) }
 }
 
 /// The name of header `index`, or NULL past the end.
@@ -175,11 +171,13 @@ pub unsafe extern "C" fn ezt_request_header_name(
 ) -> *const c_char {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_header_name`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { request.as_ref() }
-            .and_then(|r| r.headers.get(index))
-            .map_or(std::ptr::null(), |(k, _)| k.as_ptr())
-    })
+    unsafe {
+        read_handle(request, std::ptr::null(), |r| {
+            r.headers
+                .get(index)
+                .map_or(std::ptr::null(), |(k, _)| k.as_ptr())
+        })
+    }
 }
 
 /// The value of header `index`, or NULL past the end.
@@ -193,11 +191,13 @@ pub unsafe extern "C" fn ezt_request_header_value(
 ) -> *const c_char {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_header_value`'s # Safety requires of its caller.
-    guard_value(std::ptr::null(), || {
-        unsafe { request.as_ref() }
-            .and_then(|r| r.headers.get(index))
-            .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
-    })
+    unsafe {
+        read_handle(request, std::ptr::null(), |r| {
+            r.headers
+                .get(index)
+                .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
+        })
+    }
 }
 
 /// The request body (NUL-terminated for convenience) or NULL when there is
@@ -230,9 +230,7 @@ pub unsafe extern "C" fn ezt_request_body(
 pub unsafe extern "C" fn ezt_request_timeout_ms(request: *const ezt_http_request) -> u64 {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_timeout_ms`'s # Safety requires of its caller.
-    guard_value(0, || {
-        unsafe { request.as_ref() }.map_or(0, |r| r.timeout_ms)
-    })
+    unsafe { read_handle(request, 0, |r| r.timeout_ms) }
 }
 
 /// Whether this is a step's own request run locally (FRUGAL), rather than a
@@ -244,9 +242,7 @@ pub unsafe extern "C" fn ezt_request_timeout_ms(request: *const ezt_http_request
 pub unsafe extern "C" fn ezt_request_is_local(request: *const ezt_http_request) -> bool {
     // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
     // `ezt_request_is_local`'s # Safety requires of its caller.
-    guard_value(false, || {
-        unsafe { request.as_ref() }.is_some_and(|r| r.local)
-    })
+    unsafe { read_handle(request, false, |r| r.local) }
 }
 
 /// Set the response status (100..=599). Setting it again replaces it.

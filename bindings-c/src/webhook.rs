@@ -8,7 +8,7 @@ use ezthrottle_core::webhook::{
 
 use crate::ezt_status;
 use crate::ffi::{
-    c_string, give_box, guard, guard_value, opt_str_arg, out_arg, slice_arg, str_arg, Failure,
+    c_string, give_box, guard, opt_str_arg, out_arg, read_handle, slice_arg, str_arg, Failure,
 };
 
 /// Pass as `now_secs` to verify against the current time.
@@ -228,20 +228,6 @@ pub unsafe extern "C" fn ezt_webhook_parse(
     })
 }
 
-/// Read a field of a live event handle.
-///
-/// # Safety
-/// `event` is NULL or a live event handle.
-unsafe fn read_event<T: Copy>(
-    event: *const ezt_webhook_event,
-    default: T,
-    read: impl FnOnce(&ezt_webhook_event) -> T,
-) -> T {
-    // SAFETY: `event` is NULL or a live handle of this library, not freed during the call, as
-    // this helper's own # Safety requires of its caller.
-    guard_value(default, || unsafe { event.as_ref() }.map_or(default, read))
-}
-
 /// The job's id.
 ///
 /// # Safety
@@ -252,7 +238,7 @@ pub unsafe extern "C" fn ezt_webhook_event_job_id(
 ) -> *const c_char {
     // SAFETY: `event` is NULL or a live event, not freed during the call, as
     // `ezt_webhook_event_job_id`'s # Safety requires of its caller.
-    unsafe { read_event(event, std::ptr::null(), |e| e.job_id.as_ptr()) }
+    unsafe { read_handle(event, std::ptr::null(), |e| e.job_id.as_ptr()) }
 }
 
 /// The job's idempotency key, or NULL.
@@ -266,7 +252,7 @@ pub unsafe extern "C" fn ezt_webhook_event_idempotent_key(
     // SAFETY: `event` is NULL or a live event, not freed during the call, as
     // `ezt_webhook_event_idempotent_key`'s # Safety requires of its caller.
     unsafe {
-        read_event(event, std::ptr::null(), |e| {
+        read_handle(event, std::ptr::null(), |e| {
             e.idempotent_key
                 .as_ref()
                 .map_or(std::ptr::null(), |k| k.as_ptr())
@@ -282,7 +268,7 @@ pub unsafe extern "C" fn ezt_webhook_event_idempotent_key(
 pub unsafe extern "C" fn ezt_webhook_event_succeeded(event: *const ezt_webhook_event) -> bool {
     // SAFETY: `event` is NULL or a live event, not freed during the call, as
     // `ezt_webhook_event_succeeded`'s # Safety requires of its caller.
-    unsafe { read_event(event, false, |e| e.succeeded) }
+    unsafe { read_handle(event, false, |e| e.succeeded) }
 }
 
 /// The upstream status code, or 0 when there was no response.
@@ -293,7 +279,7 @@ pub unsafe extern "C" fn ezt_webhook_event_succeeded(event: *const ezt_webhook_e
 pub unsafe extern "C" fn ezt_webhook_event_response_status(event: *const ezt_webhook_event) -> u16 {
     // SAFETY: `event` is NULL or a live event, not freed during the call, as
     // `ezt_webhook_event_response_status`'s # Safety requires of its caller.
-    unsafe { read_event(event, 0, |e| e.response_status) }
+    unsafe { read_handle(event, 0, |e| e.response_status) }
 }
 
 /// The upstream body, or NULL when there was no response.
@@ -307,7 +293,7 @@ pub unsafe extern "C" fn ezt_webhook_event_response_body(
     // SAFETY: `event` is NULL or a live event, not freed during the call, as
     // `ezt_webhook_event_response_body`'s # Safety requires of its caller.
     unsafe {
-        read_event(event, std::ptr::null(), |e| {
+        read_handle(event, std::ptr::null(), |e| {
             e.response_body
                 .as_ref()
                 .map_or(std::ptr::null(), |b| b.as_ptr())
@@ -325,7 +311,7 @@ pub unsafe extern "C" fn ezt_webhook_event_metadata_json(
 ) -> *const c_char {
     // SAFETY: `event` is NULL or a live event, not freed during the call, as
     // `ezt_webhook_event_metadata_json`'s # Safety requires of its caller.
-    unsafe { read_event(event, std::ptr::null(), |e| e.metadata_json.as_ptr()) }
+    unsafe { read_handle(event, std::ptr::null(), |e| e.metadata_json.as_ptr()) }
 }
 
 /// Free an event. NULL is ignored.

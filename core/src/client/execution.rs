@@ -132,18 +132,10 @@ impl Operation for ClientExecution {
 #[derive(Debug)]
 pub struct ForwardCall(pub(super) GatewayCall<SubmitAnswer>);
 
-impl Operation for ForwardCall {
-    type Output = ForwardOrFallback<()>;
-
-    fn start(&mut self) -> Action<Self::Output> {
-        match self.0.start() {
-            Action::Send(request) => Action::Send(request),
-            Action::Done(result) => Action::Done(result.map(ForwardOrFallback::Submitted)),
-        }
-    }
-
-    fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Self::Output> {
-        match self.0.feed(now_ms, reply) {
+impl ForwardCall {
+    /// The submission's end, read as forward-or-fallback.
+    fn decide(action: Action<SubmitAnswer>) -> Action<ForwardOrFallback<()>> {
+        match action {
             Action::Send(request) => Action::Send(request),
             Action::Done(Ok(answer)) => Action::Done(Ok(ForwardOrFallback::Submitted(answer))),
             Action::Done(Err(error)) if error.is_service_unreachable() => {
@@ -151,6 +143,18 @@ impl Operation for ForwardCall {
             }
             Action::Done(Err(error)) => Action::Done(Err(error)),
         }
+    }
+}
+
+impl Operation for ForwardCall {
+    type Output = ForwardOrFallback<()>;
+
+    fn start(&mut self) -> Action<Self::Output> {
+        Self::decide(self.0.start())
+    }
+
+    fn feed(&mut self, now_ms: u64, reply: Reply) -> Action<Self::Output> {
+        Self::decide(self.0.feed(now_ms, reply))
     }
 }
 

@@ -96,7 +96,7 @@ impl ResultWait {
     }
 
     /// The result if it has arrived, without waiting.
-    pub fn ready(&mut self) -> Option<WebhookEvent> {
+    pub fn ready(&self) -> Option<WebhookEvent> {
         let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         shared.results.get(&self.job_id)
     }
