@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{EzThrottleError, Result};
 use crate::step::{Step, Webhook};
-use crate::transport::{run, HttpTransport};
+use crate::transport::{HttpTransport, Transport};
 use crate::webhook::{WebhookEvent, WebhookReceiver};
 
 /// How to build a client. Absent fields take the defaults.
@@ -239,7 +239,7 @@ impl QueueRequestOptions {
 #[derive(uniffi::Object)]
 pub struct EzThrottle {
     pub(crate) client: ezthrottle_core::Client,
-    pub(crate) transport: Arc<dyn HttpTransport>,
+    pub(crate) transport: Transport,
 }
 
 impl std::fmt::Debug for EzThrottle {
@@ -275,42 +275,39 @@ impl EzThrottle {
                 .transpose()?,
             continuation_webhook: options.continuation_webhook,
         })?;
-        let transport = match transport {
-            Some(transport) => transport,
-            None => builtin_transport()?,
-        };
+        let transport = Transport::new(transport)?;
         Ok(Arc::new(Self { client, transport }))
     }
 
     /// Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
     pub async fn execute(&self, step: Arc<Step>) -> Result<ExecuteResult> {
-        let mut execution = self.client.execute(&step.snapshot())?;
-        Ok(run(&self.transport, &mut execution).await?.into())
+        let execution = self.client.execute(&step.snapshot())?;
+        Ok(self.transport.run(execution).await?.into())
     }
 
     /// Submit a step's job as it is, whatever its type.
     pub async fn submit(&self, step: Arc<Step>) -> Result<SubmitAnswer> {
-        let mut call = self.client.submit_step(&step.snapshot())?;
-        Ok(run(&self.transport, &mut call).await?.into())
+        let call = self.client.submit_step(&step.snapshot())?;
+        Ok(self.transport.run(call).await?.into())
     }
 
     /// Submit a job written in the wire format (JSON, PROTOCOL §2), checked
     /// first: nothing is sent when it is refused.
     pub async fn submit_job_json(&self, job_json: String) -> Result<SubmitAnswer> {
-        let mut call = self.client.submit_job_json(&job_json)?;
-        Ok(run(&self.transport, &mut call).await?.into())
+        let call = self.client.submit_job_json(&job_json)?;
+        Ok(self.transport.run(call).await?.into())
     }
 
     /// The legacy single-webhook call.
     pub async fn queue_request(&self, request: QueueRequestOptions) -> Result<SubmitAnswer> {
-        let mut call = self.client.queue_request(&request.to_core()?)?;
-        Ok(run(&self.transport, &mut call).await?.into())
+        let call = self.client.queue_request(&request.to_core()?)?;
+        Ok(self.transport.run(call).await?.into())
     }
 
     /// Submit a request taken over from existing code.
     pub async fn forward(&self, request: ForwardRequest) -> Result<SubmitAnswer> {
-        let mut call = self.client.forward(&request.to_core()?)?;
-        Ok(run(&self.transport, &mut call).await?.into())
+        let call = self.client.forward(&request.to_core()?)?;
+        Ok(self.transport.run(call).await?.into())
     }
 
     /// Submit; only when the service cannot be reached at all, run `fallback`.
@@ -319,8 +316,8 @@ impl EzThrottle {
         request: ForwardRequest,
         fallback: Arc<dyn Fallback>,
     ) -> Result<ForwardOutcome> {
-        let mut call = self.client.forward_or_fallback(&request.to_core()?)?;
-        Ok(match run(&self.transport, &mut call).await? {
+        let call = self.client.forward_or_fallback(&request.to_core()?)?;
+        Ok(match self.transport.run(call).await? {
             ForwardOrFallback::Submitted(answer) => ForwardOutcome::Submitted {
                 answer: answer.into(),
             },
@@ -337,16 +334,16 @@ impl EzThrottle {
         primary: String,
         secondary: Option<String>,
     ) -> Result<String> {
-        let mut call = self
+        let call = self
             .client
             .create_webhook_secret(&primary, secondary.as_deref())?;
-        Ok(Value::Object(run(&self.transport, &mut call).await?).to_string())
+        Ok(Value::Object(self.transport.run(call).await?).to_string())
     }
 
     /// Read the webhook secrets (masked).
     pub async fn get_webhook_secret(&self) -> Result<SecretInfo> {
-        let mut call = self.client.get_webhook_secret();
-        let info = run(&self.transport, &mut call).await?;
+        let call = self.client.get_webhook_secret();
+        let info = self.transport.run(call).await?;
         Ok(SecretInfo {
             customer_id: info.customer_id,
             primary_secret: info.primary_secret,
@@ -357,8 +354,8 @@ impl EzThrottle {
 
     /// Remove the webhook secrets.
     pub async fn delete_webhook_secret(&self) -> Result<String> {
-        let mut call = self.client.delete_webhook_secret();
-        Ok(Value::Object(run(&self.transport, &mut call).await?).to_string())
+        let call = self.client.delete_webhook_secret();
+        Ok(Value::Object(self.transport.run(call).await?).to_string())
     }
 
     /// `new_secret` becomes primary and `current_secret` (when given) secondary.
@@ -367,10 +364,10 @@ impl EzThrottle {
         new_secret: String,
         current_secret: Option<String>,
     ) -> Result<String> {
-        let mut rotation = self
+        let rotation = self
             .client
             .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
-        Ok(Value::Object(run(&self.transport, &mut rotation).await?).to_string())
+        Ok(Value::Object(self.transport.run(rotation).await?).to_string())
     }
 
     /// A webhook endpoint verifying with these secrets (`toleranceSecs`
@@ -394,20 +391,29 @@ impl EzThrottle {
         WebhookEvent::from_core(&self.client.wait_for_result(&job_id).await)
     }
 
+    /// `execute` on the caller's thread, for Java and for code already off
+    /// the main thread (`withContext(Dispatchers.IO)`). The built-in
+    /// transport then sends from this thread; an app's transport must not
+    /// need it.
+    pub fn execute_blocking(&self, step: Arc<Step>) -> Result<ExecuteResult> {
+        let execution = self.client.execute(&step.snapshot())?;
+        Ok(self.transport.run_blocking(execution)?.into())
+    }
+
+    /// `submit` on the caller's thread (see `executeBlocking`).
+    pub fn submit_blocking(&self, step: Arc<Step>) -> Result<SubmitAnswer> {
+        let call = self.client.submit_step(&step.snapshot())?;
+        Ok(self.transport.run_blocking(call)?.into())
+    }
+
+    /// `forward` on the caller's thread (see `executeBlocking`).
+    pub fn forward_blocking(&self, request: ForwardRequest) -> Result<SubmitAnswer> {
+        let call = self.client.forward(&request.to_core()?)?;
+        Ok(self.transport.run_blocking(call)?.into())
+    }
+
     /// How many submitted jobs wait for their webhook to run a follow-up.
     pub fn pending_continuations(&self) -> u64 {
         self.client.pending_continuations() as u64
     }
-}
-
-#[cfg(feature = "builtin-transport")]
-fn builtin_transport() -> Result<Arc<dyn HttpTransport>> {
-    Ok(Arc::new(crate::transport::BuiltinTransport::default()))
-}
-
-#[cfg(not(feature = "builtin-transport"))]
-fn builtin_transport() -> Result<Arc<dyn HttpTransport>> {
-    Err(EzThrottleError::Misuse {
-        detail: "this build has no built-in transport: pass an HttpTransport".into(),
-    })
 }

@@ -21,7 +21,7 @@ pub use client::{
 };
 pub use error::EzThrottleError;
 pub use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType};
-pub use step::{FallbackTrigger, RetryPolicy, Step, Webhook};
+pub use step::{FallbackTrigger, RetryPolicy, Step, StepOptions, Webhook};
 pub use transport::{
     HttpHeader, HttpRequest, HttpResponse, HttpTransport, RequestTarget, TransportFailure,
 };

@@ -79,6 +79,140 @@ pub enum FallbackTrigger {
     OnTimeout { timeout_ms: i64 },
 }
 
+/// Every option of a step, for `Step.withOptions`; absent ones keep the
+/// defaults. The setters of [`Step`] document each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct StepOptions {
+    #[uniffi(default = None)]
+    pub url: Option<String>,
+    #[uniffi(default = None)]
+    pub method: Option<String>,
+    #[uniffi(default = None)]
+    pub headers: Option<HashMap<String, String>>,
+    #[uniffi(default = None)]
+    pub body: Option<String>,
+    #[uniffi(default = None)]
+    pub step_type: Option<StepType>,
+    /// A JSON object echoed in the webhook.
+    #[uniffi(default = None)]
+    pub metadata_json: Option<String>,
+    #[uniffi(default = None)]
+    pub webhooks: Option<Vec<Webhook>>,
+    #[uniffi(default = None)]
+    pub webhook_quorum: Option<i64>,
+    #[uniffi(default = None)]
+    pub regions: Option<Vec<String>>,
+    #[uniffi(default = None)]
+    pub region_policy: Option<RegionPolicy>,
+    #[uniffi(default = None)]
+    pub execution_mode: Option<ExecutionMode>,
+    #[uniffi(default = None)]
+    pub retry_policy: Option<RetryPolicy>,
+    /// Not run before this instant (ms since the Unix epoch).
+    #[uniffi(default = None)]
+    pub retry_at_ms: Option<i64>,
+    #[uniffi(default = None)]
+    pub idempotent_key: Option<String>,
+    #[uniffi(default = None)]
+    pub idempotent_strategy: Option<IdempotentStrategy>,
+    /// Statuses of the local (FRUGAL) call that forward the step.
+    #[uniffi(default = None)]
+    pub fallback_on_error: Option<Vec<i32>>,
+    /// Timeout of the local (FRUGAL) call.
+    #[uniffi(default = None)]
+    pub local_timeout_ms: Option<i64>,
+    #[uniffi(default = None)]
+    pub description: Option<String>,
+    #[uniffi(default = None)]
+    pub response_description: Option<String>,
+}
+
+impl StepOptions {
+    /// The options as the core's builder calls, in the setters' order.
+    fn calls(self) -> Result<Vec<(&'static str, Value)>> {
+        let metadata = self
+            .metadata_json
+            .map(|json| parse_json("metadata", &json))
+            .transpose()?;
+        let calls = [
+            ("url", self.url.map(Value::from)),
+            ("method", self.method.map(Value::from)),
+            ("headers", self.headers.map(headers_value)),
+            ("body", self.body.map(Value::from)),
+            ("type", self.step_type.map(|t| t.as_str().into())),
+            ("metadata", metadata),
+            ("webhooks", self.webhooks.map(webhooks_value)),
+            ("webhook_quorum", self.webhook_quorum.map(Value::from)),
+            ("regions", self.regions.map(Value::from)),
+            (
+                "region_policy",
+                self.region_policy.map(|p| p.as_str().into()),
+            ),
+            (
+                "execution_mode",
+                self.execution_mode.map(|m| m.as_str().into()),
+            ),
+            ("retry_policy", self.retry_policy.map(retry_policy_value)),
+            ("retry_at", self.retry_at_ms.map(Value::from)),
+            ("idempotent_key", self.idempotent_key.map(Value::from)),
+            (
+                "idempotent_strategy",
+                self.idempotent_strategy.map(|s| s.as_str().into()),
+            ),
+            ("fallback_on_error", self.fallback_on_error.map(Value::from)),
+            ("local_timeout_ms", self.local_timeout_ms.map(Value::from)),
+            ("description", self.description.map(Value::from)),
+            (
+                "response_description",
+                self.response_description.map(Value::from),
+            ),
+        ];
+        Ok(calls
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect())
+    }
+}
+
+fn parse_json(path: &str, json: &str) -> Result<Value> {
+    serde_json::from_str(json).map_err(|e| EzThrottleError::Validation {
+        path: path.into(),
+        detail: format!("is not JSON: {e}"),
+    })
+}
+
+/// Sorted by name, so the payload does not depend on the map's order.
+fn headers_value(headers: HashMap<String, String>) -> Value {
+    let mut sorted: Vec<_> = headers.into_iter().collect();
+    sorted.sort();
+    Value::Object(sorted.into_iter().map(|(k, v)| (k, v.into())).collect())
+}
+
+fn webhooks_value(webhooks: Vec<Webhook>) -> Value {
+    let list = webhooks.into_iter().map(|w| {
+        let mut hook = json!({ "url": w.url });
+        if let Some(regions) = w.regions {
+            hook["regions"] = regions.into();
+        }
+        if let Some(vote) = w.has_quorum_vote {
+            hook["has_quorum_vote"] = vote.into();
+        }
+        hook
+    });
+    Value::Array(list.collect())
+}
+
+fn retry_policy_value(policy: RetryPolicy) -> Value {
+    let fields = [
+        ("max_retries", json!(policy.max_retries)),
+        ("max_reroutes", json!(policy.max_reroutes)),
+        ("retry_codes", json!(policy.retry_codes)),
+        ("reroute_codes", json!(policy.reroute_codes)),
+    ];
+    let present = fields.into_iter().filter(|(_, v)| !v.is_null());
+    Value::Object(present.map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 /// A request to run through EZThrottle. Methods return the same step, so
 /// calls chain; a refused option throws `Validation` and changes nothing.
 #[derive(Debug, Default, uniffi::Object)]
@@ -118,6 +252,21 @@ impl Step {
         Arc::default()
     }
 
+    /// A step with every option in `options`, checked at once: one call
+    /// into the library however many options (a chain of setters makes
+    /// one each). Kotlin's `copy(…)` / Swift's `var` make variants of one
+    /// `StepOptions` template cheaply.
+    #[uniffi::constructor]
+    pub fn with_options(options: StepOptions) -> Result<Arc<Self>> {
+        let mut step = ezthrottle_core::Step::new();
+        for (name, argument) in options.calls()? {
+            step.apply_call(name, &argument)?;
+        }
+        Ok(Arc::new(Self {
+            inner: Mutex::new(step),
+        }))
+    }
+
     pub fn url(self: Arc<Self>, url: String) -> Result<Arc<Self>> {
         self.call("url", url.into())
     }
@@ -128,11 +277,7 @@ impl Step {
 
     /// Request headers (sent sorted by name).
     pub fn headers(self: Arc<Self>, headers: HashMap<String, String>) -> Result<Arc<Self>> {
-        let mut sorted: Vec<_> = headers.into_iter().collect();
-        sorted.sort();
-        let map: serde_json::Map<String, Value> =
-            sorted.into_iter().map(|(k, v)| (k, v.into())).collect();
-        self.call("headers", Value::Object(map))
+        self.call("headers", headers_value(headers))
     }
 
     pub fn body(self: Arc<Self>, body: String) -> Result<Arc<Self>> {
@@ -141,11 +286,7 @@ impl Step {
 
     /// Caller data echoed in the webhook: a JSON object.
     pub fn metadata_json(self: Arc<Self>, json: String) -> Result<Arc<Self>> {
-        let value = serde_json::from_str(&json).map_err(|e| EzThrottleError::Validation {
-            path: "metadata".into(),
-            detail: format!("is not JSON: {e}"),
-        })?;
-        self.call("metadata", value)
+        self.call("metadata", parse_json("metadata", &json)?)
     }
 
     pub fn step_type(self: Arc<Self>, step_type: StepType) -> Result<Arc<Self>> {
@@ -153,20 +294,7 @@ impl Step {
     }
 
     pub fn webhooks(self: Arc<Self>, webhooks: Vec<Webhook>) -> Result<Arc<Self>> {
-        let list: Vec<Value> = webhooks
-            .into_iter()
-            .map(|w| {
-                let mut hook = json!({ "url": w.url });
-                if let Some(regions) = w.regions {
-                    hook["regions"] = regions.into();
-                }
-                if let Some(vote) = w.has_quorum_vote {
-                    hook["has_quorum_vote"] = vote.into();
-                }
-                hook
-            })
-            .collect();
-        self.call("webhooks", list.into())
+        self.call("webhooks", webhooks_value(webhooks))
     }
 
     pub fn webhook_quorum(self: Arc<Self>, quorum: i64) -> Result<Arc<Self>> {
@@ -186,17 +314,7 @@ impl Step {
     }
 
     pub fn retry_policy(self: Arc<Self>, policy: RetryPolicy) -> Result<Arc<Self>> {
-        let mut value = json!({});
-        let mut put = |key: &str, v: Value| {
-            if !v.is_null() {
-                value[key] = v;
-            }
-        };
-        put("max_retries", json!(policy.max_retries));
-        put("max_reroutes", json!(policy.max_reroutes));
-        put("retry_codes", json!(policy.retry_codes));
-        put("reroute_codes", json!(policy.reroute_codes));
-        self.call("retry_policy", value)
+        self.call("retry_policy", retry_policy_value(policy))
     }
 
     /// Not run before this instant (ms since the Unix epoch).
@@ -272,10 +390,7 @@ impl Step {
     /// Any builder call by its snake_case name with a JSON argument (the
     /// conformance vectors' format): `apply_json("retry_policy", "{…}")`.
     pub fn apply_json(self: Arc<Self>, name: String, json: String) -> Result<Arc<Self>> {
-        let value = serde_json::from_str(&json).map_err(|e| EzThrottleError::Validation {
-            path: name.clone(),
-            detail: format!("is not JSON: {e}"),
-        })?;
+        let value = parse_json(&name, &json)?;
         self.call(&name, value)
     }
 

@@ -168,14 +168,65 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Run an operation to its end over `transport`.
-pub async fn run<O: Operation + Send>(
-    transport: &Arc<dyn HttpTransport>,
+/// Where a client's requests go.
+#[derive(Clone)]
+pub(crate) enum Transport {
+    /// The app's own.
+    App(Arc<dyn HttpTransport>),
+    /// ezthrottle-transport's blocking one (ureq + rustls, Mozilla's roots):
+    /// async calls run on its worker threads, blocking calls on the caller's.
+    #[cfg(feature = "builtin-transport")]
+    Builtin(ezthrottle_transport::BlockingTransport),
+    /// None at all: a stand-alone webhook receiver's, whose deliveries send
+    /// nothing.
+    Nothing,
+}
+
+impl Transport {
+    /// The app's transport, or the built-in one when it hands in none.
+    pub(crate) fn new(app: Option<Arc<dyn HttpTransport>>) -> Result<Self, crate::EzThrottleError> {
+        match app {
+            Some(app) => Ok(Self::App(app)),
+            #[cfg(feature = "builtin-transport")]
+            None => Ok(Self::Builtin(Default::default())),
+            #[cfg(not(feature = "builtin-transport"))]
+            None => Err(crate::EzThrottleError::Misuse {
+                detail: "this build has no built-in transport: pass an HttpTransport".into(),
+            }),
+        }
+    }
+
+    /// Run an operation to its end without blocking the caller's executor.
+    pub(crate) async fn run<O>(&self, mut op: O) -> Result<O::Output, Error>
+    where
+        O: Operation + Send + 'static,
+        O::Output: Send + 'static,
+    {
+        match self {
+            Self::App(app) => run_on_app(app, &mut op).await,
+            #[cfg(feature = "builtin-transport")]
+            Self::Builtin(builtin) => builtin.run_in_background(op).await,
+            Self::Nothing => run_on_nothing(&mut op),
+        }
+    }
+
+    /// Run an operation to its end on the caller's thread.
+    pub(crate) fn run_blocking<O: Operation>(&self, mut op: O) -> Result<O::Output, Error> {
+        match self {
+            Self::App(app) => futures_executor::block_on(run_on_app(app, &mut op)),
+            #[cfg(feature = "builtin-transport")]
+            Self::Builtin(builtin) => builtin.run(&mut op),
+            Self::Nothing => run_on_nothing(&mut op),
+        }
+    }
+}
+
+async fn run_on_app<O: Operation>(
+    app: &Arc<dyn HttpTransport>,
     op: &mut O,
 ) -> Result<O::Output, Error> {
     let send = |request| async move {
-        transport
-            .send(Arc::new(HttpRequest { inner: request }))
+        app.send(Arc::new(HttpRequest { inner: request }))
             .await
             .map(from_record)
             .map_err(to_core_failure)
@@ -183,45 +234,11 @@ pub async fn run<O: Operation + Send>(
     run_async(op, send, now_ms).await
 }
 
-#[cfg(feature = "builtin-transport")]
-pub use builtin::BuiltinTransport;
-
-#[cfg(feature = "builtin-transport")]
-mod builtin {
-    //! The built-in transport: ezthrottle-transport's blocking one (ureq +
-    //! rustls, Mozilla's roots), each request on its own thread so the
-    //! caller's executor is never blocked.
-
-    use std::sync::Arc;
-
-    use ezthrottle_transport::BlockingTransport;
-
-    use super::{HttpRequest, HttpResponse, HttpTransport, TransportFailure};
-
-    #[derive(Debug, Default)]
-    pub struct BuiltinTransport {
-        transport: BlockingTransport,
-    }
-
-    #[async_trait::async_trait]
-    impl HttpTransport for BuiltinTransport {
-        async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure> {
-            let (done, answer) = futures_channel::oneshot::channel();
-            let transport = self.transport.clone();
-            std::thread::Builder::new()
-                .name("ezthrottle-http".into())
-                .spawn(move || {
-                    let _ = done.send(transport.send(&request.inner));
-                })
-                .map_err(|e| TransportFailure::Other {
-                    detail: format!("no thread for the request: {e}"),
-                })?;
-            let reply = answer.await.map_err(|_| TransportFailure::Other {
-                detail: "the request thread ended without an answer".into(),
-            })?;
-            reply
-                .map(HttpResponse::from)
-                .map_err(TransportFailure::from)
-        }
-    }
+fn run_on_nothing<O: Operation>(op: &mut O) -> Result<O::Output, Error> {
+    let refuse = |_: &_| {
+        Err(TransportError::other(
+            "a stand-alone receiver sends nothing",
+        ))
+    };
+    ezthrottle_core::blocking::run(op, refuse, now_ms)
 }

@@ -4,12 +4,11 @@
 use std::sync::{Arc, Mutex};
 
 use ezthrottle_core::webhook::{self, Verification, DEFAULT_TOLERANCE_SECS};
-use ezthrottle_core::TransportError;
 use serde_json::Value;
 
 use crate::client::{ExecuteResult, EzThrottle};
 use crate::error::{EzThrottleError, Result};
-use crate::transport::{now_ms, run, HttpTransport};
+use crate::transport::{now_ms, Transport};
 
 /// A signature check: `reason` is the stable code shared by every SDK
 /// (`valid`, `valid_primary`, `signature_mismatch`, `timestamp_expired`, …).
@@ -165,9 +164,8 @@ pub struct WebhookDelivery {
 #[derive(uniffi::Object)]
 pub struct WebhookReceiver {
     inner: Mutex<ezthrottle_core::ClientReceiver>,
-    /// The client's transport, for its follow-ups; `None` for a stand-alone
-    /// receiver, whose deliveries send nothing.
-    transport: Option<Arc<dyn HttpTransport>>,
+    /// The client's transport, for its follow-ups.
+    transport: Transport,
 }
 
 impl std::fmt::Debug for WebhookReceiver {
@@ -191,7 +189,7 @@ impl WebhookReceiver {
             .tolerance_secs(tolerance(tolerance_secs)?);
         Ok(Arc::new(Self {
             inner: Mutex::new(receiver),
-            transport: Some(client.transport.clone()),
+            transport: client.transport.clone(),
         }))
     }
 }
@@ -212,7 +210,7 @@ impl WebhookReceiver {
         .tolerance_secs(tolerance(tolerance_secs)?);
         Ok(Arc::new(Self {
             inner: Mutex::new(receiver),
-            transport: None,
+            transport: Transport::Nothing,
         }))
     }
 
@@ -220,23 +218,12 @@ impl WebhookReceiver {
     pub async fn receive(&self, body: Vec<u8>, signature: Option<String>) -> WebhookDelivery {
         let now_secs = clock(None);
         // The lock covers the decision only, never the follow-up's requests.
-        let mut delivery = self.inner.lock().unwrap_or_else(|e| e.into_inner()).handle(
+        let delivery = self.inner.lock().unwrap_or_else(|e| e.into_inner()).handle(
             &body,
             signature.as_deref(),
             now_secs,
         );
-        let handled = match &self.transport {
-            Some(transport) => run(transport, &mut delivery).await,
-            None => ezthrottle_core::blocking::run(
-                &mut delivery,
-                |_| {
-                    Err(TransportError::other(
-                        "a stand-alone receiver sends nothing",
-                    ))
-                },
-                now_ms,
-            ),
-        };
+        let handled = self.transport.run(delivery).await;
         let (received, follow_up) = match handled {
             Ok(handled) => (handled.received, handled.follow_up),
             Err(error) => return WebhookDelivery::failed(error.into()),

@@ -92,7 +92,19 @@ private fun expectValidation(vector: Map<String, Any?>, block: () -> Unit) {
     (vector["expect_path"] as String?)?.let { check(e.path == it) { "error at ${e.path}, expected at $it" } }
 }
 
+/** The vector once more through Step.withOptions, when its calls fit one StepOptions. */
+private fun payloadWithOptions(v: Map<String, Any?>) {
+    val options = options(v["calls"]) ?: return
+    if (v["expect_error"] == true) return expectValidation(v) { Step.withOptions(options).payloadJson() }
+    compare(Json.parse(Step.withOptions(options).payloadJson()), v["payload"], "withOptions payload")
+    withOptionsChecked++
+}
+
+/** How many vectors also ran through Step.withOptions (checked at the end). */
+var withOptionsChecked = 0
+
 private suspend fun payload(v: Map<String, Any?>) {
+    payloadWithOptions(v)
     if (v["expect_error"] == true) return expectValidation(v) { build(v["calls"]).payloadJson() }
     val step = build(v["calls"])
     val first = mutableListOf<String>()
@@ -135,6 +147,7 @@ private fun signature(v: Map<String, Any?>) {
 }
 
 private suspend fun invalid(v: Map<String, Any?>) {
+    options(v["calls"])?.let { o -> expectValidation(v) { Step.withOptions(o).payloadJson() } }
     val net = ScriptedNetwork()
     val step = try { build(v["calls"]) } catch (e: EzThrottleException.Validation) { return expectValidation(v) { throw e } }
     expectValidation(v) { step.payloadJson() }
@@ -159,4 +172,6 @@ suspend fun conformance(root: File) {
             Check.test("$stem::${v["name"] ?: "#$i"}") { run(v) }
         }
     }
+    // A converter that fits nothing would let the runs above pass untested.
+    Check.test("payloads through Step.withOptions") { check(withOptionsChecked >= 10) { "only $withOptionsChecked" } }
 }

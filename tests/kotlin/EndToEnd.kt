@@ -4,6 +4,7 @@ package suite
 import dev.ezthrottle.ClientOptions
 import dev.ezthrottle.EzThrottle
 import dev.ezthrottle.EzThrottleException
+import dev.ezthrottle.StepOptions
 import dev.ezthrottle.ExecuteResult
 import dev.ezthrottle.ExecutionMode
 import dev.ezthrottle.Fallback
@@ -110,6 +111,17 @@ class EndToEnd(private val base: String, private val key: String, private val la
             val result = client.execute(Step().url(upstream("status/200")).stepType(StepType.FRUGAL)) as ExecuteResult.Local
             check(result.success && result.statusCode == 200.toUShort() && result.response == "status 200") { "$result" }
             check("[SUCCESS]" in result.trace) { result.trace }
+        }
+        Check.test("$t one-crossing step, blocking calls") {
+            val template = StepOptions(url = upstream("status/200"), method = "POST", webhooks = listOf(Webhook(hook("blocking"))))
+            val answer = client.submitBlocking(Step.withOptions(template.copy(idempotentKey = "$run-blocking")))
+            check(webhooks("blocking").single().jobId == answer.jobId) { "the blocking submit's job" }
+            val local = client.executeBlocking(Step.withOptions(template.copy(stepType = StepType.FRUGAL, webhooks = null)))
+            check(local is ExecuteResult.Local && local.success && local.response == "status 200") { "$local" }
+            val forwarded = client.forwardBlocking(ForwardRequest(url = upstream("status/200"), idempotentKey = "$run-fwd-blocking"))
+            check(forwarded.status == "queued") { "$forwarded" }
+            val e = expectThrows<EzThrottleException.Validation> { Step.withOptions(template.copy(webhookQuorum = -1)) }
+            check(e.path == "webhook_quorum") { "refused at ${e.path}" }
         }
         Check.test("$t FRUGAL 429 -> forwarded") {
             val answer = submitted(client.execute(Step().url(upstream("flaky/$run/1/429")).stepType(StepType.FRUGAL)

@@ -1,12 +1,13 @@
 //! The blocking transport over `ureq`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use ezthrottle_core::{
     blocking, BlockingClient, Client, HttpRequest, HttpResponse, Operation, Reply, TransportError,
 };
 
-use crate::{now_ms, MAX_BODY_BYTES};
+use crate::{now_ms, workers, MAX_BODY_BYTES};
 
 /// Sends each request on the calling thread. One `ureq` agent per transport
 /// keeps connections alive between requests; clones share it.
@@ -67,6 +68,34 @@ impl BlockingTransport {
     /// Run `op` to its end through this transport and the system clock.
     pub fn run<O: Operation>(&self, op: &mut O) -> ezthrottle_core::Result<O::Output> {
         blocking::run(op, |request| self.send(request), now_ms)
+    }
+
+    /// Run `op` on one of the transport's worker threads (see [`MAX_WORKERS`]),
+    /// for async callers that must not block. The future resolves with the
+    /// output; dropping it does not stop the operation, whose requests run
+    /// to their own deadlines.
+    ///
+    /// [`MAX_WORKERS`]: crate::MAX_WORKERS
+    pub fn run_in_background<O>(
+        &self,
+        mut op: O,
+    ) -> impl Future<Output = ezthrottle_core::Result<O::Output>> + Send + 'static
+    where
+        O: Operation + Send + 'static,
+        O::Output: Send + 'static,
+    {
+        let transport = self.clone();
+        let (done, answer) = futures_channel::oneshot::channel();
+        let started = workers::spawn(move || {
+            let _ = done.send(transport.run(&mut op));
+        });
+        async move {
+            started
+                .map_err(|e| TransportError::other(format!("no thread for the request: {e}")))?;
+            answer.await.map_err(|_| {
+                TransportError::other("the request's thread ended without an answer")
+            })?
+        }
     }
 
     /// `client`'s every call, sent through this transport.

@@ -28,11 +28,15 @@
 mod asynchronous;
 #[cfg(feature = "blocking")]
 mod blocking;
+#[cfg(feature = "blocking")]
+mod workers;
 
 #[cfg(feature = "async")]
 pub use asynchronous::AsyncTransport;
 #[cfg(feature = "blocking")]
 pub use blocking::BlockingTransport;
+#[cfg(feature = "blocking")]
+pub use workers::{worker_count, IDLE_EXIT, MAX_WORKERS};
 
 /// Milliseconds since the Unix epoch: the clock the core is fed.
 pub fn now_ms() -> u64 {

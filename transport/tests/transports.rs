@@ -169,3 +169,35 @@ async fn the_async_transport_answers_times_out_and_reports_refusals() {
         }
     ));
 }
+
+/// Operations run on worker threads off the caller's executor: twenty slow
+/// ones at once all answer, on at most `MAX_WORKERS` threads, and the
+/// threads are kept for the next ones instead of started again.
+#[tokio::test(flavor = "current_thread")]
+async fn background_runs_share_a_capped_set_of_threads() {
+    let base = serve();
+    let transport = BlockingTransport::default();
+    let client = Client::new(ClientOptions {
+        api_key: Some("ck_test_key".into()),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let step = Step::new()
+        .url(format!("{base}/echo"))
+        .step_type(StepType::Frugal);
+    let runs: Vec<_> = (0..20)
+        .map(|_| transport.run_in_background(client.execute(&step).unwrap()))
+        .collect();
+    assert!(ezthrottle_transport::worker_count() <= ezthrottle_transport::MAX_WORKERS);
+    for run in runs {
+        let run = run.await.unwrap();
+        assert!(matches!(run.outcome, Outcome::LocalSuccess { .. }));
+    }
+    let threads = ezthrottle_transport::worker_count();
+    assert!((1..=ezthrottle_transport::MAX_WORKERS).contains(&threads));
+    for _ in 0..5 {
+        let run = transport.run_in_background(client.execute(&step).unwrap());
+        run.await.unwrap();
+    }
+    assert_eq!(ezthrottle_transport::worker_count(), threads);
+}

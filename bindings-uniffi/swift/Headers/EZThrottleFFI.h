@@ -303,9 +303,19 @@ uint64_t uniffi_ezthrottle_fn_method_ezthrottle_delete_webhook_secret(uint64_t p
 uint64_t uniffi_ezthrottle_fn_method_ezthrottle_execute(uint64_t ptr, uint64_t step
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_EXECUTE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_EXECUTE_BLOCKING
+RustBuffer uniffi_ezthrottle_fn_method_ezthrottle_execute_blocking(uint64_t ptr, uint64_t step, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_FORWARD
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_FORWARD
 uint64_t uniffi_ezthrottle_fn_method_ezthrottle_forward(uint64_t ptr, RustBuffer request
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_FORWARD_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_FORWARD_BLOCKING
+RustBuffer uniffi_ezthrottle_fn_method_ezthrottle_forward_blocking(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_FORWARD_OR_FALLBACK
@@ -336,6 +346,11 @@ uint64_t uniffi_ezthrottle_fn_method_ezthrottle_rotate_webhook_secret(uint64_t p
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT
 uint64_t uniffi_ezthrottle_fn_method_ezthrottle_submit(uint64_t ptr, uint64_t step
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT_BLOCKING
+RustBuffer uniffi_ezthrottle_fn_method_ezthrottle_submit_blocking(uint64_t ptr, uint64_t step, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_SUBMIT_JOB_JSON
@@ -387,6 +402,11 @@ void uniffi_ezthrottle_fn_free_step(uint64_t handle, RustCallStatus *_Nonnull ou
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_STEP_NEW
 uint64_t uniffi_ezthrottle_fn_constructor_step_new(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_STEP_WITH_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_STEP_WITH_OPTIONS
+uint64_t uniffi_ezthrottle_fn_constructor_step_with_options(RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_APPLY_JSON
@@ -926,9 +946,21 @@ uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_execute(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_EXECUTE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_EXECUTE_BLOCKING
+uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_execute_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_FORWARD
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_FORWARD
 uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_forward(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_FORWARD_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_FORWARD_BLOCKING
+uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_forward_blocking(void
     
 );
 #endif
@@ -965,6 +997,12 @@ uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT
 uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_submit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_EZTHROTTLE_SUBMIT_BLOCKING
+uint16_t uniffi_ezthrottle_checksum_method_ezthrottle_submit_blocking(void
     
 );
 #endif
@@ -1205,6 +1243,12 @@ uint16_t uniffi_ezthrottle_checksum_constructor_ezthrottle_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_STEP_NEW
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_STEP_NEW
 uint16_t uniffi_ezthrottle_checksum_constructor_step_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_STEP_WITH_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_STEP_WITH_OPTIONS
+uint16_t uniffi_ezthrottle_checksum_constructor_step_with_options(void
     
 );
 #endif

@@ -17,6 +17,7 @@ import kotlinx.coroutines.runBlocking
 import suite.JavaHttpTransport
 import suite.Json
 import suite.build
+import suite.options
 
 @Suppress("UNCHECKED_CAST")
 private fun obj(v: Any?) = v as Map<String, Any?>
@@ -26,12 +27,17 @@ private fun seconds(since: Long) = (System.nanoTime() - since) / 1e9
 private fun percentileMs(sorted: DoubleArray, p: Double): Double =
     sorted[Math.ceil(sorted.size * p).toInt().coerceIn(1, sorted.size) - 1] * 1e3
 
-/** JIT warm-up first (unmeasured, own keys), then the measured submits. */
-private suspend fun submits(client: EzThrottle, run: Map<String, Any?>, tag: String): Map<String, Any?> {
+/**
+ * JIT warm-up first (unmeasured, own keys), then the measured submits. Each
+ * step is built as an app would: one StepOptions template, a copy with the
+ * submit's own key, one crossing into the library.
+ */
+private suspend fun submits(client: EzThrottle, run: Map<String, Any?>, tag: String, blocking: Boolean = false): Map<String, Any?> {
     val count = (run["submits"] as Long).toInt()
+    val template = options(run["submit"])!!
     suspend fun submit(key: String) {
-        val step = build(run["submit"]).idempotentKey(key)
-        val result = client.execute(step) as ExecuteResult.Submitted
+        val step = Step.withOptions(template.copy(idempotentKey = key))
+        val result = (if (blocking) client.executeBlocking(step) else client.execute(step)) as ExecuteResult.Submitted
         check(result.answer.status == "queued") { result.json }
     }
     repeat(200) { submit("bench-${run["run_id"]}-$tag-warm-$it") }
@@ -116,6 +122,8 @@ fun main(args: Array<String>) = runBlocking {
     println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, java.net.http transport)",
         "submit" to submits(viaJava, run, "kotlin-java"), "frugal" to frugalOverhead(viaJava, transport, run),
         "build" to built)))
-    println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, built-in transport)",
+    println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, built-in transport, suspend)",
         "submit" to submits(builtin, run, "kotlin-builtin"), "frugal" to null, "build" to built)))
+    println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, built-in transport, blocking)",
+        "submit" to submits(builtin, run, "kotlin-blocking", blocking = true), "frugal" to null, "build" to built)))
 }

@@ -645,9 +645,22 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func execute(step: Step) async throws  -> ExecuteResult
     
     /**
+     * `execute` on the caller's thread, for Java and for code already off
+     * the main thread (`withContext(Dispatchers.IO)`). The built-in
+     * transport then sends from this thread; an app's transport must not
+     * need it.
+     */
+    func executeBlocking(step: Step) throws  -> ExecuteResult
+    
+    /**
      * Submit a request taken over from existing code.
      */
     func forward(request: ForwardRequest) async throws  -> SubmitAnswer
+    
+    /**
+     * `forward` on the caller's thread (see `executeBlocking`).
+     */
+    func forwardBlocking(request: ForwardRequest) throws  -> SubmitAnswer
     
     /**
      * Submit; only when the service cannot be reached at all, run `fallback`.
@@ -678,6 +691,11 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
      * Submit a step's job as it is, whatever its type.
      */
     func submit(step: Step) async throws  -> SubmitAnswer
+    
+    /**
+     * `submit` on the caller's thread (see `executeBlocking`).
+     */
+    func submitBlocking(step: Step) throws  -> SubmitAnswer
     
     /**
      * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
@@ -829,6 +847,22 @@ open func execute(step: Step)async throws  -> ExecuteResult  {
 }
     
     /**
+     * `execute` on the caller's thread, for Java and for code already off
+     * the main thread (`withContext(Dispatchers.IO)`). The built-in
+     * transport then sends from this thread; an app's transport must not
+     * need it.
+     */
+open func executeBlocking(step: Step)throws  -> ExecuteResult  {
+    return try  FfiConverterTypeExecuteResult_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_execute_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStep_lower(step),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Submit a request taken over from existing code.
      */
 open func forward(request: ForwardRequest)async throws  -> SubmitAnswer  {
@@ -845,6 +879,19 @@ open func forward(request: ForwardRequest)async throws  -> SubmitAnswer  {
             liftFunc: FfiConverterTypeSubmitAnswer_lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * `forward` on the caller's thread (see `executeBlocking`).
+     */
+open func forwardBlocking(request: ForwardRequest)throws  -> SubmitAnswer  {
+    return try  FfiConverterTypeSubmitAnswer_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_forward_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeForwardRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -952,6 +999,19 @@ open func submit(step: Step)async throws  -> SubmitAnswer  {
             liftFunc: FfiConverterTypeSubmitAnswer_lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * `submit` on the caller's thread (see `executeBlocking`).
+     */
+open func submitBlocking(step: Step)throws  -> SubmitAnswer  {
+    return try  FfiConverterTypeSubmitAnswer_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_submit_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStep_lower(step),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1909,6 +1969,21 @@ public convenience init() {
         try! rustCall { uniffi_ezthrottle_fn_free_step(handle, $0) }
     }
 
+    
+    /**
+     * A step with every option in `options`, checked at once: one call
+     * into the library however many options (a chain of setters makes
+     * one each). Kotlin's `copy(…)` / Swift's `var` make variants of one
+     * `StepOptions` template cheaply.
+     */
+public static func withOptions(options: StepOptions)throws  -> Step  {
+    return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_constructor_step_with_options(
+        FfiConverterTypeStepOptions_lower(options),uniffiCallStatus
+    )
+})
+}
     
 
     
@@ -3017,6 +3092,156 @@ public func FfiConverterTypeSignatureCheck_lift(_ buf: RustBuffer) throws -> Sig
 #endif
 public func FfiConverterTypeSignatureCheck_lower(_ value: SignatureCheck) -> RustBuffer {
     return FfiConverterTypeSignatureCheck.lower(value)
+}
+
+
+/**
+ * Every option of a step, for `Step.withOptions`; absent ones keep the
+ * defaults. The setters of [`Step`] document each.
+ */
+public struct StepOptions: Equatable, Hashable {
+    public var url: String?
+    public var method: String?
+    public var headers: [String: String]?
+    public var body: String?
+    public var stepType: StepType?
+    /**
+     * A JSON object echoed in the webhook.
+     */
+    public var metadataJson: String?
+    public var webhooks: [Webhook]?
+    public var webhookQuorum: Int64?
+    public var regions: [String]?
+    public var regionPolicy: RegionPolicy?
+    public var executionMode: ExecutionMode?
+    public var retryPolicy: RetryPolicy?
+    /**
+     * Not run before this instant (ms since the Unix epoch).
+     */
+    public var retryAtMs: Int64?
+    public var idempotentKey: String?
+    public var idempotentStrategy: IdempotentStrategy?
+    /**
+     * Statuses of the local (FRUGAL) call that forward the step.
+     */
+    public var fallbackOnError: [Int32]?
+    /**
+     * Timeout of the local (FRUGAL) call.
+     */
+    public var localTimeoutMs: Int64?
+    public var description: String?
+    public var responseDescription: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(url: String? = nil, method: String? = nil, headers: [String: String]? = nil, body: String? = nil, stepType: StepType? = nil, 
+        /**
+         * A JSON object echoed in the webhook.
+         */metadataJson: String? = nil, webhooks: [Webhook]? = nil, webhookQuorum: Int64? = nil, regions: [String]? = nil, regionPolicy: RegionPolicy? = nil, executionMode: ExecutionMode? = nil, retryPolicy: RetryPolicy? = nil, 
+        /**
+         * Not run before this instant (ms since the Unix epoch).
+         */retryAtMs: Int64? = nil, idempotentKey: String? = nil, idempotentStrategy: IdempotentStrategy? = nil, 
+        /**
+         * Statuses of the local (FRUGAL) call that forward the step.
+         */fallbackOnError: [Int32]? = nil, 
+        /**
+         * Timeout of the local (FRUGAL) call.
+         */localTimeoutMs: Int64? = nil, description: String? = nil, responseDescription: String? = nil) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.stepType = stepType
+        self.metadataJson = metadataJson
+        self.webhooks = webhooks
+        self.webhookQuorum = webhookQuorum
+        self.regions = regions
+        self.regionPolicy = regionPolicy
+        self.executionMode = executionMode
+        self.retryPolicy = retryPolicy
+        self.retryAtMs = retryAtMs
+        self.idempotentKey = idempotentKey
+        self.idempotentStrategy = idempotentStrategy
+        self.fallbackOnError = fallbackOnError
+        self.localTimeoutMs = localTimeoutMs
+        self.description = description
+        self.responseDescription = responseDescription
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StepOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStepOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepOptions {
+        return
+            try StepOptions(
+                url: FfiConverterOptionString.read(from: &buf), 
+                method: FfiConverterOptionString.read(from: &buf), 
+                headers: FfiConverterOptionDictionaryStringString.read(from: &buf), 
+                body: FfiConverterOptionString.read(from: &buf), 
+                stepType: FfiConverterOptionTypeStepType.read(from: &buf), 
+                metadataJson: FfiConverterOptionString.read(from: &buf), 
+                webhooks: FfiConverterOptionSequenceTypeWebhook.read(from: &buf), 
+                webhookQuorum: FfiConverterOptionInt64.read(from: &buf), 
+                regions: FfiConverterOptionSequenceString.read(from: &buf), 
+                regionPolicy: FfiConverterOptionTypeRegionPolicy.read(from: &buf), 
+                executionMode: FfiConverterOptionTypeExecutionMode.read(from: &buf), 
+                retryPolicy: FfiConverterOptionTypeRetryPolicy.read(from: &buf), 
+                retryAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                idempotentKey: FfiConverterOptionString.read(from: &buf), 
+                idempotentStrategy: FfiConverterOptionTypeIdempotentStrategy.read(from: &buf), 
+                fallbackOnError: FfiConverterOptionSequenceInt32.read(from: &buf), 
+                localTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                responseDescription: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StepOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.method, into: &buf)
+        FfiConverterOptionDictionaryStringString.write(value.headers, into: &buf)
+        FfiConverterOptionString.write(value.body, into: &buf)
+        FfiConverterOptionTypeStepType.write(value.stepType, into: &buf)
+        FfiConverterOptionString.write(value.metadataJson, into: &buf)
+        FfiConverterOptionSequenceTypeWebhook.write(value.webhooks, into: &buf)
+        FfiConverterOptionInt64.write(value.webhookQuorum, into: &buf)
+        FfiConverterOptionSequenceString.write(value.regions, into: &buf)
+        FfiConverterOptionTypeRegionPolicy.write(value.regionPolicy, into: &buf)
+        FfiConverterOptionTypeExecutionMode.write(value.executionMode, into: &buf)
+        FfiConverterOptionTypeRetryPolicy.write(value.retryPolicy, into: &buf)
+        FfiConverterOptionInt64.write(value.retryAtMs, into: &buf)
+        FfiConverterOptionString.write(value.idempotentKey, into: &buf)
+        FfiConverterOptionTypeIdempotentStrategy.write(value.idempotentStrategy, into: &buf)
+        FfiConverterOptionSequenceInt32.write(value.fallbackOnError, into: &buf)
+        FfiConverterOptionInt64.write(value.localTimeoutMs, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.responseDescription, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepOptions_lift(_ buf: RustBuffer) throws -> StepOptions {
+    return try FfiConverterTypeStepOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStepOptions_lower(_ value: StepOptions) -> RustBuffer {
+    return FfiConverterTypeStepOptions.lower(value)
 }
 
 
@@ -4448,6 +4673,30 @@ fileprivate struct FfiConverterOptionTypeHttpTransport: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRetryPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = RetryPolicy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRetryPolicy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRetryPolicy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeWebhookEvent: FfiConverterRustBuffer {
     typealias SwiftType = WebhookEvent?
 
@@ -4496,6 +4745,30 @@ fileprivate struct FfiConverterOptionTypeExecuteResult: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeExecutionMode: FfiConverterRustBuffer {
+    typealias SwiftType = ExecutionMode?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExecutionMode.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExecutionMode.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeEzThrottleError: FfiConverterRustBuffer {
     typealias SwiftType = EzThrottleError?
 
@@ -4512,6 +4785,78 @@ fileprivate struct FfiConverterOptionTypeEzThrottleError: FfiConverterRustBuffer
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeEzThrottleError.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeIdempotentStrategy: FfiConverterRustBuffer {
+    typealias SwiftType = IdempotentStrategy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeIdempotentStrategy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeIdempotentStrategy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRegionPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = RegionPolicy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRegionPolicy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRegionPolicy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeStepType: FfiConverterRustBuffer {
+    typealias SwiftType = StepType?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStepType.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStepType.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4560,6 +4905,54 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeWebhook: FfiConverterRustBuffer {
+    typealias SwiftType = [Webhook]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeWebhook.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeWebhook.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDictionaryStringString: FfiConverterRustBuffer {
+    typealias SwiftType = [String: String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDictionaryStringString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDictionaryStringString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4925,7 +5318,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_execute() != 36776) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_execute_blocking() != 32181) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_forward() != 31743) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_blocking() != 37177) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_or_fallback() != 24566) {
@@ -4944,6 +5343,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit() != 353) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_blocking() != 11034) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 40723) {
@@ -5064,6 +5466,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_step_new() != 33191) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_constructor_step_with_options() != 20079) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_webhookreceiver_new() != 53682) {
