@@ -7,7 +7,8 @@
 //!
 //! Network calls are async (`suspend` in Kotlin, `async` in Swift and
 //! Python): they run on the caller's executor, and the built-in transport
-//! performs each request on its own thread.
+//! runs each on one of its kept, capped worker threads. `execute`, `submit`
+//! and `forward` have blocking twins, which run on the caller's thread.
 
 mod client;
 mod error;
