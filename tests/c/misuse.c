@@ -319,6 +319,13 @@ static void webhook_parsing(void) {
     EXPECT(ezt_webhook_verify((const uint8_t *)body, strlen(body), NULL, "secret_secret_1234", NULL, EZT_NOW, 300, &check), EZT_ERR_SIGNATURE);
     CHECK(!check.valid && check.reason == EZT_SIGNATURE_NO_SIGNATURE_HEADER && !check.has_timestamp, "reason %s", ezt_signature_reason_name(check.reason));
     CHECK(strcmp(ezt_signature_reason_name(99), "") == 0 && strcmp(ezt_signature_reason_name(-1), "") == 0, "unknown reason name");
+    /* Signed with the empty key, which anyone can do: an empty secret, primary or secondary, verifies nothing. */
+    const char *forged_body = "{\"job_id\":\"j\"}";
+    const char *forged = "t=1764320000,v1=15c70733a562cb0253be2cf3b940df3548c4991445e59e072137fe30e8e23e15";
+    EXPECT(ezt_webhook_verify((const uint8_t *)forged_body, strlen(forged_body), forged, "", NULL, 1764320000, 300, &check), EZT_ERR_SIGNATURE);
+    CHECK(check.reason == EZT_SIGNATURE_SIGNATURE_MISMATCH, "empty secret: %s", ezt_signature_reason_name(check.reason));
+    EXPECT(ezt_webhook_verify((const uint8_t *)forged_body, strlen(forged_body), forged, "secret_secret_1234", "", 1764320000, 300, &check), EZT_ERR_SIGNATURE);
+    CHECK(check.reason == EZT_SIGNATURE_BOTH_SECRETS_FAILED, "empty secondary: %s", ezt_signature_reason_name(check.reason));
 }
 
 /* A stateless transport: safe to call from several threads at once. */

@@ -99,6 +99,14 @@ test('hostile input to every builder method is refused, never a trap', () => {
   assert.equal(new Step().url('https://a.example').payload().url, 'https://a.example');
 });
 
+test('an empty secret, primary or secondary, verifies nothing (anyone can sign with it)', () => {
+  const forged = 't=1764320000,v1=15c70733a562cb0253be2cf3b940df3548c4991445e59e072137fe30e8e23e15';
+  const options = { now: 1764320000 };
+  assert.equal(verifyWebhookSignature('{"job_id":"j"}', forged, '', options).reason, 'signature_mismatch');
+  assert.equal(tryVerifyWithSecrets('{"job_id":"j"}', forged, 'whsec_primary_0123456789', '', options).reason, 'both_secrets_failed');
+  assert.throws(() => verifyWebhookSignatureStrict('{"job_id":"j"}', forged, '', '', options));
+});
+
 test('hostile input to the client, signatures and handlers is refused, never a trap', async () => {
   for (const value of hostile) {
     for (const make of [

@@ -13,6 +13,7 @@ import dev.ezthrottle.TransportFailure
 import dev.ezthrottle.WebhookReceiver
 import dev.ezthrottle.verifySignature
 import dev.ezthrottle.verifySignatureStrict
+import dev.ezthrottle.verifyWithSecrets
 
 private class Answering(val answer: suspend (HttpRequest) -> HttpResponse) : HttpTransport {
     override suspend fun send(request: HttpRequest) = answer(request)
@@ -59,6 +60,11 @@ suspend fun errors() {
         check(expectThrows<EzThrottleException.Validation> { Step().fallbackOnError(listOf(-429)) }.path.startsWith("fallback_on_error")) { "codes" }
         check(expectThrows<EzThrottleException.Validation> { EzThrottle(ClientOptions(apiKey = "ck_k", timeoutMs = -1), null) }.path == "timeout_ms") { "timeout" }
         check(expectThrows<EzThrottleException.Validation> { verifySignature("{}".toByteArray(), null, "whsec_x", null, -300) }.path == "tolerance_secs") { "tolerance" }
+        // Signed with the empty key, which anyone can do: an empty secret verifies nothing.
+        val emptyKeyHeader = "t=1764320000,v1=15c70733a562cb0253be2cf3b940df3548c4991445e59e072137fe30e8e23e15"
+        val body = "{\"job_id\":\"j\"}".toByteArray()
+        check(verifySignature(body, emptyKeyHeader, "", 1764320000L, 300L).reason == "signature_mismatch") { "empty secret" }
+        check(verifyWithSecrets(body, emptyKeyHeader, "whsec_primary_0123456789", "", 1764320000L, 300L).reason == "both_secrets_failed") { "empty secondary" }
         check(Step().url("https://a.example").header("X-One", "1").header("X-Two", "2").payloadJson().contains("\"X-Two\":\"2\"")) { "single headers add up" }
     }
     Check.test("errors: a Kotlin transport's failures come back typed") {

@@ -172,6 +172,8 @@ fn hex(bytes: &[u8]) -> String {
 ///
 /// `now_secs` is the receiver's clock (unix seconds); a timestamp more than
 /// `tolerance_secs` away from it is refused. The comparison is constant-time.
+/// An empty secret verifies nothing (`signature_mismatch`): anyone can sign
+/// with it.
 ///
 /// ```
 /// use ezthrottle_core::webhook::{signature_header, verify_signature, SignatureReason};
@@ -196,6 +198,9 @@ pub fn verify_signature(
     };
     if now_secs.abs_diff(timestamp) > tolerance_secs {
         return Verification::refused(SignatureReason::TimestampExpired, Some(timestamp));
+    }
+    if secret.is_empty() {
+        return Verification::refused(SignatureReason::SignatureMismatch, Some(timestamp));
     }
     let expected = sign(secret, parsed.timestamp, payload);
     let matches: bool = expected
@@ -293,6 +298,20 @@ mod tests {
         assert_eq!(reason("t=1000,v1=ab"), SignatureReason::SignatureMismatch);
         let spaced = header.replace(',', " , ");
         assert_eq!(reason(&spaced), SignatureReason::Valid);
+    }
+
+    /// A signature made with the empty key is forgeable by anyone, so an
+    /// empty secret, primary or secondary, never verifies.
+    #[test]
+    fn empty_secrets_verify_nothing() {
+        let forged = signature_header("", 1000, BODY);
+        let check = verify_signature(BODY, &forged, "", 1000, 300);
+        assert_eq!(check.reason, SignatureReason::SignatureMismatch);
+        let check = verify_with_secrets(BODY, &forged, "", Some(""), 1000, 300);
+        assert_eq!(check.reason, SignatureReason::BothSecretsFailed);
+        let check = verify_with_secrets(BODY, &forged, SECRET, Some(""), 1000, 300);
+        assert_eq!(check.reason, SignatureReason::BothSecretsFailed);
+        assert!(verify_signature_strict(BODY, &forged, "", Some(""), 1000, 300).is_err());
     }
 
     #[test]
