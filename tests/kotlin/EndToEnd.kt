@@ -20,6 +20,13 @@ import dev.ezthrottle.Webhook
 import dev.ezthrottle.WebhookReceiver
 import dev.ezthrottle.parseWebhookEvent
 import dev.ezthrottle.verifySignature
+import java.io.File
+import java.nio.file.Files
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.launch
 import java.net.URI
 import java.net.http.HttpClient
 import com.sun.net.httpserver.HttpServer
@@ -204,6 +211,41 @@ class EndToEnd(private val base: String, private val key: String, private val la
             } finally {
                 server.stop(0)
             }
+        }
+    }
+
+    /**
+     * Cancelling calls of the built-in transport frees what they hold: 100
+     * calls to an upstream that answers after 10 s (8 in flight, the rest
+     * queued behind the worker cap) are cancelled, and within 200 ms the
+     * process has no more threads or sockets than before them.
+     */
+    suspend fun cancellation() {
+        Check.test("[$label] cancelling 100 calls frees their threads and sockets within 200 ms") {
+            fun threads() = File("/proc/self/task").list()!!.size
+            fun sockets() = File("/proc/self/fd").listFiles()!!.count {
+                runCatching { Files.readSymbolicLink(it.toPath()).toString().startsWith("socket:") }.getOrDefault(false)
+            }
+            fun frugal(path: String) = Step.withOptions(StepOptions(url = upstream(path), stepType = StepType.FRUGAL, localTimeoutMs = 20_000))
+            // The baseline: the transport's workers started, up to their cap.
+            coroutineScope { repeat(8) { launch { client.execute(frugal("delay/50")) } } }
+            delay(100)
+            val threads = threads()
+            val sockets = sockets()
+            val calls = CoroutineScope(Dispatchers.Default).launch { repeat(100) { launch { client.execute(frugal("delay/10000")) } } }
+            delay(500)
+            check(sockets() > sockets) { "no request in flight" }
+            calls.cancelAndJoin()
+            val cancelled = System.nanoTime()
+            while (threads() > threads || sockets() > sockets) {
+                check(System.nanoTime() - cancelled < 200_000_000) {
+                    "200 ms after the cancel: ${threads()} threads (before: $threads), ${sockets()} sockets (before: $sockets)"
+                }
+                delay(5)
+            }
+            // The workers are free at once, not after the 20 s deadline.
+            val next = withTimeout(2_000) { client.execute(frugal("status/200")) }
+            check(next is ExecuteResult.Local && next.success) { "$next" }
         }
     }
 

@@ -17,7 +17,7 @@ fun main(args: Array<String>) {
         if (base == null || key == null) {
             Check.failures.add("SANDBOX_URL and SANDBOX_KEY must be set for the end-to-end scenarios")
         } else {
-            EndToEnd(base, key, "builtin", null).apply { runAll(); waitForResult() }
+            EndToEnd(base, key, "builtin", null).apply { runAll(); waitForResult(); cancellation() }
             EndToEnd(base, key, "java.net.http", JavaHttpTransport()).runAll()
         }
         Check.finish()

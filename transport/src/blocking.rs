@@ -1,12 +1,14 @@
 //! The blocking transport over `ureq`.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ezthrottle_core::{
     blocking, BlockingClient, Client, HttpRequest, HttpResponse, Operation, Reply, TransportError,
 };
 
+use crate::cancel::{CancellableConnector, Cancellation};
 use crate::{now_ms, workers, MAX_BODY_BYTES};
 
 /// Sends each request on the calling thread. One `ureq` agent per transport
@@ -18,10 +20,14 @@ pub struct BlockingTransport {
 
 impl Default for BlockingTransport {
     fn default() -> Self {
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            CancellableConnector::default(),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
         Self { agent }
     }
 }
@@ -72,8 +78,9 @@ impl BlockingTransport {
 
     /// Run `op` on one of the transport's worker threads (see [`MAX_WORKERS`]),
     /// for async callers that must not block. The future resolves with the
-    /// output; dropping it does not stop the operation, whose requests run
-    /// to their own deadlines.
+    /// output. Dropping it cancels the operation: nothing more is sent, and
+    /// a request in flight has its socket shut down, which frees its thread
+    /// at once (a TCP connect in progress still runs to its timeout).
     ///
     /// [`MAX_WORKERS`]: crate::MAX_WORKERS
     pub fn run_in_background<O>(
@@ -85,16 +92,33 @@ impl BlockingTransport {
         O::Output: Send + 'static,
     {
         let transport = self.clone();
+        let cancellation = Arc::new(Cancellation::default());
+        let mut on_drop = CancelOnDrop {
+            cancellation: cancellation.clone(),
+            armed: true,
+        };
         let (done, answer) = futures_channel::oneshot::channel();
         let started = workers::spawn(move || {
-            let _ = done.send(transport.run(&mut op));
+            if cancellation.is_cancelled() {
+                return;
+            }
+            let send = |request: &HttpRequest| {
+                if cancellation.is_cancelled() {
+                    return Err(TransportError::other("cancelled"));
+                }
+                transport.send(request)
+            };
+            let output = cancellation.scope(|| blocking::run(&mut op, send, now_ms));
+            let _ = done.send(output);
         });
         async move {
             started
                 .map_err(|e| TransportError::other(format!("no thread for the request: {e}")))?;
-            answer.await.map_err(|_| {
+            let output = answer.await.map_err(|_| {
                 TransportError::other("the request's thread ended without an answer")
-            })?
+            })?;
+            on_drop.disarm();
+            output
         }
     }
 
@@ -118,5 +142,26 @@ fn failure(error: ureq::Error) -> TransportError {
             TransportError::unreachable(message)
         }
         _ => TransportError::other(message),
+    }
+}
+
+/// Cancels a background operation whose caller stopped waiting for it.
+struct CancelOnDrop {
+    cancellation: Arc<Cancellation>,
+    armed: bool,
+}
+
+impl CancelOnDrop {
+    /// The operation ended: nothing to cancel.
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            self.cancellation.cancel();
+        }
     }
 }

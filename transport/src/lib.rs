@@ -29,6 +29,8 @@ mod asynchronous;
 #[cfg(feature = "blocking")]
 mod blocking;
 #[cfg(feature = "blocking")]
+mod cancel;
+#[cfg(feature = "blocking")]
 mod workers;
 
 #[cfg(feature = "async")]

@@ -6,12 +6,17 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use ezthrottle_core::{
     Client, ClientOptions, HttpRequest, Outcome, Step, StepType, Target, TransportErrorKind,
 };
 use ezthrottle_transport::{AsyncTransport, BlockingTransport};
+
+/// Requests to `/hold` received, and their connections the client closed.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+static CLOSED: AtomicUsize = AtomicUsize::new(0);
 
 /// Serves every connection: `/slow` answers after 2 s, anything else 200
 /// with a header and the request's body echoed. One request a connection,
@@ -58,6 +63,13 @@ fn answer(mut stream: TcpStream) {
     };
     if head.starts_with("GET /slow") {
         std::thread::sleep(Duration::from_secs(2));
+    }
+    if head.starts_with("GET /hold") {
+        // Never answers: waits for the client to close, and says when.
+        HELD.fetch_add(1, Ordering::SeqCst);
+        while matches!(stream.read(&mut buffer), Ok(n) if n > 0) {}
+        CLOSED.fetch_add(1, Ordering::SeqCst);
+        return;
     }
     let reply = format!(
         "HTTP/1.1 200 OK\r\nX-Answer: yes\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
@@ -170,10 +182,16 @@ async fn the_async_transport_answers_times_out_and_reports_refusals() {
     ));
 }
 
-/// Operations run on worker threads off the caller's executor: twenty slow
-/// ones at once all answer, on at most `MAX_WORKERS` threads, and the
-/// threads are kept for the next ones instead of started again.
+/// The worker pool is one per process, so its two tests run in one order.
 #[tokio::test(flavor = "current_thread")]
+async fn background_runs() {
+    background_runs_share_a_capped_set_of_threads().await;
+    dropping_a_background_run_closes_its_socket_and_frees_its_thread().await;
+}
+
+/// Operations run on worker threads off the caller's executor: twenty
+/// at once all answer, on at most `MAX_WORKERS` threads, and the threads
+/// are kept for the next ones instead of started again.
 async fn background_runs_share_a_capped_set_of_threads() {
     let base = serve();
     let transport = BlockingTransport::default();
@@ -200,4 +218,53 @@ async fn background_runs_share_a_capped_set_of_threads() {
         run.await.unwrap();
     }
     assert_eq!(ezthrottle_transport::worker_count(), threads);
+}
+
+/// Dropping a background run cancels it: the socket of the request in
+/// flight is shut down (the server sees it close at once, not at the 20 s
+/// deadline), its worker is free for the next run, and nothing more is sent
+/// (the gateway of this client is a closed loopback port, never reached).
+async fn dropping_a_background_run_closes_its_socket_and_frees_its_thread() {
+    let base = serve();
+    let transport = BlockingTransport::default();
+    let client = Client::new(ClientOptions {
+        api_key: Some("ck_test_key".into()),
+        tracktags_url: Some(closed_port()),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let hold = Step::new()
+        .url(format!("{base}/hold"))
+        .step_type(StepType::Frugal)
+        .local_timeout_ms(20_000);
+    let runs: Vec<_> = (0..20)
+        .map(|_| Box::pin(transport.run_in_background(client.execute(&hold).unwrap())))
+        .collect();
+    let started = Instant::now();
+    while HELD.load(Ordering::SeqCst) < ezthrottle_transport::MAX_WORKERS {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the requests never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let in_flight = HELD.load(Ordering::SeqCst);
+    drop(runs);
+    let dropped = Instant::now();
+    while CLOSED.load(Ordering::SeqCst) < in_flight {
+        assert!(
+            dropped.elapsed() < Duration::from_millis(200),
+            "{} of {in_flight} connections closed 200 ms after the cancel",
+            CLOSED.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let echo = Step::new()
+        .url(format!("{base}/echo"))
+        .step_type(StepType::Frugal);
+    let next = transport.run_in_background(client.execute(&echo).unwrap());
+    let run = tokio::time::timeout(Duration::from_secs(2), next).await;
+    assert!(matches!(run, Ok(Ok(_))), "the workers stayed busy: {run:?}");
+    // The queued runs were dropped before they started: none reached the server.
+    assert_eq!(HELD.load(Ordering::SeqCst), in_flight);
 }
