@@ -2,11 +2,17 @@
 # Generate the Kotlin, Swift and Python bindings from the built library with
 # the in-workspace uniffi-bindgen (nothing to install):
 #   target/uniffi/bindings/{kotlin,python}/   build outputs for the suites
-#   bindings-uniffi/swift/Sources/EZThrottle/ the SwiftPM package's Swift source
-#   bindings-uniffi/swift/Headers/            the C header and module map that
-#                                             build-xcframework.sh packs
+#   bindings-uniffi/swift/Sources/EZThrottle/EZThrottle.swift
+#                                             the SwiftPM package's generated source
+#                                             (the other files there are hand-written)
+#   bindings-uniffi/swift/Headers/EZThrottleFFI/
+#                                             the C header and module map that
+#                                             build-xcframework.sh packs (in a
+#                                             folder of their own, so two uniffi
+#                                             XCFrameworks in one app do not collide)
 #   (both checked in; --check fails if they are stale)
-# The library is target/uniffi/<profile>/libezthrottle.so (PROFILE=debug|release).
+# The library is target/uniffi/<profile>/libezthrottle.so, or .dylib on macOS
+# (PROFILE=debug|release); EZTHROTTLE_LIBRARY names another build of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -19,7 +25,14 @@ flags=(--locked)
 cargo build --quiet "${flags[@]}"
 cargo build --quiet --locked --features bindgen --bin uniffi-bindgen
 bindgen="$root/target/uniffi/debug/uniffi-bindgen"
-library="$root/target/uniffi/$profile/libezthrottle.so"
+library="${EZTHROTTLE_LIBRARY:-}"
+if [ -z "$library" ]; then
+  for ext in so dylib; do
+    candidate="$root/target/uniffi/$profile/libezthrottle.$ext"
+    [ -f "$candidate" ] && library="$candidate" && break
+  done
+fi
+[ -f "$library" ] || { echo "no libezthrottle.so or .dylib in target/uniffi/$profile" >&2; exit 1; }
 
 rm -rf "$out"
 for language in kotlin python swift; do
@@ -30,22 +43,25 @@ done
 python3 "$here/patch-kotlin.py" "$out/kotlin/dev/ezthrottle/ezthrottle.kt"
 
 generated="$(mktemp -d)"
-mkdir -p "$generated/Sources/EZThrottle" "$generated/Headers"
-cp "$out/swift/EZThrottle.swift" "$generated/Sources/EZThrottle/"
-cp "$out/swift/EZThrottleFFI.h" "$generated/Headers/"
+mkdir -p "$generated/Sources" "$generated/Headers/EZThrottleFFI"
+cp "$out/swift/EZThrottle.swift" "$generated/Sources/"
+cp "$out/swift/EZThrottleFFI.h" "$generated/Headers/EZThrottleFFI/"
 # Clang finds a framework's module by its module.modulemap.
-cp "$out/swift/EZThrottleFFI.modulemap" "$generated/Headers/module.modulemap"
-for part in Sources Headers; do
-  if [ "${1:-}" = "--check" ]; then
-    if ! diff -r "$generated/$part" "$here/swift/$part" >/dev/null 2>&1; then
-      diff -r "$generated/$part" "$here/swift/$part" 2>&1 | head -20 >&2
-      echo "bindings-uniffi/swift/$part is stale: run bash bindings-uniffi/generate.sh" >&2
-      exit 1
-    fi
-  else
-    rm -rf "${here:?}/swift/$part"
-    cp -r "$generated/$part" "$here/swift/$part"
+cp "$out/swift/EZThrottleFFI.modulemap" "$generated/Headers/EZThrottleFFI/module.modulemap"
+sources="$here/swift/Sources/EZThrottle"
+if [ "${1:-}" = "--check" ]; then
+  if ! diff "$generated/Sources/EZThrottle.swift" "$sources/EZThrottle.swift" >/dev/null 2>&1 ||
+     ! diff -r "$generated/Headers" "$here/swift/Headers" >/dev/null 2>&1; then
+    diff "$generated/Sources/EZThrottle.swift" "$sources/EZThrottle.swift" 2>&1 | head -20 >&2
+    diff -r "$generated/Headers" "$here/swift/Headers" 2>&1 | head -20 >&2
+    echo "bindings-uniffi/swift is stale: run bash bindings-uniffi/generate.sh" >&2
+    exit 1
   fi
-done
+else
+  mkdir -p "$sources"
+  cp "$generated/Sources/EZThrottle.swift" "$sources/"
+  rm -rf "${here:?}/swift/Headers"
+  cp -r "$generated/Headers" "$here/swift/Headers"
+fi
 rm -rf "$generated"
 echo "$out"

@@ -7,6 +7,7 @@ use ezthrottle_core::{
 };
 use serde_json::{Map, Value};
 
+use crate::cancel::CancellationToken;
 use crate::error::{EzThrottleError, Result};
 use crate::step::{Step, Webhook};
 use crate::transport::{HttpTransport, Transport};
@@ -280,94 +281,163 @@ impl EzThrottle {
     }
 
     /// Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
-    pub async fn execute(&self, step: Arc<Step>) -> Result<ExecuteResult> {
-        let execution = self.client.execute(&step.snapshot())?;
-        Ok(self.transport.run(execution).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn execute(
+        &self,
+        step: Arc<Step>,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<ExecuteResult> {
+        cancellable(cancellation, async {
+            let execution = self.client.execute(&step.snapshot())?;
+            Ok(self.transport.run(execution).await?.into())
+        })
+        .await
     }
 
     /// Submit a step's job as it is, whatever its type.
-    pub async fn submit(&self, step: Arc<Step>) -> Result<SubmitAnswer> {
-        let call = self.client.submit_step(&step.snapshot())?;
-        Ok(self.transport.run(call).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn submit(
+        &self,
+        step: Arc<Step>,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<SubmitAnswer> {
+        cancellable(cancellation, async {
+            let call = self.client.submit_step(&step.snapshot())?;
+            Ok(self.transport.run(call).await?.into())
+        })
+        .await
     }
 
     /// Submit a job written in the wire format (JSON, PROTOCOL §2), checked
     /// first: nothing is sent when it is refused.
-    pub async fn submit_job_json(&self, job_json: String) -> Result<SubmitAnswer> {
-        let call = self.client.submit_job_json(&job_json)?;
-        Ok(self.transport.run(call).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn submit_job_json(
+        &self,
+        job_json: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<SubmitAnswer> {
+        cancellable(cancellation, async {
+            let call = self.client.submit_job_json(&job_json)?;
+            Ok(self.transport.run(call).await?.into())
+        })
+        .await
     }
 
     /// The legacy single-webhook call.
-    pub async fn queue_request(&self, request: QueueRequestOptions) -> Result<SubmitAnswer> {
-        let call = self.client.queue_request(&request.to_core()?)?;
-        Ok(self.transport.run(call).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn queue_request(
+        &self,
+        request: QueueRequestOptions,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<SubmitAnswer> {
+        cancellable(cancellation, async {
+            let call = self.client.queue_request(&request.to_core()?)?;
+            Ok(self.transport.run(call).await?.into())
+        })
+        .await
     }
 
     /// Submit a request taken over from existing code.
-    pub async fn forward(&self, request: ForwardRequest) -> Result<SubmitAnswer> {
-        let call = self.client.forward(&request.to_core()?)?;
-        Ok(self.transport.run(call).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn forward(
+        &self,
+        request: ForwardRequest,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<SubmitAnswer> {
+        cancellable(cancellation, async {
+            let call = self.client.forward(&request.to_core()?)?;
+            Ok(self.transport.run(call).await?.into())
+        })
+        .await
     }
 
     /// Submit; only when the service cannot be reached at all, run `fallback`.
+    #[uniffi::method(default(cancellation = None))]
     pub async fn forward_or_fallback(
         &self,
         request: ForwardRequest,
         fallback: Arc<dyn Fallback>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<ForwardOutcome> {
-        let call = self.client.forward_or_fallback(&request.to_core()?)?;
-        Ok(match self.transport.run(call).await? {
-            ForwardOrFallback::Submitted(answer) => ForwardOutcome::Submitted {
-                answer: answer.into(),
-            },
-            ForwardOrFallback::Fallback(()) => ForwardOutcome::FellBack {
-                value: fallback.run().await,
-            },
+        cancellable(cancellation, async {
+            let call = self.client.forward_or_fallback(&request.to_core()?)?;
+            Ok(match self.transport.run(call).await? {
+                ForwardOrFallback::Submitted(answer) => ForwardOutcome::Submitted {
+                    answer: answer.into(),
+                },
+                ForwardOrFallback::Fallback(()) => ForwardOutcome::FellBack {
+                    value: fallback.run().await,
+                },
+            })
         })
+        .await
     }
 
     /// Create or replace the webhook secrets (each at least ezthrottle-core's
     /// `MIN_SECRET_LEN` characters).
+    #[uniffi::method(default(cancellation = None))]
     pub async fn create_webhook_secret(
         &self,
         primary: String,
         secondary: Option<String>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<String> {
-        let call = self
-            .client
-            .create_webhook_secret(&primary, secondary.as_deref())?;
-        Ok(Value::Object(self.transport.run(call).await?).to_string())
+        cancellable(cancellation, async {
+            let call = self
+                .client
+                .create_webhook_secret(&primary, secondary.as_deref())?;
+            Ok(Value::Object(self.transport.run(call).await?).to_string())
+        })
+        .await
     }
 
     /// Read the webhook secrets (masked).
-    pub async fn get_webhook_secret(&self) -> Result<SecretInfo> {
-        let call = self.client.get_webhook_secret();
-        let info = self.transport.run(call).await?;
-        Ok(SecretInfo {
-            customer_id: info.customer_id,
-            primary_secret: info.primary_secret,
-            secondary_secret: info.secondary_secret,
-            has_secondary: info.has_secondary,
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn get_webhook_secret(
+        &self,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<SecretInfo> {
+        cancellable(cancellation, async {
+            let call = self.client.get_webhook_secret();
+            let info = self.transport.run(call).await?;
+            Ok(SecretInfo {
+                customer_id: info.customer_id,
+                primary_secret: info.primary_secret,
+                secondary_secret: info.secondary_secret,
+                has_secondary: info.has_secondary,
+            })
         })
+        .await
     }
 
     /// Remove the webhook secrets.
-    pub async fn delete_webhook_secret(&self) -> Result<String> {
-        let call = self.client.delete_webhook_secret();
-        Ok(Value::Object(self.transport.run(call).await?).to_string())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn delete_webhook_secret(
+        &self,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<String> {
+        cancellable(cancellation, async {
+            let call = self.client.delete_webhook_secret();
+            Ok(Value::Object(self.transport.run(call).await?).to_string())
+        })
+        .await
     }
 
     /// `new_secret` becomes primary and `current_secret` (when given) secondary.
+    #[uniffi::method(default(cancellation = None))]
     pub async fn rotate_webhook_secret(
         &self,
         new_secret: String,
         current_secret: Option<String>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<String> {
-        let rotation = self
-            .client
-            .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
-        Ok(Value::Object(self.transport.run(rotation).await?).to_string())
+        cancellable(cancellation, async {
+            let rotation = self
+                .client
+                .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
+            Ok(Value::Object(self.transport.run(rotation).await?).to_string())
+        })
+        .await
     }
 
     /// A webhook endpoint verifying with these secrets (`toleranceSecs`
@@ -387,8 +457,18 @@ impl EzThrottle {
     /// receivers (at once if it already has). Bound it with the caller's
     /// timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
     /// the call frees the wait.
-    pub async fn wait_for_result(&self, job_id: String) -> WebhookEvent {
-        WebhookEvent::from_core(&self.client.wait_for_result(&job_id).await)
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn wait_for_result(
+        &self,
+        job_id: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<WebhookEvent> {
+        cancellable(cancellation, async {
+            Ok(WebhookEvent::from_core(
+                &self.client.wait_for_result(&job_id).await,
+            ))
+        })
+        .await
     }
 
     /// `execute` on the caller's thread, for Java and for code already off
@@ -415,5 +495,16 @@ impl EzThrottle {
     /// How many submitted jobs wait for their webhook to run a follow-up.
     pub fn pending_continuations(&self) -> u64 {
         self.client.pending_continuations() as u64
+    }
+}
+
+/// Run `call` under `cancellation`, when the caller handed one in.
+async fn cancellable<T>(
+    cancellation: Option<Arc<CancellationToken>>,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match cancellation {
+        Some(token) => token.guard(call).await,
+        None => call.await,
     }
 }

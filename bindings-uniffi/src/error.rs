@@ -49,6 +49,9 @@ pub enum EzThrottleError {
     /// The SDK was used out of order.
     #[error("misuse: {detail}")]
     Misuse { detail: String },
+    /// The call's `CancellationToken` was cancelled.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl From<Error> for EzThrottleError {

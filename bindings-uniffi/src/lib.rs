@@ -10,12 +10,14 @@
 //! runs each on one of its kept, capped worker threads. `execute`, `submit`
 //! and `forward` have blocking twins, which run on the caller's thread.
 
+mod cancel;
 mod client;
 mod error;
 mod step;
 mod transport;
 mod webhook;
 
+pub use cancel::CancellationToken;
 pub use client::{
     ClientOptions, ExecuteResult, EzThrottle, Fallback, ForwardOutcome, ForwardRequest, SecretInfo,
     SubmitAnswer,

@@ -13,12 +13,20 @@ source "$here/tools.sh"
 echo "== generate Kotlin, Swift and Python; the Swift package is current and laid out"
 bindings="$(bash "$root/bindings-uniffi/generate.sh" --check | tail -1)"
 swift="$root/bindings-uniffi/swift"
-for path in Sources/EZThrottle/EZThrottle.swift Headers/EZThrottleFFI.h Headers/module.modulemap; do
+for path in Sources/EZThrottle/EZThrottle.swift Sources/EZThrottle/Cancellation.swift \
+    Headers/EZThrottleFFI/EZThrottleFFI.h Headers/EZThrottleFFI/module.modulemap; do
   [ -f "$swift/$path" ] || { echo "missing $swift/$path" >&2; exit 1; }
 done
 grep -q 'path: "Sources/EZThrottle"' "$swift/Package.swift"
 grep -q 'binaryTarget(name: "EZThrottleFFI", path: "EZThrottleFFI.xcframework")' "$swift/Package.swift"
 grep -q -- '-headers swift/Headers' "$root/bindings-uniffi/build-xcframework.sh"
+grep -q '^// swift-tools-version:5.10' "$swift/Package.swift"
+# generate.sh takes a macOS build too: the same library named .dylib gives
+# the same Swift (uniffi-bindgen reads the file, not its name).
+dylib="$(mktemp -d)"
+cp "$root/target/uniffi/debug/libezthrottle.so" "$dylib/libezthrottle.dylib"
+EZTHROTTLE_LIBRARY="$dylib/libezthrottle.dylib" bash "$root/bindings-uniffi/generate.sh" --check >/dev/null
+rm -rf "$dylib"
 
 echo "== Kotlin on the JVM ($(java -version 2>&1 | head -1))"
 jar="$root/target/kotlin/suite.jar"

@@ -174,14 +174,46 @@ def step_with_options():
     assert one == two and one["idempotent_key"] == "k1", f"{one} != {two}"
 
 
+async def cancellation_token():
+    """A CancellationToken ends a call whose transport never answers, at once;
+    one cancelled before the call starts sends nothing."""
+    started = asyncio.Event()
+    sent = []
+
+    class Hanging(ez.HttpTransport):
+        async def send(self, request):
+            sent.append(request.url())
+            started.set()
+            await asyncio.sleep(3600)
+
+    client = ez.EzThrottle(ez.ClientOptions(api_key=API_KEY, tracktags_url="http://proxy.invalid"), Hanging())
+    step = ez.Step().url("https://api.example.com/x")
+    token = ez.CancellationToken()
+    call = asyncio.ensure_future(client.execute(step, token))
+    await asyncio.wait_for(started.wait(), 5)
+    token.cancel()
+    try:
+        await asyncio.wait_for(call, 2)
+        raise AssertionError("the call was not cancelled")
+    except ez.EzThrottleError.Cancelled:
+        pass
+    assert token.is_cancelled() and len(sent) == 1, sent
+    try:
+        await client.submit(step, token)
+        raise AssertionError("a cancelled token let a call run")
+    except ez.EzThrottleError.Cancelled:
+        assert len(sent) == 1, "a call with a cancelled token sent something"
+
+
 async def main(root):
     folder = os.environ.get("EZTHROTTLE_VECTORS")
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
     runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
     passed, failed = 0, []
-    for check in (refusals_name_the_field, step_with_options):
+    for check in (refusals_name_the_field, step_with_options, cancellation_token):
         try:
-            check()
+            if asyncio.iscoroutine(done := check()):
+                await done
             passed += 1
         except Exception as e:  # noqa: BLE001 - reported like a vector
             failed.append(check.__name__)

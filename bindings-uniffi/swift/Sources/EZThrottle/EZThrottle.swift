@@ -624,6 +624,157 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Cancels every call it is handed to, in flight or later: the call
+ * throws `Cancelled`, nothing more is sent, and the built-in transport
+ * shuts the socket of the request in flight.
+ */
+public protocol CancellationTokenProtocol: AnyObject, Sendable {
+    
+    /**
+     * Cancel the calls this token was handed to (idempotent).
+     */
+    func cancel() 
+    
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Cancels every call it is handed to, in flight or later: the call
+ * throws `Cancelled`, nothing more is sent, and the built-in transport
+ * shuts the socket of the request in flight.
+ */
+open class CancellationToken: CancellationTokenProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ezthrottle_fn_clone_cancellationtoken(self.handle, $0) }
+    }
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_constructor_cancellationtoken_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ezthrottle_fn_free_cancellationtoken(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Cancel the calls this token was handed to (idempotent).
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_cancellationtoken_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_cancellationtoken_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancellationToken: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CancellationToken
+
+    public static func lift(_ handle: UInt64) throws -> CancellationToken {
+        return CancellationToken(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CancellationToken) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CancellationToken {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CancellationToken, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellationToken_lift(_ handle: UInt64) throws -> CancellationToken {
+    return try FfiConverterTypeCancellationToken.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) -> UInt64 {
+    return FfiConverterTypeCancellationToken.lower(value)
+}
+
+
+
+
+
+
+/**
  * A client of the EZThrottle service.
  */
 public protocol EzThrottleProtocol: AnyObject, Sendable {
@@ -632,17 +783,17 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
      * Create or replace the webhook secrets (each at least ezthrottle-core's
      * `MIN_SECRET_LEN` characters).
      */
-    func createWebhookSecret(primary: String, secondary: String?) async throws  -> String
+    func createWebhookSecret(primary: String, secondary: String?, cancellation: CancellationToken?) async throws  -> String
     
     /**
      * Remove the webhook secrets.
      */
-    func deleteWebhookSecret() async throws  -> String
+    func deleteWebhookSecret(cancellation: CancellationToken?) async throws  -> String
     
     /**
      * Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
      */
-    func execute(step: Step) async throws  -> ExecuteResult
+    func execute(step: Step, cancellation: CancellationToken?) async throws  -> ExecuteResult
     
     /**
      * `execute` on the caller's thread, for Java and for code already off
@@ -655,7 +806,7 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     /**
      * Submit a request taken over from existing code.
      */
-    func forward(request: ForwardRequest) async throws  -> SubmitAnswer
+    func forward(request: ForwardRequest, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
     /**
      * `forward` on the caller's thread (see `executeBlocking`).
@@ -665,12 +816,12 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     /**
      * Submit; only when the service cannot be reached at all, run `fallback`.
      */
-    func forwardOrFallback(request: ForwardRequest, fallback: Fallback) async throws  -> ForwardOutcome
+    func forwardOrFallback(request: ForwardRequest, fallback: Fallback, cancellation: CancellationToken?) async throws  -> ForwardOutcome
     
     /**
      * Read the webhook secrets (masked).
      */
-    func getWebhookSecret() async throws  -> SecretInfo
+    func getWebhookSecret(cancellation: CancellationToken?) async throws  -> SecretInfo
     
     /**
      * How many submitted jobs wait for their webhook to run a follow-up.
@@ -680,17 +831,17 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     /**
      * The legacy single-webhook call.
      */
-    func queueRequest(request: QueueRequestOptions) async throws  -> SubmitAnswer
+    func queueRequest(request: QueueRequestOptions, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
     /**
      * `new_secret` becomes primary and `current_secret` (when given) secondary.
      */
-    func rotateWebhookSecret(newSecret: String, currentSecret: String?) async throws  -> String
+    func rotateWebhookSecret(newSecret: String, currentSecret: String?, cancellation: CancellationToken?) async throws  -> String
     
     /**
      * Submit a step's job as it is, whatever its type.
      */
-    func submit(step: Step) async throws  -> SubmitAnswer
+    func submit(step: Step, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
     /**
      * `submit` on the caller's thread (see `executeBlocking`).
@@ -701,7 +852,7 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
      * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
      * first: nothing is sent when it is refused.
      */
-    func submitJobJson(jobJson: String) async throws  -> SubmitAnswer
+    func submitJobJson(jobJson: String, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
     /**
      * Suspend until `jobId`'s result reaches one of this client's
@@ -709,7 +860,7 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
      * timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
      * the call frees the wait.
      */
-    func waitForResult(jobId: String) async  -> WebhookEvent
+    func waitForResult(jobId: String, cancellation: CancellationToken?) async throws  -> WebhookEvent
     
     /**
      * A webhook endpoint verifying with these secrets (`toleranceSecs`
@@ -792,12 +943,12 @@ public convenience init(options: ClientOptions, transport: HttpTransport? = nil)
      * Create or replace the webhook secrets (each at least ezthrottle-core's
      * `MIN_SECRET_LEN` characters).
      */
-open func createWebhookSecret(primary: String, secondary: String?)async throws  -> String  {
+open func createWebhookSecret(primary: String, secondary: String?, cancellation: CancellationToken? = nil)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_create_webhook_secret(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(primary),FfiConverterOptionString.lower(secondary)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(primary),FfiConverterOptionString.lower(secondary),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -811,12 +962,12 @@ open func createWebhookSecret(primary: String, secondary: String?)async throws  
     /**
      * Remove the webhook secrets.
      */
-open func deleteWebhookSecret()async throws  -> String  {
+open func deleteWebhookSecret(cancellation: CancellationToken? = nil)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_delete_webhook_secret(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -830,12 +981,12 @@ open func deleteWebhookSecret()async throws  -> String  {
     /**
      * Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
      */
-open func execute(step: Step)async throws  -> ExecuteResult  {
+open func execute(step: Step, cancellation: CancellationToken? = nil)async throws  -> ExecuteResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_execute(
-                        self.uniffiCloneHandle(),FfiConverterTypeStep_lower(step)
+                        self.uniffiCloneHandle(),FfiConverterTypeStep_lower(step),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -865,12 +1016,12 @@ open func executeBlocking(step: Step)throws  -> ExecuteResult  {
     /**
      * Submit a request taken over from existing code.
      */
-open func forward(request: ForwardRequest)async throws  -> SubmitAnswer  {
+open func forward(request: ForwardRequest, cancellation: CancellationToken? = nil)async throws  -> SubmitAnswer  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_forward(
-                        self.uniffiCloneHandle(),FfiConverterTypeForwardRequest_lower(request)
+                        self.uniffiCloneHandle(),FfiConverterTypeForwardRequest_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -897,12 +1048,12 @@ open func forwardBlocking(request: ForwardRequest)throws  -> SubmitAnswer  {
     /**
      * Submit; only when the service cannot be reached at all, run `fallback`.
      */
-open func forwardOrFallback(request: ForwardRequest, fallback: Fallback)async throws  -> ForwardOutcome  {
+open func forwardOrFallback(request: ForwardRequest, fallback: Fallback, cancellation: CancellationToken? = nil)async throws  -> ForwardOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_forward_or_fallback(
-                        self.uniffiCloneHandle(),FfiConverterTypeForwardRequest_lower(request),FfiConverterTypeFallback_lower(fallback)
+                        self.uniffiCloneHandle(),FfiConverterTypeForwardRequest_lower(request),FfiConverterTypeFallback_lower(fallback),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -916,12 +1067,12 @@ open func forwardOrFallback(request: ForwardRequest, fallback: Fallback)async th
     /**
      * Read the webhook secrets (masked).
      */
-open func getWebhookSecret()async throws  -> SecretInfo  {
+open func getWebhookSecret(cancellation: CancellationToken? = nil)async throws  -> SecretInfo  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_get_webhook_secret(
-                        self.uniffiCloneHandle()
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -947,12 +1098,12 @@ open func pendingContinuations() -> UInt64  {
     /**
      * The legacy single-webhook call.
      */
-open func queueRequest(request: QueueRequestOptions)async throws  -> SubmitAnswer  {
+open func queueRequest(request: QueueRequestOptions, cancellation: CancellationToken? = nil)async throws  -> SubmitAnswer  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_queue_request(
-                        self.uniffiCloneHandle(),FfiConverterTypeQueueRequestOptions_lower(request)
+                        self.uniffiCloneHandle(),FfiConverterTypeQueueRequestOptions_lower(request),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -966,12 +1117,12 @@ open func queueRequest(request: QueueRequestOptions)async throws  -> SubmitAnswe
     /**
      * `new_secret` becomes primary and `current_secret` (when given) secondary.
      */
-open func rotateWebhookSecret(newSecret: String, currentSecret: String?)async throws  -> String  {
+open func rotateWebhookSecret(newSecret: String, currentSecret: String?, cancellation: CancellationToken? = nil)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_rotate_webhook_secret(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(newSecret),FfiConverterOptionString.lower(currentSecret)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(newSecret),FfiConverterOptionString.lower(currentSecret),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -985,12 +1136,12 @@ open func rotateWebhookSecret(newSecret: String, currentSecret: String?)async th
     /**
      * Submit a step's job as it is, whatever its type.
      */
-open func submit(step: Step)async throws  -> SubmitAnswer  {
+open func submit(step: Step, cancellation: CancellationToken? = nil)async throws  -> SubmitAnswer  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_submit(
-                        self.uniffiCloneHandle(),FfiConverterTypeStep_lower(step)
+                        self.uniffiCloneHandle(),FfiConverterTypeStep_lower(step),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -1018,12 +1169,12 @@ open func submitBlocking(step: Step)throws  -> SubmitAnswer  {
      * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
      * first: nothing is sent when it is refused.
      */
-open func submitJobJson(jobJson: String)async throws  -> SubmitAnswer  {
+open func submitJobJson(jobJson: String, cancellation: CancellationToken? = nil)async throws  -> SubmitAnswer  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_submit_job_json(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(jobJson)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(jobJson),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
@@ -1040,20 +1191,19 @@ open func submitJobJson(jobJson: String)async throws  -> SubmitAnswer  {
      * timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
      * the call frees the wait.
      */
-open func waitForResult(jobId: String)async  -> WebhookEvent  {
+open func waitForResult(jobId: String, cancellation: CancellationToken? = nil)async throws  -> WebhookEvent  {
     return
-        try!  await uniffiRustCallAsync(
+        try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_ezthrottle_wait_for_result(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(jobId)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(jobId),FfiConverterOptionTypeCancellationToken.lower(cancellation)
                 )
             },
             pollFunc: ffi_ezthrottle_rust_future_poll_rust_buffer,
             completeFunc: ffi_ezthrottle_rust_future_complete_rust_buffer,
             freeFunc: ffi_ezthrottle_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeWebhookEvent_lift,
-            errorHandler: nil
-            
+            errorHandler: FfiConverterTypeEzThrottleError_lift
         )
 }
     
@@ -3807,6 +3957,10 @@ enum EzThrottleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      */
     case Misuse(detail: String
     )
+    /**
+     * The call's `CancellationToken` was cancelled.
+     */
+    case Cancelled
 
     
 
@@ -3872,6 +4026,7 @@ public struct FfiConverterTypeEzThrottleError: FfiConverterRustBuffer {
         case 11: return .Misuse(
             detail: try FfiConverterString.read(from: &buf)
             )
+        case 12: return .Cancelled
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3942,6 +4097,10 @@ public struct FfiConverterTypeEzThrottleError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(12))
+        
         }
     }
 }
@@ -4649,6 +4808,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCancellationToken: FfiConverterRustBuffer {
+    typealias SwiftType = CancellationToken?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCancellationToken.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCancellationToken.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeHttpTransport: FfiConverterRustBuffer {
     typealias SwiftType = HttpTransport?
 
@@ -5309,49 +5492,55 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_func_verify_with_secrets() != 43084) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret() != 13597) {
+    if (uniffi_ezthrottle_checksum_method_cancellationtoken_cancel() != 25066) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_delete_webhook_secret() != 19532) {
+    if (uniffi_ezthrottle_checksum_method_cancellationtoken_is_cancelled() != 40444) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_execute() != 36776) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret() != 45087) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_delete_webhook_secret() != 29908) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_execute() != 43974) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_execute_blocking() != 32181) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_forward() != 31743) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_forward() != 60722) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_blocking() != 37177) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_or_fallback() != 24566) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_or_fallback() != 25050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_get_webhook_secret() != 62325) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_get_webhook_secret() != 45440) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_pending_continuations() != 44791) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_queue_request() != 22631) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_queue_request() != 10661) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret() != 31286) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret() != 34448) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit() != 353) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit() != 52680) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_blocking() != 11034) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 40723) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 33061) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result() != 27463) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result() != 22365) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_webhook_receiver() != 49995) {
@@ -5460,6 +5649,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 57954) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_constructor_cancellationtoken_new() != 14159) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_ezthrottle_new() != 6531) {
