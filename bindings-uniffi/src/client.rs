@@ -66,7 +66,7 @@ pub enum ExecuteResult {
     /// Ran locally (FRUGAL): `success` is whether it answered 2xx.
     Local {
         success: bool,
-        status_code: u16,
+        status_code: i32,
         /// The response body (empty when it failed).
         response: String,
         trace: String,
@@ -88,14 +88,14 @@ impl ExecuteResult {
                 response,
             } => Self::Local {
                 success: true,
-                status_code,
+                status_code: status_code.into(),
                 response,
                 trace,
                 json,
             },
             Outcome::LocalFailure { status_code } => Self::Local {
                 success: false,
-                status_code,
+                status_code: status_code.into(),
                 response: String::new(),
                 trace,
                 json,
@@ -493,8 +493,8 @@ impl EzThrottle {
     }
 
     /// How many submitted jobs wait for their webhook to run a follow-up.
-    pub fn pending_continuations(&self) -> u64 {
-        self.client.pending_continuations() as u64
+    pub fn pending_continuations(&self) -> i64 {
+        i64::try_from(self.client.pending_continuations()).unwrap_or(i64::MAX)
     }
 }
 

@@ -16,7 +16,7 @@ pub enum EzThrottleError {
     RateLimited {
         detail: String,
         /// When to try again (ms since the Unix epoch), when known.
-        retry_at_ms: Option<u64>,
+        retry_at_ms: Option<i64>,
     },
     /// The API key is missing, unknown or revoked.
     #[error("authentication failed: {detail}")]
@@ -26,10 +26,10 @@ pub enum EzThrottleError {
     Denied { detail: String },
     /// EZThrottle refused the job.
     #[error("EZThrottle rejected the request with status {status}: {body}")]
-    JobRejected { status: u16, body: String },
+    JobRejected { status: i32, body: String },
     /// The gateway itself failed.
     #[error("gateway failed with status {status}: {body}")]
-    Gateway { status: u16, body: String },
+    Gateway { status: i32, body: String },
     /// No webhook secrets are configured for the account.
     #[error("no webhook secrets configured; create one first")]
     SecretsNotConfigured,
@@ -67,12 +67,18 @@ impl From<Error> for EzThrottleError {
                 retry_at_ms,
             } => Self::RateLimited {
                 detail: message,
-                retry_at_ms,
+                retry_at_ms: retry_at_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
             },
             Error::Authentication { message } => Self::Authentication { detail: message },
             Error::Denied { message } => Self::Denied { detail: message },
-            Error::JobRejected { status, body } => Self::JobRejected { status, body },
-            Error::Gateway { status, body } => Self::Gateway { status, body },
+            Error::JobRejected { status, body } => Self::JobRejected {
+                status: status.into(),
+                body,
+            },
+            Error::Gateway { status, body } => Self::Gateway {
+                status: status.into(),
+                body,
+            },
             Error::SecretsNotConfigured => Self::SecretsNotConfigured,
             Error::Protocol { message } => Self::Protocol { detail: message },
             Error::Transport(e) => Self::Unreachable {

@@ -342,8 +342,9 @@ impl Step {
         self.call("fallback_on_error", codes.into())
     }
 
-    /// Timeout of the local (FRUGAL) call.
-    pub fn timeout_ms(self: Arc<Self>, timeout_ms: i64) -> Result<Arc<Self>> {
+    /// Timeout of the local (FRUGAL) call; the gateway calls' is
+    /// `ClientOptions.timeoutMs`.
+    pub fn local_timeout_ms(self: Arc<Self>, timeout_ms: i64) -> Result<Arc<Self>> {
         self.call("local_timeout_ms", timeout_ms.into())
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ezthrottle_core::{run_async, Error, Operation, Target, TransportError, TransportErrorKind};
+use ezthrottle_core::{run_async, Error, Operation, Target, TransportError};
 
 /// One header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -71,15 +71,16 @@ impl HttpRequest {
     }
 
     /// Give up after this long and fail with `TransportFailure.Timeout`.
-    pub fn timeout_ms(&self) -> u64 {
-        self.inner.timeout_ms
+    pub fn timeout_ms(&self) -> i64 {
+        i64::try_from(self.inner.timeout_ms).unwrap_or(i64::MAX)
     }
 }
 
 /// What came back.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpResponse {
-    pub status: u16,
+    /// 100–599 (any other value is the transport's failure).
+    pub status: i32,
     pub headers: Vec<HttpHeader>,
     pub body: String,
 }
@@ -116,41 +117,25 @@ pub trait HttpTransport: Send + Sync {
     async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure>;
 }
 
-fn from_record(response: HttpResponse) -> ezthrottle_core::HttpResponse {
-    ezthrottle_core::HttpResponse {
-        status: response.status,
+fn from_record(response: HttpResponse) -> Result<ezthrottle_core::HttpResponse, TransportError> {
+    let status = u16::try_from(response.status)
+        .ok()
+        .filter(|s| (100..=599).contains(s))
+        .ok_or_else(|| {
+            TransportError::other(format!(
+                "the transport answered status {}, which is not an HTTP status",
+                response.status
+            ))
+        })?;
+    Ok(ezthrottle_core::HttpResponse {
+        status,
         headers: response
             .headers
             .into_iter()
             .map(|h| (h.name, h.value))
             .collect(),
         body: response.body,
-    }
-}
-
-impl From<ezthrottle_core::HttpResponse> for HttpResponse {
-    fn from(response: ezthrottle_core::HttpResponse) -> Self {
-        Self {
-            status: response.status,
-            headers: response
-                .headers
-                .into_iter()
-                .map(|(name, value)| HttpHeader { name, value })
-                .collect(),
-            body: response.body,
-        }
-    }
-}
-
-impl From<TransportError> for TransportFailure {
-    fn from(error: TransportError) -> Self {
-        let detail = error.message;
-        match error.kind {
-            TransportErrorKind::Timeout => Self::Timeout { detail },
-            TransportErrorKind::Unreachable => Self::Unreachable { detail },
-            TransportErrorKind::Other => Self::Other { detail },
-        }
-    }
+    })
 }
 
 fn to_core_failure(failure: TransportFailure) -> TransportError {
@@ -228,8 +213,8 @@ async fn run_on_app<O: Operation>(
     let send = |request| async move {
         app.send(Arc::new(HttpRequest { inner: request }))
             .await
-            .map(from_record)
             .map_err(to_core_failure)
+            .and_then(from_record)
     };
     run_async(op, send, now_ms).await
 }

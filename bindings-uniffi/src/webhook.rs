@@ -115,7 +115,7 @@ pub struct WebhookEvent {
     pub idempotent_key: Option<String>,
     pub succeeded: bool,
     /// The upstream response, when there was one.
-    pub response_status: Option<u16>,
+    pub response_status: Option<i32>,
     pub response_body: Option<String>,
     /// The job's metadata as a JSON object.
     pub metadata_json: String,
@@ -129,7 +129,7 @@ impl WebhookEvent {
             job_id: event.job_id.clone(),
             idempotent_key: event.idempotent_key.clone(),
             succeeded: event.succeeded(),
-            response_status: event.response.as_ref().map(|r| r.status_code),
+            response_status: event.response.as_ref().map(|r| r.status_code.into()),
             response_body: event.response.as_ref().map(|r| r.body.clone()),
             metadata_json: Value::Object(event.metadata.clone()).to_string(),
             json: event.to_json().to_string(),
@@ -149,7 +149,7 @@ pub fn parse_webhook_event(body: Vec<u8>) -> Result<WebhookEvent> {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct WebhookDelivery {
     /// 200 accepted (or a repeat), 400 malformed, 401 bad signature.
-    pub status: u16,
+    pub status: i32,
     pub body: String,
     pub reason: String,
     /// The event, when authentic, well-formed and new.
@@ -234,7 +234,7 @@ impl WebhookReceiver {
             Some(Err(error)) => (None, Some(error.into())),
         };
         WebhookDelivery {
-            status: received.status,
+            status: received.status.into(),
             body: received.body,
             reason: received.verification.reason.as_str().to_owned(),
             event: received.event.as_ref().map(WebhookEvent::from_core),

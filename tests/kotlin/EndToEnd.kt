@@ -80,7 +80,7 @@ class EndToEnd(private val base: String, private val key: String, private val la
         Check.test("$t PERFORMANCE basic") {
             val answer = submitted(client.execute(Step().url(upstream("status/200")).method("POST").webhooks(listOf(Webhook(hook("basic"))))))
             val event = webhooks("basic").single()
-            check(event.jobId == answer.jobId && event.succeeded && event.responseStatus == 200.toUShort()) { "$event" }
+            check(event.jobId == answer.jobId && event.succeeded && event.responseStatus == 200) { "$event" }
         }
         Check.test("$t multi-region race") {
             val answer = submitted(client.execute(Step().url(upstream("delay/100")).regions(listOf("iad", "lax", "ord"))
@@ -116,7 +116,7 @@ class EndToEnd(private val base: String, private val key: String, private val la
         }
         Check.test("$t FRUGAL local") {
             val result = client.execute(Step().url(upstream("status/200")).stepType(StepType.FRUGAL)) as ExecuteResult.Local
-            check(result.success && result.statusCode == 200.toUShort() && result.response == "status 200") { "$result" }
+            check(result.success && result.statusCode == 200 && result.response == "status 200") { "$result" }
             check("[SUCCESS]" in result.trace) { result.trace }
         }
         Check.test("$t one-crossing step, blocking calls") {
@@ -154,15 +154,15 @@ class EndToEnd(private val base: String, private val key: String, private val la
             val receiver = local.webhookReceiver(SECRET, null)
             local.execute(Step().url(upstream("status/200")).idempotentStrategy(IdempotentStrategy.UNIQUE)
                 .onSuccess(Step().url(upstream("count/$run-follow")).stepType(StepType.FRUGAL)))
-            check(local.pendingContinuations() == 1uL) { "registered" }
+            check(local.pendingContinuations() == 1L) { "registered" }
             val raw = (getJsonUntil(hook("continuation")) as Map<*, *>)
             val delivery = receiver.receive((raw["body"] as String).toByteArray(), raw["signature"] as String?)
-            check(delivery.status == 200.toUShort() && delivery.followUp is ExecuteResult.Local) { "$delivery" }
+            check(delivery.status == 200 && delivery.followUp is ExecuteResult.Local) { "$delivery" }
             check((getJson(upstream("hits/$run-follow")) as Map<*, *>)["hits"] == 1L) { "the follow-up ran once" }
             val replay = receiver.receive((raw["body"] as String).toByteArray(), raw["signature"] as String?)
-            check(replay.status == 200.toUShort() && replay.event == null) { "a replay is acknowledged, not handled" }
+            check(replay.status == 200 && replay.event == null) { "a replay is acknowledged, not handled" }
             val forged = receiver.receive((raw["body"] as String).toByteArray(), "t=1,v1=00")
-            check(forged.status == 401.toUShort()) { "forged" }
+            check(forged.status == 401) { "forged" }
 
             val next = "kotlin_suite_webhook_secret_02"
             client.rotateWebhookSecret(next, SECRET)
@@ -190,7 +190,7 @@ class EndToEnd(private val base: String, private val key: String, private val la
                 val delivery = runBlocking { receiver.receive(body, exchange.requestHeaders.getFirst("X-EZThrottle-Signature")) }
                 handled.add(delivery)
                 val answer = delivery.body.toByteArray()
-                exchange.sendResponseHeaders(delivery.status.toInt(), answer.size.toLong())
+                exchange.sendResponseHeaders(delivery.status, answer.size.toLong())
                 exchange.responseBody.use { it.write(answer) }
             }
             server.start()
@@ -199,12 +199,12 @@ class EndToEnd(private val base: String, private val key: String, private val la
                     .onSuccess(Step().url(upstream("count/$run-waited")).stepType(StepType.FRUGAL)))
                 val answer = submitted(executed)
                 val event = withTimeout(20_000) { local.waitForResult(answer.jobId) }
-                check(event.jobId == answer.jobId && event.succeeded && event.responseStatus == 200.toUShort()) { "$event" }
+                check(event.jobId == answer.jobId && event.succeeded && event.responseStatus == 200) { "$event" }
                 val delivery = handled.poll(20, java.util.concurrent.TimeUnit.SECONDS)
                 // The receiver runs the follow-up; or, when the webhook beat the
                 // submit answer home, execute ran it last (it is in its trace).
                 val ranInExecute = "count/$run-waited" in (executed as ExecuteResult.Submitted).trace
-                check(delivery != null && delivery.status == 200.toUShort() && (delivery.followUp is ExecuteResult.Local) != ranInExecute) { "$delivery" }
+                check(delivery != null && delivery.status == 200 && (delivery.followUp is ExecuteResult.Local) != ranInExecute) { "$delivery" }
                 check((getJson(upstream("hits/$run-waited")) as Map<*, *>)["hits"] == 1L) { "the follow-up ran once" }
                 check(withTimeout(1_000) { local.waitForResult(answer.jobId) } == event) { "a late wait ends at once" }
                 expectThrows<TimeoutCancellationException> { withTimeout(100) { local.waitForResult("job-that-never-ran") } }

@@ -23,13 +23,13 @@ class JavaHttpTransport : HttpTransport {
         val body = request.body()?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
             ?: java.net.http.HttpRequest.BodyPublishers.noBody()
         val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
-            .timeout(Duration.ofMillis(request.timeoutMs().toLong()))
+            .timeout(Duration.ofMillis(request.timeoutMs()))
             .method(request.method(), body)
         for (header in request.headers()) builder.header(header.name, header.value)
         try {
             val response = client.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofString()).await()
             val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
-            return HttpResponse(response.statusCode().toUShort(), headers, response.body())
+            return HttpResponse(response.statusCode(), headers, response.body())
         } catch (e: HttpTimeoutException) {
             throw TransportFailure.Timeout(e.toString())
         } catch (e: ConnectException) {
@@ -57,12 +57,12 @@ class ScriptedNetwork(private val answers: Map<String, Any?> = emptyMap(), priva
             submitted.add(Json.parse(envelope["body"] as String))
             val answer = Json.write(mapOf("job_id" to "job_${submitted.size}", "status" to "queued"))
             val body = Json.write(mapOf("status" to "allowed", "forwarded_response" to mapOf("status_code" to 201L, "body" to answer)))
-            return HttpResponse(200u, emptyList(), body)
+            return HttpResponse(200, emptyList(), body)
         }
         local.add(listOf(request.method(), request.url()))
         return when (val status = answers[request.url()] ?: localDefault.toLong()) {
             "network_error" -> throw TransportFailure.Unreachable("connection refused")
-            else -> HttpResponse((status as Number).toInt().toUShort(), emptyList(), "body-of ${request.url()}")
+            else -> HttpResponse((status as Number).toInt(), emptyList(), "body-of ${request.url()}")
         }
     }
 }

@@ -37,6 +37,12 @@ export SANDBOX_KEY=ck_kotlin_suite_0001
 source "$root/tests/sandbox.sh"
 java -Djna.library.path="$root/target/uniffi/debug" -cp "$jar:$kotlin_classpath" suite.MainKt "$root"
 
+echo "== Java calling the same bindings (javac $(javac -version 2>&1 | cut -d' ' -f2))"
+java_classes="$root/target/kotlin/java"
+rm -rf "$java_classes" && mkdir -p "$java_classes"
+javac -Werror -d "$java_classes" -cp "$jar:$kotlin_classpath" "$root/tests/java/JavaInterop.java"
+java -Djna.library.path="$root/target/uniffi/debug" -cp "$java_classes:$jar:$kotlin_classpath" JavaInterop
+
 echo "== Python through the generated bindings: the conformance vectors"
 cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"
 PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"

@@ -356,7 +356,7 @@ uint64_t uniffi_ezthrottle_fn_method_ezthrottle_get_webhook_secret(uint64_t ptr,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_PENDING_CONTINUATIONS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_PENDING_CONTINUATIONS
-uint64_t uniffi_ezthrottle_fn_method_ezthrottle_pending_continuations(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int64_t uniffi_ezthrottle_fn_method_ezthrottle_pending_continuations(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_QUEUE_REQUEST
@@ -490,6 +490,11 @@ uint64_t uniffi_ezthrottle_fn_method_step_idempotent_key(uint64_t ptr, RustBuffe
 uint64_t uniffi_ezthrottle_fn_method_step_idempotent_strategy(uint64_t ptr, RustBuffer strategy, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_LOCAL_TIMEOUT_MS
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_LOCAL_TIMEOUT_MS
+uint64_t uniffi_ezthrottle_fn_method_step_local_timeout_ms(uint64_t ptr, int64_t timeout_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_METADATA_JSON
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_METADATA_JSON
 uint64_t uniffi_ezthrottle_fn_method_step_metadata_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
@@ -545,11 +550,6 @@ uint64_t uniffi_ezthrottle_fn_method_step_retry_policy(uint64_t ptr, RustBuffer 
 uint64_t uniffi_ezthrottle_fn_method_step_step_type(uint64_t ptr, RustBuffer step_type, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_TIMEOUT_MS
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_TIMEOUT_MS
-uint64_t uniffi_ezthrottle_fn_method_step_timeout_ms(uint64_t ptr, int64_t timeout_ms, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_URL
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_URL
 uint64_t uniffi_ezthrottle_fn_method_step_url(uint64_t ptr, RustBuffer url, RustCallStatus *_Nonnull out_status
@@ -597,7 +597,7 @@ RustBuffer uniffi_ezthrottle_fn_method_httprequest_target(uint64_t ptr, RustCall
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_TIMEOUT_MS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_TIMEOUT_MS
-uint64_t uniffi_ezthrottle_fn_method_httprequest_timeout_ms(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int64_t uniffi_ezthrottle_fn_method_httprequest_timeout_ms(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_URL
@@ -1134,6 +1134,12 @@ uint16_t uniffi_ezthrottle_checksum_method_step_idempotent_strategy(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_LOCAL_TIMEOUT_MS
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_LOCAL_TIMEOUT_MS
+uint16_t uniffi_ezthrottle_checksum_method_step_local_timeout_ms(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_METADATA_JSON
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_METADATA_JSON
 uint16_t uniffi_ezthrottle_checksum_method_step_metadata_json(void
@@ -1197,12 +1203,6 @@ uint16_t uniffi_ezthrottle_checksum_method_step_retry_policy(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_STEP_TYPE
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_STEP_TYPE
 uint16_t uniffi_ezthrottle_checksum_method_step_step_type(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_TIMEOUT_MS
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_STEP_TIMEOUT_MS
-uint16_t uniffi_ezthrottle_checksum_method_step_timeout_ms(void
     
 );
 #endif

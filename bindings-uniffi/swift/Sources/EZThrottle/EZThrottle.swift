@@ -471,22 +471,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
-    typealias FfiType = UInt16
-    typealias SwiftType = UInt16
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -496,22 +480,6 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int32, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -826,7 +794,7 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     /**
      * How many submitted jobs wait for their webhook to run a follow-up.
      */
-    func pendingContinuations()  -> UInt64
+    func pendingContinuations()  -> Int64
     
     /**
      * The legacy single-webhook call.
@@ -1086,8 +1054,8 @@ open func getWebhookSecret(cancellation: CancellationToken? = nil)async throws  
     /**
      * How many submitted jobs wait for their webhook to run a follow-up.
      */
-open func pendingContinuations() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func pendingContinuations() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_ezthrottle_pending_continuations(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1532,7 +1500,7 @@ public protocol HttpRequestProtocol: AnyObject, Sendable {
     /**
      * Give up after this long and fail with `TransportFailure.Timeout`.
      */
-    func timeoutMs()  -> UInt64
+    func timeoutMs()  -> Int64
     
     func url()  -> String
     
@@ -1640,8 +1608,8 @@ open func target() -> RequestTarget  {
     /**
      * Give up after this long and fail with `TransportFailure.Timeout`.
      */
-open func timeoutMs() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func timeoutMs() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_ezthrottle_fn_method_httprequest_timeout_ms(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -2005,6 +1973,12 @@ public protocol StepProtocol: AnyObject, Sendable {
     func idempotentStrategy(strategy: IdempotentStrategy) throws  -> Step
     
     /**
+     * Timeout of the local (FRUGAL) call; the gateway calls' is
+     * `ClientOptions.timeoutMs`.
+     */
+    func localTimeoutMs(timeoutMs: Int64) throws  -> Step
+    
+    /**
      * Caller data echoed in the webhook: a JSON object.
      */
     func metadataJson(json: String) throws  -> Step
@@ -2041,11 +2015,6 @@ public protocol StepProtocol: AnyObject, Sendable {
     func retryPolicy(policy: RetryPolicy) throws  -> Step
     
     func stepType(stepType: StepType) throws  -> Step
-    
-    /**
-     * Timeout of the local (FRUGAL) call.
-     */
-    func timeoutMs(timeoutMs: Int64) throws  -> Step
     
     func url(url: String) throws  -> Step
     
@@ -2269,6 +2238,20 @@ open func idempotentStrategy(strategy: IdempotentStrategy)throws  -> Step  {
 }
     
     /**
+     * Timeout of the local (FRUGAL) call; the gateway calls' is
+     * `ClientOptions.timeoutMs`.
+     */
+open func localTimeoutMs(timeoutMs: Int64)throws  -> Step  {
+    return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_step_local_timeout_ms(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(timeoutMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Caller data echoed in the webhook: a JSON object.
      */
 open func metadataJson(json: String)throws  -> Step  {
@@ -2390,19 +2373,6 @@ open func stepType(stepType: StepType)throws  -> Step  {
     uniffi_ezthrottle_fn_method_step_step_type(
             self.uniffiCloneHandle(),
         FfiConverterTypeStepType_lower(stepType),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Timeout of the local (FRUGAL) call.
-     */
-open func timeoutMs(timeoutMs: Int64)throws  -> Step  {
-    return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_step_timeout_ms(
-            self.uniffiCloneHandle(),
-        FfiConverterInt64.lower(timeoutMs),uniffiCallStatus
     )
 })
 }
@@ -2879,13 +2849,19 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  * What came back.
  */
 public struct HttpResponse: Equatable, Hashable {
-    public var status: UInt16
+    /**
+     * 100–599 (any other value is the transport's failure).
+     */
+    public var status: Int32
     public var headers: [HttpHeader]
     public var body: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: UInt16, headers: [HttpHeader], body: String) {
+    public init(
+        /**
+         * 100–599 (any other value is the transport's failure).
+         */status: Int32, headers: [HttpHeader], body: String) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -2907,14 +2883,14 @@ public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
         return
             try HttpResponse(
-                status: FfiConverterUInt16.read(from: &buf), 
+                status: FfiConverterInt32.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
-        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterInt32.write(value.status, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
     }
@@ -3536,7 +3512,7 @@ public struct WebhookDelivery: Equatable, Hashable {
     /**
      * 200 accepted (or a repeat), 400 malformed, 401 bad signature.
      */
-    public var status: UInt16
+    public var status: Int32
     public var body: String
     public var reason: String
     /**
@@ -3557,7 +3533,7 @@ public struct WebhookDelivery: Equatable, Hashable {
     public init(
         /**
          * 200 accepted (or a repeat), 400 malformed, 401 bad signature.
-         */status: UInt16, body: String, reason: String, 
+         */status: Int32, body: String, reason: String, 
         /**
          * The event, when authentic, well-formed and new.
          */event: WebhookEvent?, 
@@ -3591,7 +3567,7 @@ public struct FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebhookDelivery {
         return
             try WebhookDelivery(
-                status: FfiConverterUInt16.read(from: &buf), 
+                status: FfiConverterInt32.read(from: &buf), 
                 body: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 event: FfiConverterOptionTypeWebhookEvent.read(from: &buf), 
@@ -3601,7 +3577,7 @@ public struct FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: WebhookDelivery, into buf: inout [UInt8]) {
-        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterInt32.write(value.status, into: &buf)
         FfiConverterString.write(value.body, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterOptionTypeWebhookEvent.write(value.event, into: &buf)
@@ -3636,7 +3612,7 @@ public struct WebhookEvent: Equatable, Hashable {
     /**
      * The upstream response, when there was one.
      */
-    public var responseStatus: UInt16?
+    public var responseStatus: Int32?
     public var responseBody: String?
     /**
      * The job's metadata as a JSON object.
@@ -3652,7 +3628,7 @@ public struct WebhookEvent: Equatable, Hashable {
     public init(jobId: String, idempotentKey: String?, succeeded: Bool, 
         /**
          * The upstream response, when there was one.
-         */responseStatus: UInt16?, responseBody: String?, 
+         */responseStatus: Int32?, responseBody: String?, 
         /**
          * The job's metadata as a JSON object.
          */metadataJson: String, 
@@ -3687,7 +3663,7 @@ public struct FfiConverterTypeWebhookEvent: FfiConverterRustBuffer {
                 jobId: FfiConverterString.read(from: &buf), 
                 idempotentKey: FfiConverterOptionString.read(from: &buf), 
                 succeeded: FfiConverterBool.read(from: &buf), 
-                responseStatus: FfiConverterOptionUInt16.read(from: &buf), 
+                responseStatus: FfiConverterOptionInt32.read(from: &buf), 
                 responseBody: FfiConverterOptionString.read(from: &buf), 
                 metadataJson: FfiConverterString.read(from: &buf), 
                 json: FfiConverterString.read(from: &buf)
@@ -3698,7 +3674,7 @@ public struct FfiConverterTypeWebhookEvent: FfiConverterRustBuffer {
         FfiConverterString.write(value.jobId, into: &buf)
         FfiConverterOptionString.write(value.idempotentKey, into: &buf)
         FfiConverterBool.write(value.succeeded, into: &buf)
-        FfiConverterOptionUInt16.write(value.responseStatus, into: &buf)
+        FfiConverterOptionInt32.write(value.responseStatus, into: &buf)
         FfiConverterOptionString.write(value.responseBody, into: &buf)
         FfiConverterString.write(value.metadataJson, into: &buf)
         FfiConverterString.write(value.json, into: &buf)
@@ -3741,7 +3717,7 @@ public enum ExecuteResult: Equatable, Hashable {
     /**
      * Ran locally (FRUGAL): `success` is whether it answered 2xx.
      */
-    case local(success: Bool, statusCode: UInt16, 
+    case local(success: Bool, statusCode: Int32, 
         /**
          * The response body (empty when it failed).
          */response: String, trace: String, json: String
@@ -3770,7 +3746,7 @@ public struct FfiConverterTypeExecuteResult: FfiConverterRustBuffer {
         case 1: return .submitted(answer: try FfiConverterTypeSubmitAnswer.read(from: &buf), trace: try FfiConverterString.read(from: &buf), json: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .local(success: try FfiConverterBool.read(from: &buf), statusCode: try FfiConverterUInt16.read(from: &buf), response: try FfiConverterString.read(from: &buf), trace: try FfiConverterString.read(from: &buf), json: try FfiConverterString.read(from: &buf)
+        case 2: return .local(success: try FfiConverterBool.read(from: &buf), statusCode: try FfiConverterInt32.read(from: &buf), response: try FfiConverterString.read(from: &buf), trace: try FfiConverterString.read(from: &buf), json: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3791,7 +3767,7 @@ public struct FfiConverterTypeExecuteResult: FfiConverterRustBuffer {
         case let .local(success,statusCode,response,trace,json):
             writeInt(&buf, Int32(2))
             FfiConverterBool.write(success, into: &buf)
-            FfiConverterUInt16.write(statusCode, into: &buf)
+            FfiConverterInt32.write(statusCode, into: &buf)
             FfiConverterString.write(response, into: &buf)
             FfiConverterString.write(trace, into: &buf)
             FfiConverterString.write(json, into: &buf)
@@ -3908,7 +3884,7 @@ enum EzThrottleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     case RateLimited(detail: String, 
         /**
          * When to try again (ms since the Unix epoch), when known.
-         */retryAtMs: UInt64?
+         */retryAtMs: Int64?
     )
     /**
      * The API key is missing, unknown or revoked.
@@ -3923,12 +3899,12 @@ enum EzThrottleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * EZThrottle refused the job.
      */
-    case JobRejected(status: UInt16, body: String
+    case JobRejected(status: Int32, body: String
     )
     /**
      * The gateway itself failed.
      */
-    case Gateway(status: UInt16, body: String
+    case Gateway(status: Int32, body: String
     )
     /**
      * No webhook secrets are configured for the account.
@@ -3996,7 +3972,7 @@ public struct FfiConverterTypeEzThrottleError: FfiConverterRustBuffer {
             )
         case 2: return .RateLimited(
             detail: try FfiConverterString.read(from: &buf), 
-            retryAtMs: try FfiConverterOptionUInt64.read(from: &buf)
+            retryAtMs: try FfiConverterOptionInt64.read(from: &buf)
             )
         case 3: return .Authentication(
             detail: try FfiConverterString.read(from: &buf)
@@ -4005,11 +3981,11 @@ public struct FfiConverterTypeEzThrottleError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 5: return .JobRejected(
-            status: try FfiConverterUInt16.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             body: try FfiConverterString.read(from: &buf)
             )
         case 6: return .Gateway(
-            status: try FfiConverterUInt16.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             body: try FfiConverterString.read(from: &buf)
             )
         case 7: return .SecretsNotConfigured
@@ -4048,7 +4024,7 @@ public struct FfiConverterTypeEzThrottleError: FfiConverterRustBuffer {
         case let .RateLimited(detail,retryAtMs):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterOptionUInt64.write(retryAtMs, into: &buf)
+            FfiConverterOptionInt64.write(retryAtMs, into: &buf)
             
         
         case let .Authentication(detail):
@@ -4063,13 +4039,13 @@ public struct FfiConverterTypeEzThrottleError: FfiConverterRustBuffer {
         
         case let .JobRejected(status,body):
             writeInt(&buf, Int32(5))
-            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterString.write(body, into: &buf)
             
         
         case let .Gateway(status,body):
             writeInt(&buf, Int32(6))
-            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterString.write(body, into: &buf)
             
         
@@ -4688,8 +4664,8 @@ public func FfiConverterTypeTransportFailure_lower(_ value: TransportFailure) ->
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
-    typealias SwiftType = UInt16?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -4697,37 +4673,13 @@ fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt16.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt16.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = UInt64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt64.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5522,7 +5474,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_get_webhook_secret() != 45440) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_pending_continuations() != 44791) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_pending_continuations() != 26848) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_queue_request() != 10661) {
@@ -5582,6 +5534,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_idempotent_strategy() != 59839) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_step_local_timeout_ms() != 56015) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_step_metadata_json() != 33984) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5615,9 +5570,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_step_type() != 24079) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_step_timeout_ms() != 20213) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_ezthrottle_checksum_method_step_url() != 17621) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5639,7 +5591,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_httprequest_target() != 4833) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_httprequest_timeout_ms() != 27900) {
+    if (uniffi_ezthrottle_checksum_method_httprequest_timeout_ms() != 64600) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_httprequest_url() != 16527) {
