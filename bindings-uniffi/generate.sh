@@ -11,8 +11,9 @@
 #                                             folder of their own, so two uniffi
 #                                             XCFrameworks in one app do not collide)
 #   (both checked in; --check fails if they are stale)
-# The library is target/uniffi/<profile>/libezthrottle.so, or .dylib on macOS
-# (PROFILE=debug|release); EZTHROTTLE_LIBRARY names another build of it.
+# The library read is target/uniffi/debug/libezthrottle.so, or .dylib on
+# macOS (PROFILE=release also builds the release library);
+# EZTHROTTLE_LIBRARY names another build of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -20,19 +21,21 @@ profile="${PROFILE:-debug}"
 out="$root/target/uniffi/bindings"
 cd "$here"
 
-flags=(--locked)
-[ "$profile" = release ] && flags+=(--release)
-cargo build --quiet "${flags[@]}"
+# The bindings are read from the debug build: the release build is stripped
+# of symbols (strip = "symbols"), uniffi's metadata with them. Both builds
+# export the same API, which the bindings check when they load.
+cargo build --quiet --locked
+[ "$profile" = release ] && cargo build --quiet --locked --release
 cargo build --quiet --locked --features bindgen --bin uniffi-bindgen
 bindgen="$root/target/uniffi/debug/uniffi-bindgen"
 library="${EZTHROTTLE_LIBRARY:-}"
 if [ -z "$library" ]; then
   for ext in so dylib; do
-    candidate="$root/target/uniffi/$profile/libezthrottle.$ext"
+    candidate="$root/target/uniffi/debug/libezthrottle.$ext"
     [ -f "$candidate" ] && library="$candidate" && break
   done
 fi
-[ -f "$library" ] || { echo "no libezthrottle.so or .dylib in target/uniffi/$profile" >&2; exit 1; }
+[ -f "$library" ] || { echo "no libezthrottle.so or .dylib in target/uniffi/debug" >&2; exit 1; }
 
 rm -rf "$out"
 for language in kotlin python swift; do

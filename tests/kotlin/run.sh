@@ -47,10 +47,23 @@ echo "== Python through the generated bindings: the conformance vectors"
 cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"
 PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
 
-echo "== library size (release, debug info stripped)"
+echo "== Android ABIs (only with an NDK; without one the script must refuse plainly)"
+if [ -n "${ANDROID_NDK_HOME:-}${ANDROID_NDK_ROOT:-}" ]; then
+  bash "$root/bindings-uniffi/build-android.sh"
+else
+  rc=0; bash "$root/bindings-uniffi/build-android.sh" 2>/dev/null || rc=$?
+  [ "$rc" = 2 ] || { echo "build-android.sh without an NDK exited $rc, not 2" >&2; exit 1; }
+  echo "no NDK here: build-android.sh refused, as it should"
+fi
+
+echo "== library size (release, symbols stripped)"
 cd "$root/bindings-uniffi"
 cargo build --quiet --locked --release
 with=$(stat -c %s "$root/target/uniffi/release/libezthrottle.so")
 cargo build --quiet --locked --release --no-default-features --target-dir "$root/target/uniffi/bare"
 without=$(stat -c %s "$root/target/uniffi/bare/release/libezthrottle.so")
+gz() { gzip -9 -c "$1" | wc -c; }
 echo "libezthrottle.so: $with bytes with the built-in transport (ureq + rustls), $without without ($(( (with - without) / 1024 )) KiB for it)"
+echo "gzipped: $(gz "$root/target/uniffi/release/libezthrottle.so") and $(gz "$root/target/uniffi/bare/release/libezthrottle.so") bytes"
+# The stripped library still loads and answers (the bindings were generated from the debug build).
+java -Djna.library.path="$root/target/uniffi/release" -cp "$java_classes:$jar:$kotlin_classpath" JavaInterop
