@@ -1,6 +1,6 @@
 //! Signature headers and verification: any header, body, secrets and clock.
-//! Never panics; a valid verdict really verifies; the replay guard refuses a
-//! second identical delivery.
+//! Never panics; a valid verdict really verifies; an empty secret verifies
+//! nothing; the replay guard refuses a second identical delivery.
 #![no_main]
 use ezthrottle_core::webhook::{sign, verify_signature, verify_with_secrets, ReplayGuard};
 use libfuzzer_sys::fuzz_target;
@@ -25,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
     let again = guard.verify(body, header, secret, None, now, 300);
     assert!(!(first.is_valid() && again.is_valid()), "a replay verified twice");
 
-    // A header we sign ourselves always verifies.
+    // A header we sign ourselves verifies, unless the secret is empty: anyone
+    // can sign with that, so it verifies nothing.
     let signed = format!("t={now},v1={}", sign(secret, &now.to_string(), body));
-    assert!(verify_signature(body, &signed, secret, now, 0).is_valid());
+    let verified = verify_signature(body, &signed, secret, now, 0).is_valid();
+    assert_eq!(verified, !secret.is_empty());
 });
