@@ -1364,7 +1364,7 @@ fileprivate struct UniffiCallbackInterfaceFallback {
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () async throws -> String in
+                @Sendable () async throws -> String in
                 guard let uniffiObj = try? FfiConverterTypeFallback.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
@@ -1372,7 +1372,7 @@ fileprivate struct UniffiCallbackInterfaceFallback {
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: String) in
+            let uniffiHandleSuccess = { @Sendable (returnValue: String) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1381,7 +1381,7 @@ fileprivate struct UniffiCallbackInterfaceFallback {
                     )
                 )
             }
-            let uniffiHandleError = { (statusCode, errorBuf) in
+            let uniffiHandleError = { @Sendable (statusCode, errorBuf) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1811,7 +1811,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () async throws -> HttpResponse in
+                @Sendable () async throws -> HttpResponse in
                 guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
@@ -1820,7 +1820,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: HttpResponse) in
+            let uniffiHandleSuccess = { @Sendable (returnValue: HttpResponse) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1829,7 +1829,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
                     )
                 )
             }
-            let uniffiHandleError = { (statusCode, errorBuf) in
+            let uniffiHandleError = { @Sendable (statusCode, errorBuf) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -5267,9 +5267,9 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 private func uniffiTraitInterfaceCallAsync<T>(
-    makeCall: @escaping () async throws -> T,
-    handleSuccess: @escaping (T) -> (),
-    handleError: @escaping (Int8, RustBuffer) -> (),
+    makeCall: @Sendable @escaping () async throws -> T,
+    handleSuccess: @Sendable @escaping (T) -> (),
+    handleError: @Sendable @escaping (Int8, RustBuffer) -> (),
     droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
 ) {
     let task = Task {
@@ -5298,10 +5298,10 @@ private func uniffiTraitInterfaceCallAsync<T>(
 }
 
 private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
-    makeCall: @escaping () async throws -> T,
-    handleSuccess: @escaping (T) -> (),
-    handleError: @escaping (Int8, RustBuffer) -> (),
-    lowerError: @escaping (E) -> RustBuffer,
+    makeCall: @Sendable @escaping () async throws -> T,
+    handleSuccess: @Sendable @escaping (T) -> (),
+    handleError: @Sendable @escaping (Int8, RustBuffer) -> (),
+    lowerError: @Sendable @escaping (E) -> RustBuffer,
     droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
 ) {
     let task = Task {
