@@ -20,8 +20,14 @@ callback and, by default, detaches it after: ≈ 100 µs per call, measured
 here (execute 566 -> 467 µs). The workers are kept and capped, so staying
 attached costs a few Thread objects; JNA detaches them when they end.
 
+3. An exception's `message` is its human text. uniffi writes each
+variant's `message` as `field=value, …` (`path=url, detail=must be …`);
+the patched one asks Rust for the error's Display (`invalid url: must be
+…`), the text every other binding shows.
+
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
+import re
 import sys
 
 ORIGINAL = '''private inline fun <U, E: kotlin.Exception> uniffiRustCallWithError(errorHandler: UniffiRustCallStatusErrorHandler<E>, callback: (UniffiRustCallStatus) -> U): U {
@@ -76,6 +82,21 @@ CALLBACK_PATCHED = CALLBACK + '''    // Added by bindings-uniffi/patch-kotlin.py
 
 PATCHES = [("uniffiRustCallWithError", ORIGINAL, PATCHED), ("the continuation callback", CALLBACK, CALLBACK_PATCHED)]
 
+# The EzThrottleException class, up to its companion; each variant's message.
+EXCEPTION = re.compile(r"sealed class EzThrottleException: kotlin\.Exception\(\) \{.*?companion object ErrorHandler", re.S)
+MESSAGE = re.compile(r"(override val message\n\s*get\(\) = )\"[^\n]*\"")
+EXCEPTION_VARIANTS = 12
+
+
+def human_messages(path, text):
+    block = EXCEPTION.search(text)
+    if block is None:
+        sys.exit(f"{path}: no EzThrottleException class; update patch-kotlin.py")
+    patched, count = MESSAGE.subn(r"\1describe()", block.group(0))
+    if count != EXCEPTION_VARIANTS:
+        sys.exit(f"{path}: {count} EzThrottleException messages, expected {EXCEPTION_VARIANTS}; update patch-kotlin.py")
+    return text[:block.start()] + patched + text[block.end():]
+
 
 def main():
     path = sys.argv[1]
@@ -85,6 +106,7 @@ def main():
         if text.count(original) != 1:
             sys.exit(f"{path}: {name} is not the text this patch expects; update patch-kotlin.py")
         text = text.replace(original, patched)
+    text = human_messages(path, text)
     with open(path, "w") as f:
         f.write(text)
 

@@ -54,6 +54,14 @@ pub enum EzThrottleError {
     Cancelled,
 }
 
+#[uniffi::export]
+impl EzThrottleError {
+    /// The human text (`invalid url: …`): what Kotlin's `message` shows.
+    pub fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl From<Error> for EzThrottleError {
     fn from(error: Error) -> Self {
         let code = error.code();

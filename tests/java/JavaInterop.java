@@ -62,7 +62,7 @@ public final class JavaInterop {
             bad.url("ftp://example.com").payloadJson();
             throw new AssertionError("an ftp URL was accepted");
         } catch (EzThrottleException.Validation e) {
-            check(e.getPath().equals("url") && !e.getDetail().isEmpty(), "refused at " + e.getPath());
+            check(e.getPath().equals("url") && e.getMessage().equals("invalid url: " + e.getDetail()), "refused: " + e);
         }
         System.out.println("java interop: " + passed + " passed, 0 failed");
     }

@@ -49,7 +49,10 @@ suspend fun errors() {
             submit(Answering { request -> shown = request.toString(); HttpResponse(401, emptyList(), "{}") })
         }
         check("ck_secret_never_shown" !in shown && "redacted" in shown) { "a logged request shows the key: $shown" }
-        expectThrows<EzThrottleException.Validation> { Step().url("ftp://nope").payloadJson() }
+        val refused = expectThrows<EzThrottleException.Validation> { Step().url("ftp://nope").payloadJson() }
+        // The message is the human text every binding shows, not uniffi's `path=…, detail=…`.
+        check(refused.message == "invalid url: ${refused.detail}") { "message: ${refused.message}" }
+        check(refused.toString().endsWith(": invalid url: ${refused.detail}")) { "toString: $refused" }
         val forged = expectThrows<EzThrottleException.Signature> {
             verifySignatureStrict("{}".toByteArray(), "t=1,v1=00", "whsec_primary_0123456789", null)
         }

@@ -650,6 +650,11 @@ uint64_t uniffi_ezthrottle_fn_constructor_webhookreceiver_new(RustBuffer primary
 uint64_t uniffi_ezthrottle_fn_method_webhookreceiver_receive(uint64_t ptr, RustBuffer body, RustBuffer signature
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLEERROR_DESCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLEERROR_DESCRIBE
+RustBuffer uniffi_ezthrottle_fn_method_ezthrottleerror_describe(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FUNC_PARSE_WEBHOOK_EVENT
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FUNC_PARSE_WEBHOOK_EVENT
 RustBuffer uniffi_ezthrottle_fn_func_parse_webhook_event(RustBuffer body, RustCallStatus *_Nonnull out_status

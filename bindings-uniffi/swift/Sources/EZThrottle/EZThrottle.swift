@@ -3939,6 +3939,18 @@ enum EzThrottleError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     case Cancelled
 
     
+    /**
+     * The human text (`invalid url: …`): what Kotlin's `message` shows.
+     */
+public func describe() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottleerror_describe(
+            FfiConverterTypeEzThrottleError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
 
     
 
