@@ -329,7 +329,14 @@ fn check_codes(at: &Loc<'_>, codes: &[u16]) -> Result<()> {
 
 /// Check the headers of a request: token names, sendable values, no framing
 /// headers, no name given twice (case-insensitively).
+/// Up to this many headers, duplicates are found by comparing each with the
+/// earlier ones (no allocation); past it, through a set, so a hostile job
+/// with tens of thousands of headers stays linear.
+const HEADERS_SCANNED: usize = 16;
+
 fn check_headers(at: &Loc<'_>, headers: &[(String, String)]) -> Result<()> {
+    let mut seen = (headers.len() > HEADERS_SCANNED)
+        .then(|| std::collections::HashSet::with_capacity(headers.len()));
     for (i, (name, value)) in headers.iter().enumerate() {
         let here = at.key(name);
         if !is_token(name) {
@@ -352,10 +359,13 @@ fn check_headers(at: &Loc<'_>, headers: &[(String, String)]) -> Result<()> {
                  (CR and LF would inject headers)"
             )));
         }
-        if headers[..i]
-            .iter()
-            .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
-        {
+        let repeated = match seen.as_mut() {
+            Some(seen) => !seen.insert(name.to_ascii_lowercase()),
+            None => headers[..i]
+                .iter()
+                .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name)),
+        };
+        if repeated {
             return Err(here.err("is given twice (header names ignore case)"));
         }
     }
@@ -531,6 +541,27 @@ fn check_host_port(host_port: &str) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Duplicates are found on both paths: a few headers (scanned) and many
+    /// (through a set), whatever the case, and named at the second one.
+    #[test]
+    fn duplicate_headers_with_few_and_many() {
+        let root = Loc::ROOT;
+        let at = root.field("headers");
+        let few = vec![
+            ("X-A".to_owned(), "1".to_owned()),
+            ("x-a".to_owned(), "2".to_owned()),
+        ];
+        let err = check_headers(&at, &few).unwrap_err();
+        assert_eq!(err.field_path(), Some("headers[\"x-a\"]"));
+        let mut many: Vec<(String, String)> = (0..40_000)
+            .map(|i| (format!("X-H{i}"), "v".to_owned()))
+            .collect();
+        assert_eq!(check_headers(&at, &many), Ok(()));
+        many.push(("x-h17".to_owned(), "again".to_owned()));
+        let err = check_headers(&at, &many).unwrap_err();
+        assert_eq!(err.field_path(), Some("headers[\"x-h17\"]"));
+    }
 
     #[test]
     fn urls() {
