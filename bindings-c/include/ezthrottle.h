@@ -546,8 +546,12 @@ ezt_status ezt_webhook_secret_rotate(const ezt_client *client,
 
 /**
  * The message of the last failed call on this thread, or "" after a
- * successful one. Owned by the library; valid until the next `ezt_` call on
- * this thread.
+ * successful one. Owned by the library: do not free it. It stays valid
+ * until the next call on this thread that returns an `ezt_status` (which
+ * replaces it), so read it, or copy it, before calling again. Accessors
+ * such as `ezt_last_error_path()` leave it valid, so
+ * `printf("%s at %s", ezt_last_error_message(), ezt_last_error_path())` is
+ * safe.
  */
 const char *ezt_last_error_message(void);
 
@@ -848,8 +852,8 @@ ezt_status ezt_step_set_local_timeout_ms(ezt_step *step, uint64_t timeout_ms);
  * timeout 0) for always; giving both is a validation error.
  *
  * # Safety
- * `step` and `fallback` are live handles (not the same one); `codes` points
- * to `count` values or is NULL when `count` is 0.
+ * `step` and `fallback` are live handles (they may be one: the copy is taken
+ * first); `codes` points to `count` values or is NULL when `count` is 0.
  */
 ezt_status ezt_step_add_fallback(ezt_step *step,
                                  const ezt_step *fallback,
@@ -859,6 +863,7 @@ ezt_status ezt_step_add_fallback(ezt_step *step,
 
 /**
  * Run a copy of `child` when this step succeeds (replaces any earlier one).
+ * `child` may be `step` itself: the copy is taken first.
  *
  * # Safety
  * `step` and `child` are live handles.
@@ -867,7 +872,8 @@ ezt_status ezt_step_set_on_success(ezt_step *step, const ezt_step *child);
 
 /**
  * Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
- * how long the service waits before declaring the failure.
+ * how long the service waits before declaring the failure. `child` may be
+ * `step` itself: the copy is taken first.
  *
  * # Safety
  * `step` and `child` are live handles.

@@ -316,8 +316,12 @@ pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mu
 }
 
 /// The message of the last failed call on this thread, or "" after a
-/// successful one. Owned by the library; valid until the next `ezt_` call on
-/// this thread.
+/// successful one. Owned by the library: do not free it. It stays valid
+/// until the next call on this thread that returns an `ezt_status` (which
+/// replaces it), so read it, or copy it, before calling again. Accessors
+/// such as `ezt_last_error_path()` leave it valid, so
+/// `printf("%s at %s", ezt_last_error_message(), ezt_last_error_path())` is
+/// safe.
 #[no_mangle]
 pub extern "C" fn ezt_last_error_message() -> *const c_char {
     guard_value(c"".as_ptr(), || {

@@ -395,8 +395,8 @@ pub unsafe extern "C" fn ezt_step_set_local_timeout_ms(
 /// timeout 0) for always; giving both is a validation error.
 ///
 /// # Safety
-/// `step` and `fallback` are live handles (not the same one); `codes` points
-/// to `count` values or is NULL when `count` is 0.
+/// `step` and `fallback` are live handles (they may be one: the copy is taken
+/// first); `codes` points to `count` values or is NULL when `count` is 0.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_step_add_fallback(
     step: *mut ezt_step,
@@ -405,30 +405,28 @@ pub unsafe extern "C" fn ezt_step_add_fallback(
     count: usize,
     timeout_ms: u64,
 ) -> ezt_status {
-    guard(|| {
-        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile; `fallback`
-        // is NULL or a live handle of this library, not freed during the call; `codes` is NULL or
-        // points to `count` readable items for the call, as `ezt_step_add_fallback`'s # Safety
-        // requires of its caller.
-        let (step, fallback, codes) = unsafe {
-            (
-                handle_mut(step, "step")?,
-                handle(fallback, "fallback")?,
-                crate::ffi::slice_arg(codes, count, "codes")?,
-            )
-        };
-        // Zero values are "not given"; the core decides what the pair means.
-        let options = serde_json::json!({
-            "trigger_on_error": (!codes.is_empty()).then_some(codes),
-            "trigger_on_timeout": (timeout_ms > 0).then_some(timeout_ms),
-        });
-        step.inner
-            .attach("fallback", fallback.inner.clone(), &options)?;
-        Ok(())
-    })
+    // SAFETY: `codes` is NULL or points to `count` readable items for the call, as
+    // `ezt_step_add_fallback`'s # Safety requires of its caller.
+    let codes = match unsafe { crate::ffi::slice_arg(codes, count, "codes") } {
+        Ok(codes) => codes.to_vec(),
+        Err(failure) => return guard(|| Err(failure)),
+    };
+    // Zero values are "not given"; the core decides what the pair means.
+    let options = serde_json::json!({
+        "trigger_on_error": (!codes.is_empty()).then_some(codes),
+        "trigger_on_timeout": (timeout_ms > 0).then_some(timeout_ms),
+    });
+    // SAFETY: `step` and `fallback` are NULL or live handles, as `ezt_step_add_fallback`'s #
+    // Safety requires of its caller.
+    unsafe {
+        link(step, fallback, "fallback", |s, copy| {
+            s.attach("fallback", copy, &options)
+        })
+    }
 }
 
 /// Run a copy of `child` when this step succeeds (replaces any earlier one).
+/// `child` may be `step` itself: the copy is taken first.
 ///
 /// # Safety
 /// `step` and `child` are live handles.
@@ -437,20 +435,18 @@ pub unsafe extern "C" fn ezt_step_set_on_success(
     step: *mut ezt_step,
     child: *const ezt_step,
 ) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `child` is NULL or
-    // a live handle of this library, not freed during the call, as `ezt_step_set_on_success`'s #
-    // Safety requires of its caller.
+    // SAFETY: as `ezt_step_set_on_success`'s # Safety requires of its caller.
     unsafe {
-        edit(
-            step,
-            |_| Ok(handle(child, "child")?.inner.clone()),
-            Step::on_success,
-        )
+        link(step, child, "child", |s, child| {
+            *s = std::mem::take(s).on_success(child);
+            Ok(())
+        })
     }
 }
 
 /// Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
-/// how long the service waits before declaring the failure.
+/// how long the service waits before declaring the failure. `child` may be
+/// `step` itself: the copy is taken first.
 ///
 /// # Safety
 /// `step` and `child` are live handles.
@@ -460,19 +456,42 @@ pub unsafe extern "C" fn ezt_step_set_on_failure(
     child: *const ezt_step,
     timeout_ms: u64,
 ) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `child` is NULL or
-    // a live handle of this library, not freed during the call, as `ezt_step_set_on_failure`'s #
-    // Safety requires of its caller.
+    // SAFETY: as `ezt_step_set_on_failure`'s # Safety requires of its caller.
     unsafe {
-        edit(
-            step,
-            |_| Ok(handle(child, "child")?.inner.clone()),
-            |s, child| match timeout_ms {
-                0 => s.on_failure(child),
-                ms => s.on_failure_after(child, ms),
-            },
-        )
+        link(step, child, "child", |s, child| {
+            let step = std::mem::take(s);
+            *s = match timeout_ms {
+                0 => step.on_failure(child),
+                ms => step.on_failure_after(child, ms),
+            };
+            Ok(())
+        })
     }
+}
+
+/// Link a copy of `linked` to `step`. The copy is taken, and its borrow
+/// ended, before `step` is borrowed mutably, so the two may be one handle
+/// without aliasing a `&mut` with a `&`.
+///
+/// # Safety
+/// `step` is NULL or a live handle that no other call uses meanwhile;
+/// `linked` is NULL or a live handle of this library.
+unsafe fn link(
+    step: *mut ezt_step,
+    linked: *const ezt_step,
+    name: &str,
+    apply: impl FnOnce(&mut Step, Step) -> Result<(), Error>,
+) -> ezt_status {
+    guard(|| {
+        // SAFETY: `linked` is NULL or a live handle, as this helper's # Safety requires; the
+        // reference ends with the clone.
+        let copy = unsafe { handle(linked, name) }?.inner.clone();
+        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile, as this
+        // helper's # Safety requires; no other reference to it is alive now.
+        let step = unsafe { handle_mut(step, "step") }?;
+        apply(&mut step.inner, copy)?;
+        Ok(())
+    })
 }
 
 /// Validate the step and build its job payload JSON, through `*out` (free

@@ -176,6 +176,28 @@ static void double_setters_replace(void) {
     ezt_step_free(step);
 }
 
+/* A step linked to itself links a copy of what it was (the copy is taken
+ * before the step is changed; the Rust side never holds two references). */
+static void linking_a_step_to_itself(void) {
+    ezt_step *step = step_for("https://self.example");
+    EXPECT(ezt_step_set_on_success(step, step), EZT_OK);
+    EXPECT(ezt_step_set_on_failure(step, step, 0), EZT_OK);
+    EXPECT(ezt_step_add_fallback(step, step, NULL, 0, 0), EZT_OK);
+    char *json = NULL;
+    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
+    const char *expected = "{\"url\":\"https://self.example\",\"method\":\"GET\","
+                           "\"fallback_job\":{\"url\":\"https://self.example\",\"method\":\"GET\",\"trigger\":{},"
+                           "\"on_success\":{\"url\":\"https://self.example\",\"method\":\"GET\"},"
+                           "\"on_failure\":{\"url\":\"https://self.example\",\"method\":\"GET\","
+                           "\"on_success\":{\"url\":\"https://self.example\",\"method\":\"GET\"}}},"
+                           "\"on_success\":{\"url\":\"https://self.example\",\"method\":\"GET\"},"
+                           "\"on_failure\":{\"url\":\"https://self.example\",\"method\":\"GET\","
+                           "\"on_success\":{\"url\":\"https://self.example\",\"method\":\"GET\"}}}";
+    CHECK(json != NULL && strcmp(json, expected) == 0, "got %s", json);
+    ezt_string_free(json);
+    ezt_step_free(step);
+}
+
 static void typed_structured_setters(void) {
     ezt_step *step = step_for("https://a.example");
     const char *regions[] = {"iad", "lax"};
@@ -433,6 +455,7 @@ int main(void) {
         {"invalid UTF-8 and malformed JSON", invalid_utf8_and_json},
         {"validation names the nested field, nothing sent", validation_names_the_nested_field},
         {"setters called twice replace", double_setters_replace},
+        {"a step linked to itself", linking_a_step_to_itself},
         {"typed setters for webhooks, regions, retry policy", typed_structured_setters},
         {"transports that fail or return garbage", transports_that_fail_or_lie},
         {"forward-or-fallback falls back only when unreachable", forward_or_fallback_only_when_unreachable},
