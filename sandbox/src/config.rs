@@ -34,8 +34,8 @@ impl std::str::FromStr for Rate {
     }
 }
 
-/// The sandbox's settings.
-#[derive(Debug, Clone)]
+/// The sandbox's settings. `Debug` shows the customers, never the API keys.
+#[derive(Clone)]
 pub struct SandboxConfig {
     /// Where to listen.
     pub addr: SocketAddr,
@@ -68,6 +68,34 @@ pub struct SandboxConfig {
     pub service_aliases: Vec<String>,
 }
 
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut customers: Vec<&str> = self.api_keys.values().map(String::as_str).collect();
+        customers.sort_unstable();
+        f.debug_struct("SandboxConfig")
+            .field("addr", &self.addr)
+            .field("db", &self.db)
+            .field(
+                "api_keys",
+                &format_args!("<{} redacted>", self.api_keys.len()),
+            )
+            .field("customers", &customers)
+            .field("gateway_rate", &self.gateway_rate)
+            .field("pacing", &self.pacing)
+            .field("regions", &self.regions)
+            .field("down_regions", &self.down_regions)
+            .field("upstream_timeout", &self.upstream_timeout)
+            .field("webhook_attempts", &self.webhook_attempts)
+            .field("webhook_backoff", &self.webhook_backoff)
+            .field("webhook_backoff_max", &self.webhook_backoff_max)
+            .field("default_max_retries", &self.default_max_retries)
+            .field("body_limit", &self.body_limit)
+            .field("concurrency", &self.concurrency)
+            .field("service_aliases", &self.service_aliases)
+            .finish()
+    }
+}
+
 impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
@@ -95,5 +123,24 @@ impl Default for SandboxConfig {
             concurrency: 256,
             service_aliases: vec![ezthrottle_core::DEFAULT_EZTHROTTLE_URL.to_owned()],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_customers_not_keys() {
+        let mut config = SandboxConfig::default();
+        config
+            .api_keys
+            .insert("ck_live_secret_key_0001".into(), "cust_one".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("ck_live_secret_key_0001"), "{shown}");
+        assert!(
+            shown.contains("cust_one") && shown.contains("<1 redacted>"),
+            "{shown}"
+        );
     }
 }

@@ -163,11 +163,15 @@ pub async fn direct_secrets(
         Ok(found) => found,
         Err(reply) => return respond(reply),
     };
-    let text = String::from_utf8_lossy(&body);
+    // Decoded lossily, a secret would be stored with U+FFFD in it, and no
+    // signature made with the one intended would ever verify.
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return respond(Reply::error(400, "invalid secrets: the body is not UTF-8"));
+    };
     respond(service::webhook_secrets(
         &app,
         customer,
         method.as_str(),
-        &text,
+        text,
     ))
 }

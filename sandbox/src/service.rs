@@ -160,11 +160,14 @@ pub fn webhook_secrets(app: &Arc<App>, customer: &str, method: &str, body: &str)
     }
 }
 
-/// `abcd****efgh`: enough to recognise a secret, never enough to use it.
+/// `abc****xyz`: enough to recognise a secret, never enough to use it. At
+/// most a quarter of it shows (up to 4 characters each end), so a
+/// minimum-length secret keeps 12 of its 16 characters hidden.
 fn mask(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
-    let head: String = chars.iter().take(4).collect();
-    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    let shown = (chars.len() / 8).min(4);
+    let head: String = chars[..shown].iter().collect();
+    let tail: String = chars[chars.len() - shown..].iter().collect();
     format!("{head}****{tail}")
 }
 
@@ -174,7 +177,13 @@ mod tests {
 
     #[test]
     fn masking_and_hashing() {
-        assert_eq!(mask("whsec_primary_0123456789"), "whse****6789");
+        assert_eq!(mask("whsec_primary_0123456789"), "whs****789");
+        assert_eq!(mask("whsec_0123456789"), "wh****89");
+        assert_eq!(
+            mask("whsec_primary_and_a_long_one_0123456789"),
+            "whse****6789"
+        );
+        assert_eq!(mask("short"), "****");
         let job = Job::new("https://a.example");
         assert_eq!(hash_key(&job, "c1"), hash_key(&job.clone(), "c1"));
         assert_ne!(hash_key(&job, "c1"), hash_key(&job, "c2"));

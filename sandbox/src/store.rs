@@ -120,11 +120,34 @@ CREATE TABLE IF NOT EXISTS secrets (
 
 type Result<T> = std::result::Result<T, rusqlite::Error>;
 
+/// Create `path` (or tighten it) with mode 0600 before SQLite opens it.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Store {
     /// Open (or create) the database at `path`; `None` keeps it in memory.
+    /// The file is readable by its owner only (it holds the webhook
+    /// secrets); SQLite gives its `-wal` and `-shm` files the same mode.
     pub fn open(path: Option<&Path>) -> Result<Self> {
         let conn = match path {
-            Some(path) => Connection::open(path)?,
+            Some(path) => {
+                owner_only(path)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                Connection::open(path)?
+            }
             None => Connection::open_in_memory()?,
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -453,4 +476,32 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> Result<DeliveryRow> {
         url: r.get(3)?,
         attempts: r.get(4)?,
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// The database and SQLite's -wal / -shm files hold the webhook secrets:
+    /// owner-only, whatever the umask.
+    #[test]
+    fn database_files_are_owner_only() {
+        let dir = std::env::temp_dir().join(format!("ezt-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sandbox.db");
+        let store = Store::open(Some(&path)).unwrap();
+        store
+            .set_secrets("cust_1", "whsec_primary_0123456789", None)
+            .unwrap();
+        for file in ["sandbox.db", "sandbox.db-wal", "sandbox.db-shm"] {
+            let mode = std::fs::metadata(dir.join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+        }
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -92,3 +92,33 @@ async fn random_input_gets_4xx_and_the_sandbox_keeps_serving() {
         .unwrap();
     assert_eq!(health["status"], "ok");
 }
+
+/// A secret that is not UTF-8 is refused, not stored with U+FFFD in it
+/// (no signature made with the intended secret would ever verify).
+#[tokio::test]
+async fn secrets_that_are_not_utf8_are_refused() {
+    let h = Harness::start(quick_config()).await;
+    let mut body = br#"{"primary_secret":"whsec_primary_0123456789"#.to_vec();
+    body.extend_from_slice(&[0xff, 0xfe]);
+    body.extend_from_slice(br#""}"#);
+    let response = h
+        .client
+        .http
+        .post(format!("{}/api/v1/webhook-secrets", h.base))
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let stored = h
+        .client
+        .http
+        .get(format!("{}/api/v1/webhook-secrets", h.base))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status().as_u16(), 404, "nothing was stored");
+}
