@@ -35,9 +35,8 @@ impl Bucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - self.tokens) / self.rate.per_second,
-            ))
+            let wait = (1.0 - self.tokens) / self.rate.per_second;
+            Err(Duration::try_from_secs_f64(wait).map_or(MAX_WAIT, |w| w.min(MAX_WAIT)))
         }
     }
 }
@@ -51,6 +50,11 @@ pub struct Buckets {
 }
 
 const MAX_BUCKETS: usize = 10_000;
+/// The slowest rate an upstream's `X-EZTHROTTLE-RPS` can set: one request a
+/// minute. Slower ones (`1e-30`) would ask for waits no clock can hold.
+const MIN_RATE: f64 = 1.0 / 60.0;
+/// The longest a bucket makes anyone wait.
+const MAX_WAIT: Duration = Duration::from_secs(60);
 
 impl Buckets {
     pub fn new(default: Rate) -> Self {
@@ -86,6 +90,7 @@ impl Buckets {
         if !(per_second.is_finite() && per_second > 0.0) {
             return;
         }
+        let per_second = per_second.max(MIN_RATE);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let bucket = buckets
@@ -124,5 +129,19 @@ mod tests {
             buckets.try_take("a").is_ok(),
             "a faster rate refills sooner"
         );
+    }
+
+    /// An upstream answering `X-EZTHROTTLE-RPS: 1e-30` made the next take
+    /// panic in `Duration::from_secs_f64` (a wait of 1e30 s).
+    #[test]
+    fn an_absurdly_slow_rate_is_clamped_not_a_panic() {
+        let buckets = Buckets::new(Rate {
+            per_second: 10.0,
+            burst: 1.0,
+        });
+        buckets.set_rate("h", 1e-30);
+        let _ = buckets.try_take("h");
+        let wait = buckets.try_take("h").unwrap_err();
+        assert!(wait <= MAX_WAIT, "{wait:?}");
     }
 }

@@ -1,5 +1,6 @@
 //! How a sandbox runs: keys, limits, pacing, regions, webhook retries.
 
+use crate::limits::Limits;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,6 +67,13 @@ pub struct SandboxConfig {
     /// EZThrottle base URLs that a gateway envelope may target besides the
     /// sandbox itself (the SDKs' default is the hosted service's URL).
     pub service_aliases: Vec<String>,
+    /// What one job may ask for (headers, webhooks, retries; regions must
+    /// be among `regions`).
+    pub limits: Limits,
+    /// For tests only: a job whose URL contains this text panics when it
+    /// runs, to prove a panic stays inside its job.
+    #[doc(hidden)]
+    pub panic_on_url: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -92,6 +100,8 @@ impl std::fmt::Debug for SandboxConfig {
             .field("body_limit", &self.body_limit)
             .field("concurrency", &self.concurrency)
             .field("service_aliases", &self.service_aliases)
+            .field("limits", &self.limits)
+            .field("panic_on_url", &self.panic_on_url)
             .finish()
     }
 }
@@ -122,6 +132,8 @@ impl Default for SandboxConfig {
             body_limit: 1024 * 1024,
             concurrency: 256,
             service_aliases: vec![ezthrottle_core::DEFAULT_EZTHROTTLE_URL.to_owned()],
+            limits: Limits::default(),
+            panic_on_url: None,
         }
     }
 }

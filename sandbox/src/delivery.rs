@@ -1,14 +1,27 @@
 //! Webhook delivery (PROTOCOL §7): the job's result POSTed to each webhook,
 //! signed with the customer's primary secret, retried with exponential backoff.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ezthrottle_core::webhook::{signature_header, SIGNATURE_HEADER};
+use futures_util::FutureExt;
 
 use crate::state::{now_ms, App};
 
+/// Deliver one webhook. A panic while delivering fails this delivery, with
+/// the reason, and touches no other.
 pub async fn deliver(app: Arc<App>, id: i64) {
+    if let Err(panic) = AssertUnwindSafe(attempts(&app, id)).catch_unwind().await {
+        let reason = crate::executor::panicked("delivering this webhook", &*panic);
+        if let Err(e) = app.store.record_delivery(id, "failed", None, Some(&reason)) {
+            tracing::error!(error = %e, "cannot record a delivery");
+        }
+    }
+}
+
+async fn attempts(app: &Arc<App>, id: i64) {
     let Ok(Some(row)) = app.store.delivery(id) else {
         return;
     };

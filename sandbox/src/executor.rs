@@ -1,11 +1,13 @@
 //! Running a job: regions as simulated lanes, retries and reroutes, per-host
 //! pacing, the fallback chain, then webhooks and child jobs.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ezthrottle_core::{ExecutionMode, Job, LocalFailure, RegionPolicy, Trigger};
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
@@ -76,7 +78,14 @@ pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
         tracing::error!(%error, "cannot mark job running");
         return;
     }
-    let chain = run_chain(&app, &job_id, &job);
+    // A panic while running the job (a bug, or a dependency's) ends this job
+    // as failed, with the reason; it never reaches another job, and the job
+    // is not resumed into the same panic after a restart.
+    let chain = AssertUnwindSafe(run_chain(&app, &job_id, &job))
+        .catch_unwind()
+        .map(|ran| {
+            ran.unwrap_or_else(|panic| PathResult::failure(panicked("running this job", &*panic)))
+        });
     let result = match job.on_failure_timeout_ms {
         Some(ms) => tokio::time::timeout(Duration::from_millis(ms), chain)
             .await
@@ -89,6 +98,17 @@ pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
         None => chain.await,
     };
     finish(&app, &job_id, &row.idempotent_key, &job, result);
+}
+
+/// The reason a job or delivery failed because `doing` it panicked.
+pub(crate) fn panicked(doing: &str, panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    tracing::error!(panic = text, "a panic while {doing}");
+    format!("the sandbox failed while {doing} (a panic: {text})")
 }
 
 fn finish(app: &Arc<App>, job_id: &str, key: &str, job: &Job, result: PathResult) {
@@ -327,6 +347,13 @@ async fn attempt(
     timeout: Duration,
 ) -> (PathResult, Option<Duration>) {
     let host = host_of(&job.url);
+    if let Some(marker) = &app.config.panic_on_url {
+        assert!(
+            !job.url.contains(marker.as_str()),
+            "fault injected for {}",
+            job.url
+        );
+    }
     if let Some(pacing) = &app.pacing {
         pacing.take(&host).await;
     }

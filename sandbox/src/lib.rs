@@ -16,6 +16,7 @@ pub mod demo;
 pub mod driver;
 mod executor;
 mod gateway;
+pub mod limits;
 pub mod service;
 pub mod state;
 pub mod store;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use ezthrottle_sandbox::limits::Limits;
 use ezthrottle_sandbox::{Rate, Sandbox, SandboxConfig};
 
 #[derive(Parser)]
@@ -25,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the backend until interrupted.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Start a sandbox in-process and run the integration scenarios against it.
     Demo,
 }
@@ -65,6 +66,15 @@ struct ServeArgs {
     /// How many jobs run at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
+    /// Most request headers one job may have.
+    #[arg(long, default_value_t = Limits::default().max_headers)]
+    max_headers: usize,
+    /// Most webhooks one job may have.
+    #[arg(long, default_value_t = Limits::default().max_webhooks)]
+    max_webhooks: usize,
+    /// Most retries (and reroutes) a job's retry_policy may ask for.
+    #[arg(long, default_value_t = Limits::default().max_retries)]
+    max_retries: u32,
 }
 
 fn rate(text: &str) -> Result<Option<Rate>, String> {
@@ -109,6 +119,11 @@ fn config(args: ServeArgs) -> Result<(SandboxConfig, Option<String>), String> {
         webhook_backoff: Duration::from_millis(args.webhook_backoff_ms),
         upstream_timeout: Duration::from_millis(args.upstream_timeout_ms.max(1)),
         concurrency: args.concurrency,
+        limits: Limits {
+            max_headers: args.max_headers,
+            max_webhooks: args.max_webhooks,
+            max_retries: args.max_retries,
+        },
         ..SandboxConfig::default()
     };
     Ok((config, generated))
@@ -138,7 +153,7 @@ fn main() -> ExitCode {
                 }
             },
             Command::Serve(args) => {
-                let (config, generated) = match config(args) {
+                let (config, generated) = match config(*args) {
                     Ok(found) => found,
                     Err(e) => {
                         eprintln!("error: {e}");

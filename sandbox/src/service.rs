@@ -56,12 +56,16 @@ pub fn hash_key(job: &Job, customer: &str) -> String {
 }
 
 /// `POST /api/v1/jobs`: validate (unknown fields refused, errors name the
-/// field), dedupe atomically, queue.
+/// field), hold it to the sandbox's limits, dedupe atomically, queue.
 pub fn submit_job(app: &Arc<App>, customer: &str, body: &str) -> Reply {
     let job = match Job::from_json(body) {
         Ok(job) => job,
-        Err(e) => return Reply::error(400, format!("invalid job: {e}")),
+        // The core's text already says "invalid <field>: …".
+        Err(e) => return Reply::error(400, e.to_string()),
     };
+    if let Err(refusal) = app.config.limits.check(&job, &app.config.regions) {
+        return Reply::error(400, format!("invalid {refusal}"));
+    }
     let key = job
         .idempotent_key
         .clone()
