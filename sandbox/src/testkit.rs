@@ -9,6 +9,8 @@
 //! - `/upstream/count/{key}`: answers 200 and counts; `GET /upstream/hits/{key}` reads the count.
 //! - `/upstream/rps/{n}`: answers 200 with `X-EZTHROTTLE-RPS: n`.
 //! - `/upstream/echo`: answers 200 with the request as JSON.
+//! - `/upstream/bytes/{n}`: answers 200 with `n` bytes (at most 256 MiB),
+//!   streamed, never held whole.
 //!
 //! Receiver:
 //! - `POST /receiver/{name}`: stores the delivery (body and signature header);
@@ -65,6 +67,7 @@ pub fn router() -> Router<Arc<App>> {
         .route("/upstream/hits/{key}", get(hits))
         .route("/upstream/rps/{n}", any(rps))
         .route("/upstream/echo", any(echo))
+        .route("/upstream/bytes/{n}", any(bytes))
         .route("/receiver/{name}", get(received).post(receive))
 }
 
@@ -113,6 +116,18 @@ async fn rps(Path(n): Path<f64>) -> Response {
         response.headers_mut().insert("x-ezthrottle-rps", value);
     }
     response
+}
+
+async fn bytes(Path(n): Path<u64>) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let mut left = n.min(256 * 1024 * 1024);
+    let chunks = std::iter::from_fn(move || {
+        let size = usize::try_from(left.min(CHUNK as u64)).ok().filter(|&s| s > 0)?;
+        left -= size as u64;
+        Some(Ok::<_, std::convert::Infallible>(Bytes::from(vec![b'x'; size])))
+    });
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+    (StatusCode::OK, body).into_response()
 }
 
 async fn echo(method: Method, headers: HeaderMap, body: Bytes) -> Json<Value> {
