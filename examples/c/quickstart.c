@@ -3,7 +3,7 @@
  * 429 / 5xx) with a libcurl transport.
  *
  *   cc -std=c11 quickstart.c curl_transport.c $(pkg-config --cflags --libs ezthrottle libcurl) -o quickstart
- *   EZTHROTTLE_API_KEY=… ./quickstart http://127.0.0.1:8080    # e.g. against `ezthrottle-sandbox serve`
+ *   EZTHROTTLE_API_KEY=… ./quickstart http://127.0.0.1:8080    # e.g. against `ezthrottle-sandbox serve --testkit`
  */
 #include <curl/curl.h>
 #include <ezthrottle.h>

@@ -37,6 +37,7 @@ async fn main() {
         db: Some(dir.join("load.db")),
         gateway_rate: None,
         pacing: None,
+        testkit: true,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config).await.unwrap();

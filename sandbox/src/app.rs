@@ -125,11 +125,7 @@ async fn run_deliveries(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<i64>) {
 
 fn router(app: Arc<App>) -> Router {
     let limit = app.config.body_limit;
-    Router::new()
-        .route(
-            "/health",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        )
+    let api = Router::new()
         .route("/api/v1/proxy", post(crate::gateway::proxy))
         .route("/api/v1/jobs", post(crate::gateway::direct_submit))
         .route("/api/v1/jobs/{id}", get(crate::gateway::direct_job))
@@ -139,7 +135,20 @@ fn router(app: Arc<App>) -> Router {
                 .post(crate::gateway::direct_secrets)
                 .delete(crate::gateway::direct_secrets),
         )
-        .merge(crate::testkit::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::gateway::admit,
+        ));
+    let mut router = Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .merge(api);
+    if app.config.testkit {
+        router = router.merge(crate::testkit::router());
+    }
+    router
         .layer(DefaultBodyLimit::max(limit))
         .layer(CorsLayer::permissive())
         .with_state(app)

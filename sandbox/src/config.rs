@@ -70,6 +70,9 @@ pub struct SandboxConfig {
     /// What one job may ask for (headers, webhooks, retries; regions must
     /// be among `regions`).
     pub limits: Limits,
+    /// Serve the testkit (the demo upstream `/upstream/…` and the webhook
+    /// receiver `/receiver/…`, readable by anyone): for the demo and tests.
+    pub testkit: bool,
     /// For tests only: a job whose URL contains this text panics when it
     /// runs, to prove a panic stays inside its job.
     #[doc(hidden)]
@@ -101,6 +104,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("concurrency", &self.concurrency)
             .field("service_aliases", &self.service_aliases)
             .field("limits", &self.limits)
+            .field("testkit", &self.testkit)
             .field("panic_on_url", &self.panic_on_url)
             .finish()
     }
@@ -133,6 +137,7 @@ impl Default for SandboxConfig {
             concurrency: 256,
             service_aliases: vec![ezthrottle_core::DEFAULT_EZTHROTTLE_URL.to_owned()],
             limits: Limits::default(),
+            testkit: false,
             panic_on_url: None,
         }
     }

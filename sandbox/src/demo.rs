@@ -382,6 +382,7 @@ const SCENARIOS: [(&str, Scenario); 8] = [
 pub async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let mut config = SandboxConfig {
         api_keys: HashMap::from([(API_KEY.to_owned(), "cust_demo".to_owned())]),
+        testkit: true,
         ..SandboxConfig::default()
     };
     config.webhook_backoff = Duration::from_millis(100);

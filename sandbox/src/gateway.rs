@@ -1,15 +1,17 @@
 //! The account gateway (`POST /api/v1/proxy`, PROTOCOL §1) and the direct
-//! service routes. The gateway authenticates the key, applies its rate limit,
-//! and dispatches the envelope in-process to the service: it never sends a
-//! request anywhere else, so it cannot be used as an open relay.
+//! service routes. Every `/api/v1` request is admitted first ([`admit`]):
+//! its key checked and its rate limit applied before its body is read. The
+//! gateway dispatches the envelope in-process to the service: it never sends
+//! a request anywhere else, so it cannot be used as an open relay.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use ezthrottle_core::{Envelope, JOBS_PATH, SECRETS_PATH};
 use serde_json::json;
 
@@ -54,6 +56,31 @@ fn rate_limited(wait: std::time::Duration) -> Response {
     response
 }
 
+/// The customer an admitted request acts for.
+#[derive(Debug, Clone)]
+pub struct Customer(pub Arc<str>);
+
+/// Admit an `/api/v1` request: a known bearer key (401 otherwise) within its
+/// key's rate limit (429 with `Retry-After` otherwise), checked before the
+/// body is read, so an unknown caller cannot make the sandbox buffer
+/// anything and no route escapes the limit.
+pub async fn admit(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
+    let (key, customer) = match authenticate(&app, request.headers()) {
+        Ok(found) => found,
+        Err(reply) => return respond(reply),
+    };
+    if let Some(Err(wait)) = app
+        .gateway_limits
+        .as_ref()
+        .map(|limits| limits.try_take(key))
+    {
+        return rate_limited(wait);
+    }
+    let customer = Customer(Arc::from(customer));
+    request.extensions_mut().insert(customer);
+    next.run(request).await
+}
+
 /// Which service endpoint an envelope's `target_url` names, if it names one
 /// of ours: the sandbox's own address (any loopback spelling) or a configured
 /// alias such as the hosted service's URL the SDKs default to.
@@ -77,18 +104,11 @@ fn service_path<'u>(app: &App, target_url: &'u str) -> Option<&'u str> {
 }
 
 /// `POST /api/v1/proxy`.
-pub async fn proxy(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (key, customer) = match authenticate(&app, &headers) {
-        Ok(found) => found,
-        Err(reply) => return respond(reply),
-    };
-    if let Some(Err(wait)) = app
-        .gateway_limits
-        .as_ref()
-        .map(|limits| limits.try_take(key))
-    {
-        return rate_limited(wait);
-    }
+pub async fn proxy(
+    State(app): State<Arc<App>>,
+    Extension(Customer(customer)): Extension<Customer>,
+    body: Bytes,
+) -> Response {
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
         Err(e) => return respond(Reply::error(400, format!("invalid proxy envelope: {e}"))),
@@ -106,7 +126,7 @@ pub async fn proxy(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
         ));
     };
     let method = envelope.method.to_ascii_uppercase();
-    let forwarded = dispatch(&app, customer, &method, path, &envelope.body);
+    let forwarded = dispatch(&app, &customer, &method, path, &envelope.body);
     respond(Reply::new(
         200,
         json!({
@@ -127,15 +147,11 @@ fn dispatch(app: &Arc<App>, customer: &str, method: &str, path: &str, body: &str
 /// `POST /api/v1/jobs` with a bearer key (what the gateway forwards to).
 pub async fn direct_submit(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Extension(Customer(customer)): Extension<Customer>,
     body: Bytes,
 ) -> Response {
-    let (_, customer) = match authenticate(&app, &headers) {
-        Ok(found) => found,
-        Err(reply) => return respond(reply),
-    };
     match std::str::from_utf8(&body) {
-        Ok(text) => respond(service::submit_job(&app, customer, text)),
+        Ok(text) => respond(service::submit_job(&app, &customer, text)),
         Err(_) => respond(Reply::error(400, "the body is not UTF-8")),
     }
 }
@@ -143,26 +159,19 @@ pub async fn direct_submit(
 /// `GET /api/v1/jobs/{id}`: state, attempts, result, children, deliveries.
 pub async fn direct_job(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Extension(Customer(customer)): Extension<Customer>,
     Path(id): Path<String>,
 ) -> Response {
-    match authenticate(&app, &headers) {
-        Ok((_, customer)) => respond(service::job_report(&app, customer, &id)),
-        Err(reply) => respond(reply),
-    }
+    respond(service::job_report(&app, &customer, &id))
 }
 
 /// `POST|GET|DELETE /api/v1/webhook-secrets` with a bearer key.
 pub async fn direct_secrets(
     State(app): State<Arc<App>>,
+    Extension(Customer(customer)): Extension<Customer>,
     method: Method,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, customer) = match authenticate(&app, &headers) {
-        Ok(found) => found,
-        Err(reply) => return respond(reply),
-    };
     // Decoded lossily, a secret would be stored with U+FFFD in it, and no
     // signature made with the one intended would ever verify.
     let Ok(text) = std::str::from_utf8(&body) else {
@@ -170,7 +179,7 @@ pub async fn direct_secrets(
     };
     respond(service::webhook_secrets(
         &app,
-        customer,
+        &customer,
         method.as_str(),
         text,
     ))

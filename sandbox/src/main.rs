@@ -66,6 +66,11 @@ struct ServeArgs {
     /// How many jobs run at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
+    /// Also serve the testkit: a demo upstream (/upstream/…) and webhook
+    /// receiver (/receiver/…) for tests and demos. Its boxes are readable by
+    /// anyone who can reach the port.
+    #[arg(long)]
+    testkit: bool,
     /// Most request headers one job may have.
     #[arg(long, default_value_t = Limits::default().max_headers)]
     max_headers: usize,
@@ -119,6 +124,7 @@ fn config(args: ServeArgs) -> Result<(SandboxConfig, Option<String>), String> {
         webhook_backoff: Duration::from_millis(args.webhook_backoff_ms),
         upstream_timeout: Duration::from_millis(args.upstream_timeout_ms.max(1)),
         concurrency: args.concurrency,
+        testkit: args.testkit,
         limits: Limits {
             max_headers: args.max_headers,
             max_webhooks: args.max_webhooks,

@@ -35,11 +35,23 @@ use crate::state::{now_ms, App};
 #[derive(Debug, Default)]
 pub struct Testkit {
     counters: Mutex<HashMap<String, u64>>,
-    boxes: Mutex<HashMap<String, Vec<Value>>>,
+    boxes: Mutex<Boxes>,
+}
+
+/// The receiver boxes and the bytes they hold.
+#[derive(Debug, Default)]
+struct Boxes {
+    by_name: HashMap<String, Vec<Value>>,
+    bytes: usize,
 }
 
 const MAX_KEYS: usize = 100_000;
 const MAX_PER_BOX: usize = 10_000;
+const MAX_BOXES: usize = 1000;
+/// The most the boxes hold together: past it they are emptied, oldest
+/// deliveries and all (a testkit, not storage), so posting to them cannot
+/// grow the process without bound.
+pub const MAX_BOX_BYTES: usize = 32 * 1024 * 1024;
 
 impl Testkit {
     fn bump(&self, key: &str) -> u64 {
@@ -122,9 +134,14 @@ async fn bytes(Path(n): Path<u64>) -> Response {
     const CHUNK: usize = 64 * 1024;
     let mut left = n.min(256 * 1024 * 1024);
     let chunks = std::iter::from_fn(move || {
-        let size = usize::try_from(left.min(CHUNK as u64)).ok().filter(|&s| s > 0)?;
+        let size = usize::try_from(left.min(CHUNK as u64))
+            .ok()
+            .filter(|&s| s > 0)?;
         left -= size as u64;
-        Some(Ok::<_, std::convert::Infallible>(Bytes::from(vec![b'x'; size])))
+        Some(Ok::<_, std::convert::Infallible>(Bytes::from(vec![
+            b'x';
+            size
+        ])))
     });
     let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
     (StatusCode::OK, body).into_response()
@@ -156,16 +173,19 @@ async fn receive(
         .get(ezthrottle_core::webhook::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let size = body.len() + signature.as_ref().map_or(0, String::len) + name.len() + 64;
     let entry = json!({
         "received_at": now_ms(),
         "signature": signature,
         "body": String::from_utf8_lossy(&body),
     });
     let mut boxes = app.testkit.boxes.lock().unwrap_or_else(|e| e.into_inner());
-    if boxes.len() >= 1000 && !boxes.contains_key(&name) {
-        boxes.clear();
+    let full = boxes.bytes + size > MAX_BOX_BYTES;
+    if full || (boxes.by_name.len() >= MAX_BOXES && !boxes.by_name.contains_key(&name)) {
+        *boxes = Boxes::default();
     }
-    let list = boxes.entry(name).or_default();
+    boxes.bytes += size;
+    let list = boxes.by_name.entry(name).or_default();
     if list.len() >= MAX_PER_BOX {
         list.remove(0);
     }
@@ -175,5 +195,5 @@ async fn receive(
 
 async fn received(State(app): State<Arc<App>>, Path(name): Path<String>) -> Json<Value> {
     let boxes = app.testkit.boxes.lock().unwrap_or_else(|e| e.into_inner());
-    Json(json!(boxes.get(&name).cloned().unwrap_or_default()))
+    Json(json!(boxes.by_name.get(&name).cloned().unwrap_or_default()))
 }

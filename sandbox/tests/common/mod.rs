@@ -26,6 +26,7 @@ pub fn quick_config() -> SandboxConfig {
         gateway_rate: None,
         pacing: None,
         webhook_backoff: Duration::from_millis(20),
+        testkit: true,
         ..SandboxConfig::default()
     }
 }
@@ -134,7 +135,7 @@ pub async fn get_json(http: &reqwest::Client, url: &str, key: &str) -> Value {
         .unwrap()
 }
 
-/// `ezthrottle-sandbox serve ARGS…` as a child process, killed on drop.
+/// `ezthrottle-sandbox serve --testkit ARGS…` as a child process, killed on drop.
 pub struct SandboxProcess {
     pub child: Child,
     pub url: String,
@@ -144,7 +145,7 @@ impl SandboxProcess {
     /// Start it and wait until it prints its URL.
     pub fn start(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ezthrottle-sandbox"))
-            .arg("serve")
+            .args(["serve", "--testkit"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
