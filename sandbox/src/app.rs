@@ -37,7 +37,10 @@ impl Sandbox {
                 tracing::debug!(%error, "cannot set TCP_NODELAY");
             }
         });
-        let store = Store::open(config.db.as_deref()).map_err(std::io::Error::other)?;
+        let mut store = Store::open(config.db.as_deref()).map_err(std::io::Error::other)?;
+        if config.sync_full {
+            store = store.sync_full().map_err(std::io::Error::other)?;
+        }
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()

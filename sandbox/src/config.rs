@@ -70,6 +70,9 @@ pub struct SandboxConfig {
     /// What one job may ask for (headers, webhooks, retries; regions must
     /// be among `regions`).
     pub limits: Limits,
+    /// Sync every database commit to disk, so acknowledged jobs survive a
+    /// power loss (`serve --sync full`); off, they survive a process crash.
+    pub sync_full: bool,
     /// Serve the testkit (the demo upstream `/upstream/…` and the webhook
     /// receiver `/receiver/…`, readable by anyone): for the demo and tests.
     pub testkit: bool,
@@ -105,6 +108,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("service_aliases", &self.service_aliases)
             .field("limits", &self.limits)
             .field("testkit", &self.testkit)
+            .field("sync_full", &self.sync_full)
             .field("panic_on_url", &self.panic_on_url)
             .finish()
     }
@@ -138,6 +142,7 @@ impl Default for SandboxConfig {
             service_aliases: vec![ezthrottle_core::DEFAULT_EZTHROTTLE_URL.to_owned()],
             limits: Limits::default(),
             testkit: false,
+            sync_full: false,
             panic_on_url: None,
         }
     }

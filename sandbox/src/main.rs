@@ -66,6 +66,11 @@ struct ServeArgs {
     /// How many jobs run at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
+    /// When the database syncs to disk: "normal" (acknowledged jobs survive
+    /// a process crash) or "full" (they survive a power loss too; an fsync
+    /// per write).
+    #[arg(long, default_value = "normal", value_parser = ["normal", "full"])]
+    sync: String,
     /// Also serve the testkit: a demo upstream (/upstream/…) and webhook
     /// receiver (/receiver/…) for tests and demos. Its boxes are readable by
     /// anyone who can reach the port.
@@ -125,6 +130,7 @@ fn config(args: ServeArgs) -> Result<(SandboxConfig, Option<String>), String> {
         upstream_timeout: Duration::from_millis(args.upstream_timeout_ms.max(1)),
         concurrency: args.concurrency,
         testkit: args.testkit,
+        sync_full: args.sync == "full",
         limits: Limits {
             max_headers: args.max_headers,
             max_webhooks: args.max_webhooks,

@@ -57,6 +57,8 @@ fn start_sandbox(db: &std::path::Path, port: u16) -> SandboxProcess {
         db,
         "--api-key",
         &key,
+        "--sync",
+        "full",
         "--pacing",
         "off",
         "--rate-limit",

@@ -271,7 +271,7 @@ static void forward_and_secrets(void) {
 
     char *secrets = NULL;
     CHECK(ezt_webhook_secret_get(client, &secrets) == EZT_OK, "get: %s", ezt_last_error_message());
-    CHECK(secrets != NULL && strstr(secrets, "c_s****123") != NULL, "masked: %s", secrets ? secrets : "NULL");
+    CHECK(secrets != NULL && strstr(secrets, "c_****23") != NULL, "masked: %s", secrets ? secrets : "NULL");
     ezt_string_free(secrets);
 }
 
@@ -281,7 +281,7 @@ static void secret_rotation(void) {
     ezt_string_free(answer);
     char *secrets = NULL;
     CHECK(ezt_webhook_secret_get(client, &secrets) == EZT_OK, "get: %s", ezt_last_error_message());
-    CHECK(secrets != NULL && strstr(secrets, "\"has_secondary\":true") != NULL && strstr(secrets, "c_s****987") != NULL,
+    CHECK(secrets != NULL && strstr(secrets, "\"has_secondary\":true") != NULL && strstr(secrets, "c_****87") != NULL,
           "rotated: %s", secrets ? secrets : "NULL");
     ezt_string_free(secrets);
     /* A delivery signed with the new primary verifies during the rotation. */
