@@ -192,6 +192,11 @@ typedef enum {
    * A bug in the library was caught before it reached the caller.
    */
   EZT_ERR_INTERNAL = 17,
+  /**
+   * Arguments that cannot go together, such as one handle passed as both
+   * a step and the step linked to it.
+   */
+  EZT_ERR_INVALID_ARGUMENT = 18,
 } ezt_status;
 
 /**
@@ -852,8 +857,9 @@ ezt_status ezt_step_set_local_timeout_ms(ezt_step *step, uint64_t timeout_ms);
  * timeout 0) for always; giving both is a validation error.
  *
  * # Safety
- * `step` and `fallback` are live handles (they may be one: the copy is taken
- * first); `codes` points to `count` values or is NULL when `count` is 0.
+ * `step` and `fallback` are live handles, two different ones
+ * (`EZT_ERR_INVALID_ARGUMENT` otherwise); `codes` points to `count` values
+ * or is NULL when `count` is 0.
  */
 ezt_status ezt_step_add_fallback(ezt_step *step,
                                  const ezt_step *fallback,
@@ -863,7 +869,7 @@ ezt_status ezt_step_add_fallback(ezt_step *step,
 
 /**
  * Run a copy of `child` when this step succeeds (replaces any earlier one).
- * `child` may be `step` itself: the copy is taken first.
+ * `child` must be another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
  *
  * # Safety
  * `step` and `child` are live handles.
@@ -872,8 +878,8 @@ ezt_status ezt_step_set_on_success(ezt_step *step, const ezt_step *child);
 
 /**
  * Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
- * how long the service waits before declaring the failure. `child` may be
- * `step` itself: the copy is taken first.
+ * how long the service waits before declaring the failure. `child` must be
+ * another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
  *
  * # Safety
  * `step` and `child` are live handles.

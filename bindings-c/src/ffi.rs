@@ -48,6 +48,9 @@ pub enum ezt_status {
     EZT_ERR_MISUSE = 16,
     /// A bug in the library was caught before it reached the caller.
     EZT_ERR_INTERNAL = 17,
+    /// Arguments that cannot go together, such as one handle passed as both
+    /// a step and the step linked to it.
+    EZT_ERR_INVALID_ARGUMENT = 18,
 }
 
 /// A failure on its way to the caller.

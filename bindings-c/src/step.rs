@@ -395,8 +395,9 @@ pub unsafe extern "C" fn ezt_step_set_local_timeout_ms(
 /// timeout 0) for always; giving both is a validation error.
 ///
 /// # Safety
-/// `step` and `fallback` are live handles (they may be one: the copy is taken
-/// first); `codes` points to `count` values or is NULL when `count` is 0.
+/// `step` and `fallback` are live handles, two different ones
+/// (`EZT_ERR_INVALID_ARGUMENT` otherwise); `codes` points to `count` values
+/// or is NULL when `count` is 0.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_step_add_fallback(
     step: *mut ezt_step,
@@ -426,7 +427,7 @@ pub unsafe extern "C" fn ezt_step_add_fallback(
 }
 
 /// Run a copy of `child` when this step succeeds (replaces any earlier one).
-/// `child` may be `step` itself: the copy is taken first.
+/// `child` must be another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
 ///
 /// # Safety
 /// `step` and `child` are live handles.
@@ -445,8 +446,8 @@ pub unsafe extern "C" fn ezt_step_set_on_success(
 }
 
 /// Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
-/// how long the service waits before declaring the failure. `child` may be
-/// `step` itself: the copy is taken first.
+/// how long the service waits before declaring the failure. `child` must be
+/// another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
 ///
 /// # Safety
 /// `step` and `child` are live handles.
@@ -469,9 +470,10 @@ pub unsafe extern "C" fn ezt_step_set_on_failure(
     }
 }
 
-/// Link a copy of `linked` to `step`. The copy is taken, and its borrow
-/// ended, before `step` is borrowed mutably, so the two may be one handle
-/// without aliasing a `&mut` with a `&`.
+/// Link a copy of `linked` to `step`. One handle as both is refused: Rust
+/// would hold a `&mut` and a `&` to it at once (undefined behaviour), and a
+/// step that is its own follow-up is a mistake. The copy is taken, and its
+/// borrow ended, before `step` is borrowed mutably.
 ///
 /// # Safety
 /// `step` is NULL or a live handle that no other call uses meanwhile;
@@ -483,6 +485,12 @@ unsafe fn link(
     apply: impl FnOnce(&mut Step, Step) -> Result<(), Error>,
 ) -> ezt_status {
     guard(|| {
+        if std::ptr::eq(step.cast_const(), linked) && !step.is_null() {
+            return Err(Failure::new(
+                ezt_status::EZT_ERR_INVALID_ARGUMENT,
+                format!("`{name}` is the step itself: link another step (a copy of it)"),
+            ));
+        }
         // SAFETY: `linked` is NULL or a live handle, as this helper's # Safety requires; the
         // reference ends with the clone.
         let copy = unsafe { handle(linked, name) }?.inner.clone();
