@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tower_http::cors::CorsLayer;
 
 use crate::config::SandboxConfig;
@@ -105,17 +105,17 @@ fn resume(app: &Arc<App>) -> Result<(), rusqlite::Error> {
 }
 
 async fn run_jobs(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<QueuedJob>) {
-    let permits = Arc::new(Semaphore::new(app.config.concurrency.max(1)));
+    let slots = crate::slots::Slots::new(app.config.concurrency);
     while let Some((job_id, run_at_ms)) = rx.recv().await {
         let app = app.clone();
-        let permits = permits.clone();
+        let slots = slots.clone();
         tokio::spawn(async move {
             // The row is read only when the job is due.
             let wait = run_at_ms - now_ms();
             if wait > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
             }
-            crate::executor::run_job(app, job_id, permits).await;
+            crate::executor::run_job(app, job_id, slots).await;
         });
     }
 }

@@ -2,6 +2,7 @@
 //! pacing, the fallback chain, then webhooks and child jobs.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,10 +10,39 @@ use ezthrottle_core::{ExecutionMode, Job, LocalFailure, RegionPolicy, Trigger};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
 use serde_json::{json, Map, Value};
-use tokio::sync::Semaphore;
 
+use crate::slots::{Slot, Slots};
 use crate::state::{now_ms, App};
 use crate::store::NewChild;
+
+/// The slot of the job this task runs, so its waits can give it back.
+#[derive(Debug)]
+struct JobSlot {
+    slots: Arc<Slots>,
+    customer: String,
+    slot: tokio::sync::Mutex<Option<Slot>>,
+    /// Lanes of the path running now: the lanes of a race share the slot,
+    /// so only a single lane gives it back while it waits.
+    lanes: AtomicUsize,
+}
+
+tokio::task_local! {
+    static HELD: Arc<JobSlot>;
+}
+
+/// Await `wait` (pacing, a retry's backoff) without holding the job's slot,
+/// then take a slot again (its customer's share permitting).
+async fn without_slot<F: std::future::Future>(wait: F) -> F::Output {
+    let held = HELD.try_with(Arc::clone).ok();
+    let Some(held) = held.filter(|h| h.lanes.load(Ordering::SeqCst) <= 1) else {
+        return wait.await;
+    };
+    drop(held.slot.lock().await.take());
+    let output = wait.await;
+    let slot = held.slots.acquire(&held.customer).await;
+    *held.slot.lock().await = Some(slot);
+    output
+}
 
 /// How one path (the job or one of its fallbacks) ended.
 #[derive(Debug, Clone)]
@@ -55,7 +85,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Response bodies kept in results and webhooks.
 const MAX_BODY: usize = 1024 * 1024;
 
-pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
+pub async fn run_job(app: Arc<App>, job_id: String, slots: Arc<Slots>) {
     let row = match app.store.job(&job_id) {
         Ok(Some(row)) if row.state == "queued" || row.state == "running" => row,
         Ok(_) => return,
@@ -64,9 +94,18 @@ pub async fn run_job(app: Arc<App>, job_id: String, permits: Arc<Semaphore>) {
             return;
         }
     };
-    let Ok(_permit) = permits.acquire().await else {
-        return;
-    };
+    let slot = slots.acquire(&row.customer).await;
+    let held = Arc::new(JobSlot {
+        slots,
+        customer: row.customer.clone(),
+        slot: tokio::sync::Mutex::new(Some(slot)),
+        lanes: AtomicUsize::new(1),
+    });
+    HELD.scope(held, run_held(app, job_id, row)).await;
+}
+
+/// The job, holding its slot (given back while it only waits).
+async fn run_held(app: Arc<App>, job_id: String, row: crate::store::JobRow) {
     let job: Job = match serde_json::from_str(&row.payload) {
         Ok(job) => job,
         Err(error) => {
@@ -232,6 +271,7 @@ async fn run_path(app: &Arc<App>, job_id: &str, path: &str, job: &Job) -> PathRe
             return PathResult::failure(error);
         }
     };
+    let _ = HELD.try_with(|held| held.lanes.store(lanes.len(), Ordering::SeqCst));
     let mut running: FuturesUnordered<_> = lanes
         .iter()
         .map(|region| async move {
@@ -327,7 +367,10 @@ async fn run_lane(
         if retry_codes.contains(&status) && retries < max_retries {
             retries += 1;
             let backoff = Duration::from_millis(100u64 << retries.min(6));
-            tokio::time::sleep(retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER)).await;
+            without_slot(tokio::time::sleep(
+                retry_after.unwrap_or(backoff).min(MAX_RETRY_AFTER),
+            ))
+            .await;
             continue;
         }
         if reroute_codes.contains(&status) && reroutes < max_reroutes {
@@ -369,7 +412,9 @@ async fn attempt(
         );
     }
     if let Some(pacing) = &app.pacing {
-        pacing.take(&host).await;
+        if pacing.try_take(&host).is_err() {
+            without_slot(pacing.take(&host)).await;
+        }
     }
     let started_ms = now_ms();
     let started = Instant::now();

@@ -18,6 +18,7 @@ mod executor;
 mod gateway;
 pub mod limits;
 pub mod service;
+mod slots;
 pub mod state;
 pub mod store;
 pub mod testkit;

@@ -199,3 +199,56 @@ async fn the_receiver_boxes_are_bounded_in_bytes() {
     );
     assert!(bytes > 0, "the latest deliveries are kept");
 }
+
+/// With two job slots, customer A's two jobs retrying 500s kept customer
+/// B's job queued for as long as they retried (40 s and counting). Waits
+/// (backoff, pacing) give the slot back and each customer gets its share,
+/// so B's job runs at once.
+#[tokio::test]
+async fn one_customer_cannot_starve_another() {
+    const OTHER: &str = "ck_test_cust_other_0002";
+    let mut config = quick_config();
+    config.concurrency = 2;
+    config.api_keys.insert(OTHER.into(), "cust_other".into());
+    let h = Harness::start(config).await;
+    let failing = json!({
+        "url": h.up("status/500"),
+        "retry_policy": {"max_retries": 20, "retry_codes": [500]},
+    });
+    let (status, _) = submit_raw(&h, failing.clone()).await;
+    assert_eq!(status, 201);
+    let mut second = failing;
+    second["idempotent_key"] = json!("a-second");
+    assert_eq!(submit_raw(&h, second).await.0, 201);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let response = h
+        .client
+        .http
+        .post(format!("{}/api/v1/jobs", h.base))
+        .bearer_auth(OTHER)
+        .json(&json!({"url": h.up("status/200")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let job: Value = response.json().await.unwrap();
+    let id = job["job_id"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let report = common::get_json(
+            &h.client.http,
+            &format!("{}/api/v1/jobs/{id}", h.base),
+            OTHER,
+        )
+        .await;
+        if report["state"] == "succeeded" {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "B's job is still {} after 3 s while A's jobs retry",
+            report["state"]
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
