@@ -120,9 +120,21 @@ async fn run_jobs(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<QueuedJob>) {
     }
 }
 
+/// Deliveries run at most `delivery_concurrency` at once, so a burst of
+/// webhooks cannot open connections without bound.
 async fn run_deliveries(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<i64>) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        app.config.delivery_concurrency.max(1),
+    ));
     while let Some(id) = rx.recv().await {
-        tokio::spawn(crate::delivery::deliver(app.clone(), id));
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            crate::delivery::deliver(app, id).await;
+            drop(permit);
+        });
     }
 }
 

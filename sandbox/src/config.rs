@@ -64,6 +64,8 @@ pub struct SandboxConfig {
     pub body_limit: usize,
     /// How many jobs run at once.
     pub concurrency: usize,
+    /// How many webhook deliveries run at once.
+    pub delivery_concurrency: usize,
     /// EZThrottle base URLs that a gateway envelope may target besides the
     /// sandbox itself (the SDKs' default is the hosted service's URL).
     pub service_aliases: Vec<String>,
@@ -105,6 +107,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("default_max_retries", &self.default_max_retries)
             .field("body_limit", &self.body_limit)
             .field("concurrency", &self.concurrency)
+            .field("delivery_concurrency", &self.delivery_concurrency)
             .field("service_aliases", &self.service_aliases)
             .field("limits", &self.limits)
             .field("testkit", &self.testkit)
@@ -139,6 +142,7 @@ impl Default for SandboxConfig {
             default_max_retries: 3,
             body_limit: 1024 * 1024,
             concurrency: 256,
+            delivery_concurrency: 64,
             service_aliases: vec![ezthrottle_core::DEFAULT_EZTHROTTLE_URL.to_owned()],
             limits: Limits::default(),
             testkit: false,

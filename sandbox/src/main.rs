@@ -76,6 +76,9 @@ struct ServeArgs {
     /// anyone who can reach the port.
     #[arg(long)]
     testkit: bool,
+    /// How many webhook deliveries run at once.
+    #[arg(long, default_value_t = 64)]
+    delivery_concurrency: usize,
     /// Most request headers one job may have.
     #[arg(long, default_value_t = Limits::default().max_headers)]
     max_headers: usize,
@@ -129,6 +132,7 @@ fn config(args: ServeArgs) -> Result<(SandboxConfig, Option<String>), String> {
         webhook_backoff: Duration::from_millis(args.webhook_backoff_ms),
         upstream_timeout: Duration::from_millis(args.upstream_timeout_ms.max(1)),
         concurrency: args.concurrency,
+        delivery_concurrency: args.delivery_concurrency,
         testkit: args.testkit,
         sync_full: args.sync == "full",
         limits: Limits {

@@ -9,6 +9,8 @@ mod common;
 use common::{quick_config, Harness, KEY};
 use ezthrottle_core::Step;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 #[tokio::test]
 async fn a_job_that_panics_fails_alone_with_the_reason() {
@@ -251,4 +253,64 @@ async fn one_customer_cannot_starve_another() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+}
+
+/// A receiver that answers each delivery after 100 ms and records how many
+/// were open at once.
+async fn slow_receiver() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (open2, most2) = (open.clone(), most.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (open, most) = (open2.clone(), most2.clone());
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let mut buffer = vec![0u8; 64 * 1024];
+                let _ = stream.read(&mut buffer).await;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (url, open, most)
+}
+
+/// 96 webhooks at once are delivered with at most `delivery_concurrency`
+/// connections open.
+#[tokio::test]
+async fn deliveries_run_a_bounded_number_at_once() {
+    let mut config = quick_config();
+    config.delivery_concurrency = 8;
+    let h = Harness::start(config).await;
+    let (receiver, _, most) = slow_receiver().await;
+    let mut ids = Vec::new();
+    for job in 0..3 {
+        let webhooks: Vec<Value> = (0..32)
+            .map(|i| json!({"url": format!("{receiver}/hook/{job}/{i}")}))
+            .collect();
+        let (status, body) =
+            submit_raw(&h, json!({"url": h.up("status/200"), "webhooks": webhooks, "idempotent_key": format!("fan-{job}")})).await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(
+            serde_json::from_str::<Value>(&body).unwrap()["job_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for id in ids {
+        h.settled(&id).await;
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!((1..=8).contains(&most), "{most} deliveries at once");
 }
