@@ -450,20 +450,38 @@ async fn attempt(
                 .get("retry-after")
                 .and_then(|v| v.as_str()?.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let body = match read_capped(response, MAX_BODY).await {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(e) => format!("<body unreadable: {e}>"),
-            };
-            (
-                PathResult {
-                    status: Some(status),
-                    headers,
-                    body,
-                    timed_out: false,
-                    error: None,
-                },
-                retry_after,
-            )
+            match read_capped(response, MAX_BODY).await {
+                Ok(bytes) => (
+                    PathResult {
+                        status: Some(status),
+                        headers,
+                        body: String::from_utf8_lossy(&bytes).into_owned(),
+                        timed_out: false,
+                        error: None,
+                    },
+                    retry_after,
+                ),
+                // An answer whose body does not arrive (in time) is no answer:
+                // the attempt failed, as if the connection had.
+                Err(e) => {
+                    let timed_out = e.is_timeout();
+                    let error = if timed_out {
+                        format!(
+                            "timed out after {} ms reading the body",
+                            timeout.as_millis()
+                        )
+                    } else {
+                        format!("the body could not be read: {e}")
+                    };
+                    (
+                        PathResult {
+                            timed_out,
+                            ..PathResult::failure(error)
+                        },
+                        None,
+                    )
+                }
+            }
         }
         Err(e) => {
             let timed_out = e.is_timeout();

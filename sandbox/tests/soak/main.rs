@@ -4,11 +4,19 @@
 //! receivers that fail at random, and a client that keeps resubmitting earlier
 //! jobs (some at the very same moment as the original).
 //!
-//! At the end: every job is terminal with its deliveries settled; every
-//! idempotency key maps to one job; every upstream request the sandbox made is
-//! one it recorded, and the attempts of a path never overlap (no job ran
-//! twice); every job whose receiver accepted a delivery got it correctly
-//! signed, and no other did; the sandbox's peak RSS stays under a bound.
+//! Among them, poison jobs: 100 headers (the limit) and 5,000 (refused at
+//! submission), an upstream answering `X-EZTHROTTLE-RPS: 1e-30`, one
+//! answering 20 MiB, one trickling its body a byte every 50 ms. Meanwhile a
+//! second customer submits 100 plain jobs.
+//!
+//! At the end: every job is terminal with its deliveries settled, the poison
+//! ones included (the oversized body stored cut at 1 MiB, the trickle timed
+//! out); every idempotency key maps to one job; every upstream request the
+//! sandbox made is one it recorded, and the attempts of a path never overlap
+//! (no job ran twice); every job whose receiver accepted a delivery got it
+//! correctly signed, and no other did; each of the second customer's jobs
+//! finished within OTHER_BOUND of its submission; the sandbox's peak RSS
+//! stays under a bound.
 //!
 //! Minutes long, so ignored by `cargo test`; `scripts/test.sh` runs it:
 //! `cargo test -p ezthrottle-sandbox --test soak -- --ignored --nocapture`.
@@ -30,6 +38,14 @@ use serde_json::{json, Value};
 use world::{Dice, SoakSandbox, World};
 
 const KEY: &str = "ck_soak_cust_0001";
+/// The second customer, whose plain jobs run beside the soak's.
+const OTHER_KEY: &str = "ck_soak_other_0002";
+const OTHER_JOBS: usize = 100;
+/// The longest one of the second customer's jobs may take from submission
+/// to finish while the soak's 3,000 run.
+const OTHER_BOUND_MS: i64 = 10_000;
+/// One poison job after every this many originals.
+const POISON_EVERY: usize = 100;
 const SECRET: &str = "whsec_soak_0123456789abcdef";
 const JOBS: usize = 3_000;
 /// Every tenth job is submitted twice at the same instant.
@@ -68,6 +84,54 @@ fn step_for(n: usize, seed: u64, upstream: &str, receiver: &str) -> Step {
 struct Answers {
     ids: Mutex<Vec<String>>,
     duplicates: Mutex<usize>,
+    /// Accepted poison jobs: (kind, job id).
+    poison: Mutex<Vec<(&'static str, String)>>,
+    /// Poison jobs refused at submission.
+    refused: Mutex<usize>,
+}
+
+/// The poison job submitted after original `n`.
+async fn submit_poison(client: &Client, seed: u64, upstream: &str, n: usize, answers: &Answers) {
+    let kinds = ["headers", "too-many-headers", "rps", "big", "trickle"];
+    let kind = kinds[(n / POISON_EVERY) % kinds.len()];
+    let path = if kind == "too-many-headers" {
+        "headers"
+    } else {
+        kind
+    };
+    let mut step = Step::new()
+        .url(format!("{upstream}/poison/{path}/{n}"))
+        .idempotent_key(format!("poison-{seed}-{n}"));
+    let headers = match kind {
+        "headers" => 100,
+        "too-many-headers" => 5_000,
+        _ => 0,
+    };
+    step = step.headers((0..headers).map(|i| (format!("X-Poison-{i}"), "v".to_owned())));
+    let mut execution = client.config.execute(&step).unwrap();
+    match client.run(&mut execution).await {
+        Ok(outcome) => {
+            assert_ne!(kind, "too-many-headers", "5,000 headers were accepted");
+            let id = outcome.to_json()["job_id"].as_str().unwrap().to_owned();
+            answers.poison.lock().unwrap().push((kind, id));
+        }
+        Err(error) => {
+            assert_eq!(kind, "too-many-headers", "poison {kind}: {error}");
+            assert!(error.to_string().contains("headers"), "{error}");
+            *answers.refused.lock().unwrap() += 1;
+        }
+    }
+}
+
+/// The second customer's plain jobs, one every 20 ms.
+async fn submit_other(client: Client, upstream: String, ids: Arc<Mutex<Vec<String>>>) {
+    for i in 0..OTHER_JOBS {
+        let step = Step::new().url(format!("{upstream}/calm/{i}"));
+        let (id, status) = submit(&client, &step).await;
+        assert_eq!(status, "queued");
+        ids.lock().unwrap().push(id);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn submit(client: &Client, step: &Step) -> (String, String) {
@@ -104,6 +168,9 @@ async fn submit_originals(
             id
         };
         answers.ids.lock().unwrap().push(id);
+        if n % POISON_EVERY == POISON_EVERY / 2 {
+            submit_poison(&client, seed, &upstream, n, &answers).await;
+        }
     }
 }
 
@@ -135,13 +202,13 @@ async fn submit_duplicates(
 }
 
 /// Waits until every job is terminal and its deliveries settled.
-async fn settle(client: &Client, base: &str, ids: &[String]) -> Vec<Value> {
+async fn settle(client: &Client, base: &str, key: &str, ids: &[String]) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut reports = Vec::with_capacity(ids.len());
     for id in ids {
         loop {
             let report =
-                common::get_json(&client.http, &format!("{base}/api/v1/jobs/{id}"), KEY).await;
+                common::get_json(&client.http, &format!("{base}/api/v1/jobs/{id}"), key).await;
             let finished = matches!(report["state"].as_str(), Some("succeeded" | "failed"));
             let settled = report["deliveries"]
                 .as_array()
@@ -256,9 +323,24 @@ async fn three_thousand_jobs_under_random_faults() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = SoakSandbox::start(
         &dir.path().join("soak.db"),
-        &format!("{KEY}:cust_soak"),
+        [
+            &format!("{KEY}:cust_soak"),
+            &format!("{OTHER_KEY}:cust_other"),
+        ],
         WEBHOOK_ATTEMPTS,
     );
+    let other = Client::new(
+        ClientConfig::builder(OTHER_KEY)
+            .tracktags_url(sandbox.url())
+            .build()
+            .unwrap(),
+    );
+    let other_ids = Arc::new(Mutex::new(Vec::new()));
+    let others = tokio::spawn(submit_other(
+        other.clone(),
+        world.upstream.clone(),
+        other_ids.clone(),
+    ));
     let client = Client::new(
         ClientConfig::builder(KEY)
             .tracktags_url(sandbox.url())
@@ -290,9 +372,45 @@ async fn three_thousand_jobs_under_random_faults() {
     let submitted_in = started.elapsed();
     let rss_submitted = sandbox.memory_kib("VmRSS");
     let ids = answers.ids.lock().unwrap().clone();
-    let reports = settle(&client, sandbox.url(), &ids).await;
+    let reports = settle(&client, sandbox.url(), KEY, &ids).await;
     stop.notify_one();
     duplicates.await.unwrap();
+    others.await.unwrap();
+
+    // The poison jobs ended, each as its kind should.
+    let poison = answers.poison.lock().unwrap().clone();
+    let poison_ids: Vec<String> = poison.iter().map(|(_, id)| id.clone()).collect();
+    for ((kind, _), report) in poison
+        .iter()
+        .zip(settle(&client, sandbox.url(), KEY, &poison_ids).await)
+    {
+        match *kind {
+            "big" => {
+                let body = report["result"]["response"]["body"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert_eq!(
+                    body.len(),
+                    1024 * 1024,
+                    "the 20 MiB body is stored cut at 1 MiB"
+                );
+            }
+            "trickle" => assert_eq!(report["state"], "failed", "the trickle timed out: {report}"),
+            _ => assert_eq!(report["state"], "succeeded", "poison {kind}: {report}"),
+        }
+    }
+    // The second customer's jobs each finished within the bound.
+    let other_ids = other_ids.lock().unwrap().clone();
+    let mut slowest_other = 0;
+    for report in settle(&other, sandbox.url(), OTHER_KEY, &other_ids).await {
+        assert_eq!(report["state"], "succeeded", "{report}");
+        let took = report["finished_at"].as_i64().unwrap() - report["created_at"].as_i64().unwrap();
+        slowest_other = slowest_other.max(took);
+    }
+    assert!(
+        slowest_other <= OTHER_BOUND_MS,
+        "a second customer's job took {slowest_other} ms (bound {OTHER_BOUND_MS} ms)"
+    );
 
     let (mut succeeded, mut never_accepted) = (0, 0);
     for (n, (id, report)) in ids.iter().zip(&reports).enumerate() {
@@ -309,19 +427,26 @@ async fn three_thousand_jobs_under_random_faults() {
     // The kernel updates the high-water mark lazily: never report less than seen.
     let peak = sandbox.memory_kib("VmHWM").max(rss_end).max(rss_submitted);
     let jobs_stored = sandbox.stop_and_count_jobs();
-    assert_eq!(jobs_stored, JOBS, "one job per idempotency key, no more");
+    assert_eq!(
+        jobs_stored,
+        JOBS + poison.len() + OTHER_JOBS,
+        "one job per idempotency key, no more"
+    );
 
     let faults = world.faults();
     eprintln!(
         "soak: {JOBS} jobs ({succeeded} succeeded, {} failed) in {:.1} s (submitted in {:.1} s); \
          {} duplicate submits, {} twins, all answered with the original job; upstream faults served: {faults}; \
          {never_accepted} webhooks refused {WEBHOOK_ATTEMPTS} times by their receiver, every other one delivered and signed; \
+         {} poison jobs ran to their end and {} were refused at submission; the second customer's {OTHER_JOBS} jobs took at most {slowest_other} ms (bound {OTHER_BOUND_MS} ms); \
          sandbox RSS {:.1} MiB once all were submitted, {:.1} MiB at the end, peak {:.1} MiB (bound {} MiB)",
         JOBS - succeeded,
         started.elapsed().as_secs_f64(),
         submitted_in.as_secs_f64(),
         answers.duplicates.lock().unwrap(),
         JOBS / TWIN_EVERY,
+        poison.len(),
+        answers.refused.lock().unwrap(),
         rss_submitted as f64 / 1024.0,
         rss_end as f64 / 1024.0,
         peak as f64 / 1024.0,

@@ -190,10 +190,61 @@ async fn serve_upstream(listener: TcpListener, seen: Arc<Seen>) {
     }
 }
 
+/// Bytes of the oversized poison answer.
+pub const BIG_BODY: usize = 20 * 1024 * 1024;
+
+/// The poison answers (`/poison/{kind}/…`) and the second customer's calm
+/// upstream (`/calm/…`); `None` when `path` is a chaos request. Returns
+/// whether the connection may serve another request.
+async fn special(stream: &mut TcpStream, path: &str) -> Option<bool> {
+    let written = if path.starts_with("/calm/") || path.starts_with("/poison/headers/") {
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\ncalm")
+            .await
+    } else if path.starts_with("/poison/rps/") {
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nx-ezthrottle-rps: 1e-30\r\ncontent-length: 2\r\n\r\nok")
+            .await
+    } else if path.starts_with("/poison/big/") {
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {BIG_BODY}\r\n\r\n");
+        let mut result = stream.write_all(head.as_bytes()).await;
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..BIG_BODY / chunk.len() {
+            if result.is_err() {
+                break;
+            }
+            result = stream.write_all(&chunk).await;
+        }
+        // The sandbox stops reading at its cap: the rest is not waited for.
+        return Some(false);
+    } else if path.starts_with("/poison/trickle/") {
+        // One byte every 50 ms of a 1,000-byte body: past any path timeout.
+        let mut result = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+            .await;
+        for _ in 0..1000 {
+            if result.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            result = stream.write_all(b"x").await;
+        }
+        return Some(false);
+    } else {
+        return None;
+    };
+    Some(written.is_ok())
+}
+
 /// A keep-alive connection: each request gets a fault rolled for it.
 async fn upstream_connection(mut stream: TcpStream, seen: Arc<Seen>) {
     let mut buffer = Vec::new();
     while let Some(path) = next_request(&mut stream, &mut buffer).await {
+        match special(&mut stream, &path).await {
+            Some(true) => continue,
+            Some(false) => return,
+            None => {}
+        }
         let key = path.strip_prefix("/chaos/").unwrap_or(&path).to_owned();
         *seen.hits.lock().unwrap().entry(key).or_default() += 1;
         let fault = Fault::roll(&seen.dice);
@@ -275,7 +326,7 @@ pub struct SoakSandbox {
 }
 
 impl SoakSandbox {
-    pub fn start(db: &Path, api_key: &str, webhook_attempts: u32) -> Self {
+    pub fn start(db: &Path, api_keys: [&str; 2], webhook_attempts: u32) -> Self {
         let attempts = webhook_attempts.to_string();
         let process = SandboxProcess::start(&[
             "--addr",
@@ -283,7 +334,9 @@ impl SoakSandbox {
             "--db",
             db.to_str().unwrap(),
             "--api-key",
-            api_key,
+            api_keys[0],
+            "--api-key",
+            api_keys[1],
             "--pacing",
             "off",
             "--rate-limit",
