@@ -25,6 +25,14 @@ variant's `message` as `field=value, …` (`path=url, detail=must be …`);
 the patched one asks Rust for the error's Display (`invalid url: must be
 …`), the text every other binding shows.
 
+4. A transport's exception is kept as the `cause`. uniffi hands Rust only
+the text of an exception an app's HttpTransport throws; the patched glue
+keeps the exception (in a small bounded table, under a number it appends to
+the text), and when that text comes back in an `EzThrottleException
+.Unreachable`, takes the number out again and sets the exception as its
+cause. A kept exception whose text never comes back (a FRUGAL step that
+forwarded after it) is dropped once 256 newer ones are kept.
+
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
 import re
@@ -82,6 +90,65 @@ CALLBACK_PATCHED = CALLBACK + '''    // Added by bindings-uniffi/patch-kotlin.py
 
 PATCHES = [("uniffiRustCallWithError", ORIGINAL, PATCHED), ("the continuation callback", CALLBACK, CALLBACK_PATCHED)]
 
+THROWN = '''            } else {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_UNEXPECTED_ERROR,
+                        FfiConverterString.lower(e.toString()),
+                    )
+                )
+            }
+            return@coroutineBlock'''
+
+THROWN_PATCHED = '''            } else {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_UNEXPECTED_ERROR,
+                        FfiConverterString.lower(UniffiCauses.keep(e)),
+                    )
+                )
+            }
+            return@coroutineBlock'''
+
+UNREACHABLE = '''            8 -> EzThrottleException.Unreachable(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )'''
+
+UNREACHABLE_PATCHED = '''            8 -> UniffiCauses.restore(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )'''
+
+CAUSES = r'''
+// Added by bindings-uniffi/patch-kotlin.py: a transport's exception kept as
+// the cause of the EzThrottleException.Unreachable it becomes (see there).
+internal object UniffiCauses {
+    private const val KEPT = 256
+    private val marker = Regex(""" \[cause #(\d+)]""")
+    private val kept = object : java.util.LinkedHashMap<Long, Throwable>() {
+        override fun removeEldestEntry(eldest: MutableMap.MutableEntry<Long, Throwable>) = size > KEPT
+    }
+    private var next = 0L
+
+    fun keep(e: Throwable): String = synchronized(kept) {
+        next += 1
+        kept[next] = e
+        "$e [cause #$next]"
+    }
+
+    fun restore(kind: String, detail: String): EzThrottleException.Unreachable {
+        val found = marker.find(detail) ?: return EzThrottleException.Unreachable(kind, detail)
+        val cause = synchronized(kept) { kept.remove(found.groupValues[1].toLong()) }
+        val error = EzThrottleException.Unreachable(kind, detail.removeRange(found.range))
+        cause?.let { error.initCause(it) }
+        return error
+    }
+}
+'''
+
+PATCHES += [("the foreign call's unexpected exception", THROWN, THROWN_PATCHED), ("EzThrottleException.Unreachable's lifting", UNREACHABLE, UNREACHABLE_PATCHED)]
+
 # The EzThrottleException class, up to its companion; each variant's message.
 EXCEPTION = re.compile(r"sealed class EzThrottleException: kotlin\.Exception\(\) \{.*?companion object ErrorHandler", re.S)
 MESSAGE = re.compile(r"(override val message\n\s*get\(\) = )\"[^\n]*\"")
@@ -107,6 +174,7 @@ def main():
             sys.exit(f"{path}: {name} is not the text this patch expects; update patch-kotlin.py")
         text = text.replace(original, patched)
     text = human_messages(path, text)
+    text += CAUSES
     with open(path, "w") as f:
         f.write(text)
 

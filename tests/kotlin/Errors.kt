@@ -75,8 +75,12 @@ suspend fun errors() {
         check(timeout.kind == "timeout") { timeout.kind }
         val down = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw TransportFailure.Unreachable("refused") }) }
         check(down.kind == "unreachable") { down.kind }
-        val crash = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw IllegalStateException("boom") }) }
-        check(crash.kind == "transport" && "boom" in crash.detail) { "${crash.kind}: ${crash.detail}" }
+        val thrown = java.io.IOException("disk on fire")
+        val crash = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw thrown }) }
+        check(crash.kind == "transport" && "disk on fire" in crash.detail) { "${crash.kind}: ${crash.detail}" }
+        // The transport's exception itself is the cause, not only its text.
+        check(crash.cause === thrown) { "cause: ${crash.cause}" }
+        check("[cause" !in crash.detail && "[cause" !in crash.message!!) { crash.message!! }
         val npe = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw NullPointerException() }) }
         check(npe.kind == "transport") { npe.kind }
     }
