@@ -12,7 +12,7 @@ sandbox_profile="${SANDBOX_PROFILE:-dev}"
 cargo build --quiet --locked --manifest-path "$sandbox_root/Cargo.toml" -p ezthrottle-sandbox --profile "$sandbox_profile"
 [ "$sandbox_profile" = dev ] && sandbox_profile=debug
 sandbox_log="$(mktemp)"
-"$sandbox_root/target/$sandbox_profile/ezthrottle-sandbox" serve --addr 127.0.0.1:0 --testkit \
+"$sandbox_root/target/$sandbox_profile/ezthrottle-sandbox" serve --addr 127.0.0.1:0 --testkit --strict \
     --api-key "$SANDBOX_KEY:cust_suite" ${SANDBOX_ARGS:-} >"$sandbox_log" 2>&1 &
 sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true; rm -f "$sandbox_log"' EXIT

@@ -72,6 +72,9 @@ pub struct SandboxConfig {
     /// What one job may ask for (headers, webhooks, retries; regions must
     /// be among `regions`).
     pub limits: Limits,
+    /// Refuse job fields the wire format does not have (`serve --strict`);
+    /// by default they are ignored and reported, as the hosted service does.
+    pub strict: bool,
     /// Sync every database commit to disk, so acknowledged jobs survive a
     /// power loss (`serve --sync full`); off, they survive a process crash.
     pub sync_full: bool,
@@ -111,6 +114,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("service_aliases", &self.service_aliases)
             .field("limits", &self.limits)
             .field("testkit", &self.testkit)
+            .field("strict", &self.strict)
             .field("sync_full", &self.sync_full)
             .field("panic_on_url", &self.panic_on_url)
             .finish()
@@ -146,6 +150,7 @@ impl Default for SandboxConfig {
             service_aliases: vec![ezthrottle_core::DEFAULT_EZTHROTTLE_URL.to_owned()],
             limits: Limits::default(),
             testkit: false,
+            strict: false,
             sync_full: false,
             panic_on_url: None,
         }

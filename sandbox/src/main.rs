@@ -71,6 +71,11 @@ struct ServeArgs {
     /// per write).
     #[arg(long, default_value = "normal", value_parser = ["normal", "full"])]
     sync: String,
+    /// Refuse job fields the wire format does not have (400 naming the
+    /// field). By default they are ignored, as the hosted service does, and
+    /// reported: a log line and the job's `warnings`.
+    #[arg(long)]
+    strict: bool,
     /// Also serve the testkit: a demo upstream (/upstream/…) and webhook
     /// receiver (/receiver/…) for tests and demos. Its boxes are readable by
     /// anyone who can reach the port.
@@ -134,6 +139,7 @@ fn config(args: ServeArgs) -> Result<(SandboxConfig, Option<String>), String> {
         concurrency: args.concurrency,
         delivery_concurrency: args.delivery_concurrency,
         testkit: args.testkit,
+        strict: args.strict,
         sync_full: args.sync == "full",
         limits: Limits {
             max_headers: args.max_headers,

@@ -55,11 +55,17 @@ pub fn hash_key(job: &Job, customer: &str) -> String {
     key
 }
 
-/// `POST /api/v1/jobs`: validate (unknown fields refused, errors name the
-/// field), hold it to the sandbox's limits, dedupe atomically, queue.
+/// `POST /api/v1/jobs`: validate (errors name the field; unknown fields
+/// ignored and reported as the hosted service does, or refused with
+/// `--strict`), hold it to the sandbox's limits, dedupe atomically, queue.
 pub fn submit_job(app: &Arc<App>, customer: &str, body: &str) -> Reply {
-    let job = match Job::from_json(body) {
-        Ok(job) => job,
+    let parsed = if app.config.strict {
+        Job::from_json(body).map(|job| (job, Vec::new()))
+    } else {
+        Job::from_json_lenient(body)
+    };
+    let (job, ignored) = match parsed {
+        Ok(parsed) => parsed,
         // The core's text already says "invalid <field>: …".
         Err(e) => return Reply::error(400, e.to_string()),
     };
@@ -81,14 +87,27 @@ pub fn submit_job(app: &Arc<App>, customer: &str, body: &str) -> Reply {
             .retry_at
             .map_or(now, |at| at.min(i64::MAX as u64) as i64),
     };
+    let key = row.idempotent_key.clone();
     match app.store.insert_job(&row, now) {
         Ok(Inserted::New(id)) => {
+            if !ignored.is_empty() {
+                for field in &ignored {
+                    tracing::warn!(job_id = %id, field, "unknown job field ignored");
+                }
+                if let Err(e) = app.store.set_warnings(&id, &ignored) {
+                    tracing::error!(error = %e, "cannot record a job's warnings");
+                }
+            }
             app.enqueue_job(id.clone(), row.run_at_ms);
-            Reply::new(201, json!({ "job_id": id, "status": "queued" }))
+            Reply::new(
+                201,
+                json!({ "job_id": id, "status": "queued", "idempotent_key": key }),
+            )
         }
-        Ok(Inserted::Duplicate(id)) => {
-            Reply::new(200, json!({ "job_id": id, "status": "duplicate" }))
-        }
+        Ok(Inserted::Duplicate(id)) => Reply::new(
+            200,
+            json!({ "job_id": id, "status": "duplicate", "idempotent_key": key }),
+        ),
         Err(e) => Reply::internal(e),
     }
 }

@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     run_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     finished_at INTEGER,
-    result TEXT
+    result TEXT,
+    warnings TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_key ON jobs(customer, idempotent_key);
 CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(state) WHERE state IN ('queued', 'running');
@@ -152,6 +153,13 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        // Databases made before jobs had warnings.
+        let has_warnings = conn
+            .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'warnings'")?
+            .exists([])?;
+        if !has_warnings {
+            conn.execute_batch("ALTER TABLE jobs ADD COLUMN warnings TEXT;")?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -202,6 +210,15 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(Inserted::Duplicate(existing))
+    }
+
+    /// Record what was ignored when the job was accepted (unknown fields).
+    pub fn set_warnings(&self, job_id: &str, warnings: &[String]) -> Result<()> {
+        self.lock().execute(
+            "UPDATE jobs SET warnings = ?2 WHERE id = ?1",
+            params![job_id, serde_json::to_string(warnings).unwrap_or_default()],
+        )?;
+        Ok(())
     }
 
     /// Jobs not finished yet (queued, or running when the process died).
@@ -366,7 +383,7 @@ impl Store {
         let conn = self.lock();
         let head = conn
             .query_row(
-                "SELECT id, state, parent_id, relation, payload, idempotent_key, created_at, finished_at, result
+                "SELECT id, state, parent_id, relation, payload, idempotent_key, created_at, finished_at, result, warnings
                  FROM jobs WHERE id = ?1 AND customer = ?2",
                 params![job_id, customer],
                 |r| {
@@ -381,6 +398,9 @@ impl Store {
                         "finished_at": r.get::<_, Option<i64>>(7)?,
                         "result": r.get::<_, Option<String>>(8)?
                             .and_then(|t| serde_json::from_str::<Value>(&t).ok()),
+                        "warnings": r.get::<_, Option<String>>(9)?
+                            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                            .unwrap_or_else(|| json!([])),
                     }))
                 },
             )

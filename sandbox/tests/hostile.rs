@@ -314,3 +314,36 @@ async fn deliveries_run_a_bounded_number_at_once() {
     let most = most.load(Ordering::SeqCst);
     assert!((1..=8).contains(&most), "{most} deliveries at once");
 }
+
+/// The official Node SDK nests camelCase fields (`fallbackJob`, an
+/// `idempotentKey` inside `on_success`). The hosted service ignores fields
+/// it does not know, so by default the sandbox does too and reports each
+/// (the job's `warnings`); `--strict` refuses them, naming the field. The
+/// submit answer carries the idempotency key.
+#[tokio::test]
+async fn unknown_job_fields_are_ignored_and_reported_unless_strict() {
+    let mut config = quick_config();
+    config.strict = false;
+    let h = Harness::start(config).await;
+    let job = json!({
+        "url": h.up("status/200"),
+        "idempotent_key": "node-style-1",
+        "fallbackJob": {"url": h.up("status/201")},
+        "on_success": {"url": h.up("status/202"), "idempotentKey": "child"},
+    });
+    let (status, body) = submit_raw(&h, job.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["idempotent_key"], "node-style-1");
+    let report = h.settled(answer["job_id"].as_str().unwrap()).await;
+    assert_eq!(report["state"], "succeeded");
+    assert_eq!(
+        report["warnings"],
+        json!(["fallbackJob", "on_success.idempotentKey"])
+    );
+
+    let strict = Harness::start(quick_config()).await;
+    let (status, body) = submit_raw(&strict, job).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("unknown field `fallbackJob`"), "{body}");
+}

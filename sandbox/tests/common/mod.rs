@@ -27,6 +27,7 @@ pub fn quick_config() -> SandboxConfig {
         pacing: None,
         webhook_backoff: Duration::from_millis(20),
         testkit: true,
+        strict: true,
         ..SandboxConfig::default()
     }
 }
