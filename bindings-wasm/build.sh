@@ -24,16 +24,18 @@ fi
 
 # Nightly only for this artefact: rebuilding std with immediate-abort panics
 # drops the panic formatting machinery (about a tenth of the gzipped size).
-# The code is the same stable Rust every other build compiles.
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-  rustup toolchain install nightly --profile minimal
+# The code is the same stable Rust every other build compiles. A dated
+# nightly, so the artefact rebuilds the same next month (rustc e50aa6fba).
+nightly="${EZTHROTTLE_NIGHTLY:-nightly-2026-05-20}"
+if ! rustup run "$nightly" rustc --version >/dev/null 2>&1; then
+  rustup toolchain install "$nightly" --profile minimal
 fi
-rustup component list --toolchain nightly --installed | grep -q '^rust-src' ||
-  rustup component add rust-src --toolchain nightly
-rustup target list --toolchain nightly --installed | grep -qx wasm32-unknown-unknown ||
-  rustup target add wasm32-unknown-unknown --toolchain nightly
+rustup component list --toolchain "$nightly" --installed | grep -q '^rust-src' ||
+  rustup component add rust-src --toolchain "$nightly"
+rustup target list --toolchain "$nightly" --installed | grep -qx wasm32-unknown-unknown ||
+  rustup target add wasm32-unknown-unknown --toolchain "$nightly"
 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
-  cargo +nightly build --quiet --locked --profile wasm-release \
+  cargo "+$nightly" build --quiet --locked --profile wasm-release \
   --target wasm32-unknown-unknown -p ezthrottle-wasm \
   --target-dir "$target/wasm-nightly" -Z build-std=std,panic_abort
 pkg="$here/pkg"
