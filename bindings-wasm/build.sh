@@ -10,6 +10,7 @@ root="$(dirname "$here")"
 target="$root/target"
 tools="$target/wasm-tools"
 BINARYEN_VERSION=132.0.0
+ESBUILD_VERSION=0.28.2
 
 bindgen_version="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$here/Cargo.toml")"
 rustup target list --installed | grep -qx wasm32-unknown-unknown ||
@@ -20,6 +21,9 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
 fi
 if [ ! -x "$tools/node_modules/.bin/wasm-opt" ]; then
   npm install --silent --no-audit --no-fund --prefix "$tools" "binaryen@$BINARYEN_VERSION"
+fi
+if [ "$("$tools/node_modules/.bin/esbuild" --version 2>/dev/null)" != "$ESBUILD_VERSION" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$tools" "esbuild@$ESBUILD_VERSION"
 fi
 
 # Nightly only for this artefact: rebuilding std with immediate-abort panics
@@ -64,6 +68,13 @@ for file in "$here"/js/*.js; do
     fs.writeFileSync(to, kept.join("\n"));
   ' "$file" "$pkg/$(basename "$file")"
 done
+# The CommonJS entry: node.js's API bundled for require() (Node before 20.19
+# cannot require an ES module), beside the same .wasm; and its types.
+cp "$here/js/cjs-entry.mjs" "$pkg/cjs-entry.mjs"
+"$tools/node_modules/.bin/esbuild" "$pkg/cjs-entry.mjs" --bundle --format=cjs \
+  --platform=node --target=node18 --log-level=error --outfile="$pkg/node.cjs"
+rm "$pkg/cjs-entry.mjs"
+cp "$pkg/index.d.ts" "$pkg/index.d.cts"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$here/Cargo.toml" | head -1)"
 sed -i "s/\"version\": \"[^\"]*\"/\"version\": \"$version\"/" "$pkg/package.json"
 

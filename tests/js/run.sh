@@ -18,7 +18,7 @@ bash "$root/bindings-wasm/size-report.sh"
 
 rm -rf "$project"
 mkdir -p "$project"
-cp "$here"/*.test.mjs "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
+cp "$here"/*.test.mjs "$here"/*.test.cjs "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
 cp -r "$here/worker" "$project/worker"
 cd "$project"
 echo '{ "name": "ezthrottle-js-suite", "private": true, "type": "module" }' > package.json
@@ -35,6 +35,8 @@ echo "== conformance vectors through the JS API (Node $(node --version))"
 node --test --test-reporter=dot conformance.test.mjs
 echo "== every error variant as its class; hostile input to every entry point"
 node --test --test-reporter=spec errors.test.mjs
+echo "== require() from CommonJS, on a Node without require(esm)"
+node --no-experimental-require-module --test --test-reporter=spec cjs.test.cjs
 
 export SANDBOX_KEY=ck_js_suite_0001
 # shellcheck source=../sandbox.sh
