@@ -329,17 +329,23 @@ export function autoForward(client, fn) {
   };
 }
 
-/** Check a webhook's signature with one secret: `{ valid, reason }`. Never throws for a bad signature. */
+// The official Node SDK passes the tolerance as a bare number of seconds.
+const verifyOptions = (options) => (typeof options === 'number' ? { toleranceSecs: options } : options);
+
+/** Check a webhook's signature with one secret: `{ valid, verified, reason }`. Never throws for a bad signature. */
 export function verifyWebhookSignature(payload, signature, secret, options) {
-  return coreVerify(payload, signature ?? undefined, secret, options);
+  return coreVerify(payload, signature ?? undefined, secret, verifyOptions(options));
 }
 
-/** Check with the primary secret, then the secondary (during a rotation): `{ valid, reason }`. */
+/** Check with the primary secret, then the secondary (during a rotation): `{ valid, verified, reason }`. */
 export function tryVerifyWithSecrets(payload, signature, primarySecret, secondarySecret, options) {
-  return coreVerifyWithSecrets(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, options);
+  return coreVerifyWithSecrets(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, verifyOptions(options));
 }
 
 /** Like `tryVerifyWithSecrets`, but a refused signature throws a `SignatureError`. */
 export function verifyWebhookSignatureStrict(payload, signature, primarySecret, secondarySecret, options) {
-  return coreVerifyStrict(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, options);
+  if (typeof secondarySecret === 'number') {
+    [secondarySecret, options] = [undefined, secondarySecret];
+  }
+  return coreVerifyStrict(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, verifyOptions(options));
 }

@@ -40,5 +40,7 @@ export const ProtocolError = subclass('ProtocolError');
 export const TransportError = subclass('TransportError');
 /** A webhook signature did not verify; `reason` is the stable reason code. */
 export const SignatureError = subclass('SignatureError');
+/** The official Node SDK's name for `SignatureError` (the same class). */
+export const WebhookVerificationError = SignatureError;
 /** A wait ran out of time (`waitForResult`'s `timeoutMs`); `code` is "timeout". */
 export const TimeoutError = subclass('TimeoutError');

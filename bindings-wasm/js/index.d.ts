@@ -179,6 +179,8 @@ export type SignatureReason =
 
 export interface Verification {
   valid: boolean;
+  /** The same as `valid`: the official Node SDK's name. */
+  verified: boolean;
   reason: SignatureReason;
   /** For `both_secrets_failed`: why the primary secret failed. */
   primaryReason: SignatureReason | null;
@@ -309,9 +311,12 @@ export declare function autoForward<A extends unknown[], R>(
 
 /** A webhook endpoint without a client: verifies and parses deliveries. */
 export declare function webhookHandler(options: WebhookHandlerOptions): WebhookHandlerFunction;
-export declare function verifyWebhookSignature(payload: Payload, signature: string | null | undefined, secret: string, options?: VerifyOptions): Verification;
-export declare function tryVerifyWithSecrets(payload: Payload, signature: string | null | undefined, primarySecret: string, secondarySecret?: string | null, options?: VerifyOptions): Verification;
-export declare function verifyWebhookSignatureStrict(payload: Payload, signature: string | null | undefined, primarySecret: string, secondarySecret?: string | null, options?: VerifyOptions): Verification;
+/** `options` may be a bare tolerance in seconds, as the official Node SDK passes it. */
+export declare function verifyWebhookSignature(payload: Payload, signature: string | null | undefined, secret: string, options?: VerifyOptions | number): Verification;
+export declare function tryVerifyWithSecrets(payload: Payload, signature: string | null | undefined, primarySecret: string, secondarySecret?: string | null, options?: VerifyOptions | number): Verification;
+export declare function verifyWebhookSignatureStrict(payload: Payload, signature: string | null | undefined, primarySecret: string, secondarySecret?: string | null, options?: VerifyOptions | number): Verification;
+/** The official Node SDK's call: `(payload, header, secret, toleranceSecs)`. */
+export declare function verifyWebhookSignatureStrict(payload: Payload, signature: string | null | undefined, secret: string, toleranceSecs: number): Verification;
 
 export declare class EZThrottleError extends Error {
   /** The core's stable code, e.g. `rate_limited`. */
@@ -353,3 +358,6 @@ export declare class SignatureError extends EZThrottleError {
   readonly name: 'SignatureError';
   readonly reason: SignatureReason;
 }
+/** The official Node SDK's name for `SignatureError` (the same class). */
+export declare const WebhookVerificationError: typeof SignatureError;
+export type WebhookVerificationError = SignatureError;

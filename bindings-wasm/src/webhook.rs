@@ -55,6 +55,8 @@ fn clock(options: JsValue) -> JsResult<(i64, u64)> {
 fn verification_to_js(check: &Verification) -> JsValue {
     to_js(&json!({
         "valid": check.is_valid(),
+        // The official Node SDK's name for the same answer.
+        "verified": check.is_valid(),
         "reason": check.reason.as_str(),
         "primaryReason": check.primary_reason.map(|r| r.as_str()),
         "timestamp": check.timestamp,

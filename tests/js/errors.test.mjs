@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AuthenticationError, DeniedError, EZThrottle, EZThrottleError, GatewayError, JobRejectedError,
-  ProtocolError, RateLimitError, SecretsNotConfiguredError, Step, TransportError, ValidationError,
+  ProtocolError, RateLimitError, SecretsNotConfiguredError, SignatureError, Step, TransportError, ValidationError,
+  WebhookVerificationError,
   tryVerifyWithSecrets, verifyWebhookSignature, verifyWebhookSignatureStrict, webhookHandler,
 } from 'ezthrottle';
 
@@ -97,6 +98,26 @@ test('hostile input to every builder method is refused, never a trap', () => {
   }
   // The module still works after all of that.
   assert.equal(new Step().url('https://a.example').payload().url, 'https://a.example');
+});
+
+test("the official Node SDK's signature calls work unchanged: a bare tolerance, { verified, reason }, WebhookVerificationError", async () => {
+  const { createHmac } = await import('node:crypto');
+  const secret = 'whsec_primary_0123456789';
+  const body = '{"job_id":"job_1","status":"success"}';
+  const t = Math.floor(Date.now() / 1000);
+  const header = `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+  assert.deepEqual(
+    [verifyWebhookSignature(body, header, secret, 300)].map(({ verified, reason }) => ({ verified, reason })),
+    [{ verified: true, reason: 'valid' }],
+  );
+  const old = `t=${t - 120},v1=00`;
+  assert.equal(verifyWebhookSignature(body, old, secret, 60).reason, 'timestamp_expired');
+  assert.equal(tryVerifyWithSecrets(body, header, 'whsec_other_000000000000', secret, 300).reason, 'valid_secondary');
+  verifyWebhookSignatureStrict(body, header, secret, 300);
+  assert.throws(
+    () => verifyWebhookSignatureStrict(body, header, 'whsec_other_000000000000', 300),
+    (e) => e instanceof WebhookVerificationError && e instanceof SignatureError,
+  );
 });
 
 test('an empty secret, primary or secondary, verifies nothing (anyone can sign with it)', () => {

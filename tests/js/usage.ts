@@ -3,6 +3,7 @@
 import {
   EZThrottle, Step, StepType, IdempotentStrategy, ForwardToEZThrottle, autoForward,
   RateLimitError, ValidationError, TimeoutError, verifyWebhookSignature, tryVerifyWithSecrets,
+  verifyWebhookSignatureStrict, WebhookVerificationError,
   type ExecuteResult, type Verification, type HandledDelivery, type WebhookEvent, type SecretInfo,
 } from 'ezthrottle';
 
@@ -59,6 +60,14 @@ export async function usage(): Promise<void> {
   const value: number | { job_id: string } = await client.forwardOrFallback(() => 42, { url });
   const check: Verification = verifyWebhookSignature('{}', 't=1,v1=00', 'whsec_x', { toleranceSecs: 300 });
   const rotated: Verification = tryVerifyWithSecrets(new Uint8Array(), null, 'a', 'b');
+  // The official Node SDK's shapes: a bare tolerance, `verified`, its error's name.
+  const { verified, reason }: { verified: boolean; reason: string } = verifyWebhookSignature('{}', 't=1,v1=00', 'whsec_x', 300);
+  try {
+    verifyWebhookSignatureStrict('{}', 't=1,v1=00', 'whsec_x', 300);
+  } catch (error) {
+    if (error instanceof WebhookVerificationError) void error.reason;
+  }
+  void [verified, reason];
   const handler = client.webhookHandler({
     primarySecret: 'whsec_primary_0123456789',
     onEvent: (delivery: HandledDelivery) => {
