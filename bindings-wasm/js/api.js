@@ -234,6 +234,10 @@ export class Step {
   fallbackOnError(codes) { return this.#call('fallback_on_error', codes); }
   /** Timeout of the local (FRUGAL) call, in milliseconds. */
   timeout(ms) { return this.#call('local_timeout_ms', ms); }
+  /** The same as `timeout`: the official Node SDK's other name. */
+  localTimeout(ms) { return this.#call('local_timeout_ms', ms); }
+  /** How long the service waits before declaring the failure that runs `onFailure`. */
+  onFailureTimeout(ms) { return this.#call('on_failure_timeout_ms', ms); }
   description(text) { return this.#call('description', text); }
   responseDescription(text) { return this.#call('response_description', text); }
 
@@ -249,9 +253,10 @@ export class Step {
     return this;
   }
 
-  /** Run `step` when every path failed; `{ timeoutMs }` bounds the wait for that verdict. */
+  /** Run `step` when every path failed; `{ timeoutMs }` (or a bare number, as the official Node SDK passes it) bounds the wait for that verdict. */
   onFailure(step, options) {
-    steps.get(this).attach('on_failure', stepHandle(step, 'onFailure'), options);
+    const timeout = typeof options === 'number' ? { timeoutMs: options } : options;
+    steps.get(this).attach('on_failure', stepHandle(step, 'onFailure'), timeout);
     return this;
   }
 

@@ -280,11 +280,16 @@ export declare class Step {
   fallbackOnError(codes: number[]): this;
   /** Timeout of the local (FRUGAL) call, in milliseconds. */
   timeout(ms: number): this;
+  /** The same as `timeout`: the official Node SDK's other name. */
+  localTimeout(ms: number): this;
+  /** How long the service waits before declaring the failure that runs `onFailure` (either order). */
+  onFailureTimeout(ms: number): this;
   description(text: string): this;
   responseDescription(text: string): this;
   fallback(step: Step, options?: FallbackOptions): this;
   onSuccess(step: Step): this;
-  onFailure(step: Step, options?: OnFailureOptions): this;
+  /** `options` may be a bare timeout in ms, as the official Node SDK passes it. */
+  onFailure(step: Step, options?: OnFailureOptions | number | null): this;
   payload(): JobPayload;
   payloadJson(): string;
   toJSON(): JobPayload;

@@ -237,6 +237,9 @@ fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) 
         "local_timeout_ms" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
             s.local_timeout_ms(v)
         }),
+        "on_failure_timeout_ms" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
+            s.on_failure_timeout_ms(v)
+        }),
         "regions" => set(strings(arg, &at(name))?, |s, v| s.regions(v)),
         "retry_policy" => set(retry_policy(arg, &at(name))?, |s, v| s.retry_policy(v)),
         "fallback_on_error" => set(status_codes(arg, &at(name))?, |s, v| s.fallback_on_error(v)),

@@ -324,6 +324,15 @@ impl Step {
         self
     }
 
+    /// How long the service waits before declaring the failure that runs
+    /// the `on_failure` step, set apart from it (in either order); a step
+    /// with a timeout and no `on_failure` step is refused when built.
+    #[must_use]
+    pub fn on_failure_timeout_ms(mut self, timeout_ms: u64) -> Self {
+        self.on_failure_timeout_ms = Some(timeout_ms);
+        self
+    }
+
     /// What this step does, in words (used by the execution trace).
     #[must_use]
     pub fn description(mut self, text: impl Into<String>) -> Self {

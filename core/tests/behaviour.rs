@@ -816,3 +816,30 @@ fn attaching_a_built_step_names_the_field_and_states_the_trigger_rule_once() {
     assert_eq!(step.get_fallbacks().len(), 1);
     assert!(step.get_on_failure().is_some());
 }
+
+/// The official Node SDK sets the on_failure timeout apart from the step
+/// (`onFailureTimeout(ms)`), before or after it; alone it is refused.
+#[test]
+fn on_failure_timeout_is_set_apart_in_either_order() {
+    let before = Step::from_calls(&serde_json::json!([
+        ["url", "https://a.example"],
+        ["on_failure_timeout_ms", 5000],
+        ["on_failure", {"step": [["url", "https://b.example"]]}],
+    ]))
+    .unwrap();
+    let after = Step::new()
+        .url("https://a.example")
+        .on_failure(Step::new().url("https://b.example"))
+        .on_failure_timeout_ms(5000);
+    for step in [before, after] {
+        let payload: serde_json::Value = serde_json::from_str(&step.to_json().unwrap()).unwrap();
+        assert_eq!(payload["on_failure_timeout_ms"], 5000);
+        assert_eq!(payload["on_failure"]["url"], "https://b.example");
+    }
+    let alone = Step::new()
+        .url("https://a.example")
+        .on_failure_timeout_ms(5000)
+        .to_json()
+        .unwrap_err();
+    assert_eq!(alone.field_path(), Some("on_failure_timeout_ms"));
+}

@@ -35,6 +35,8 @@ echo "== conformance vectors through the JS API (Node $(node --version))"
 node --test --test-reporter=dot conformance.test.mjs
 echo "== every error variant as its class; hostile input to every entry point"
 node --test --test-reporter=spec errors.test.mjs
+echo "== code written for the official Node SDK 1.4"
+node --test --test-reporter=spec node-sdk.test.mjs
 echo "== require() from CommonJS, on a Node without require(esm)"
 node --no-experimental-require-module --test --test-reporter=spec cjs.test.cjs
 
