@@ -334,6 +334,28 @@ export function autoForward(client, fn) {
   };
 }
 
+/**
+ * The official Node SDK's auto-forwarding: when `fn` resolves to
+ * `{ forward: { url, … } }`, that request is submitted to EZThrottle and the
+ * service's answer returned; any other value is returned as it is. The
+ * request is submitted once, not run here again first (the Node SDK re-runs
+ * it locally for its default FRUGAL type).
+ */
+export async function executeWithForwarding(client, fn) {
+  handleOf(client);
+  const result = await fn();
+  if (result !== null && typeof result === 'object' && 'forward' in result) {
+    return client.forward(result.forward);
+  }
+  return result;
+}
+
+/** `fn` wrapped with `executeWithForwarding`: the official Node SDK's decorator form. */
+export function withAutoForward(client, fn) {
+  handleOf(client);
+  return (...args) => executeWithForwarding(client, () => fn(...args));
+}
+
 // The official Node SDK passes the tolerance as a bare number of seconds.
 const verifyOptions = (options) => (typeof options === 'number' ? { toleranceSecs: options } : options);
 

@@ -87,10 +87,16 @@ const TRIGGER_FIELDS: [&str; 2] = ["trigger_on_error", "trigger_on_timeout"];
 
 impl ForwardToEZThrottle {
     /// Read a forward from JSON: `{"url", "method"?, "headers"?, "body"?,
-    /// "idempotent_key"?, "metadata"?, "webhooks"?, "regions"?}` (unknown
-    /// fields refused, `null` is absent). Errors name the field.
+    /// "idempotent_key"?, "metadata"?, "webhooks"?, "regions"?,
+    /// "fallback_on_error"?, "step_type"?}` (unknown fields refused, `null`
+    /// is absent). Errors name the field.
+    ///
+    /// `fallback_on_error` and `step_type` are the official Node SDK's
+    /// forward fields: checked, then not used, since a forward is submitted
+    /// as it is (the caller already tried the request; the Node SDK runs it
+    /// locally once more for its default FRUGAL type).
     pub fn from_value(value: &Value) -> Result<Self> {
-        const FIELDS: [&str; 8] = [
+        const FIELDS: [&str; 10] = [
             "url",
             "method",
             "headers",
@@ -99,9 +105,13 @@ impl ForwardToEZThrottle {
             "metadata",
             "webhooks",
             "regions",
+            "fallback_on_error",
+            "step_type",
         ];
         let spec = object(value, "forward")?;
         only_keys(spec, &FIELDS, "")?;
+        read(spec, "fallback_on_error", status_codes)?;
+        read(spec, "step_type", parse_enum::<crate::StepType>)?;
         Ok(Self {
             url: required_text(spec, "url")?,
             method: optional_text(spec, "method")?.unwrap_or_default(),

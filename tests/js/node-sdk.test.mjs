@@ -2,7 +2,7 @@
 // its call shapes, checked through the payloads they build (nothing is sent).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Step, StepType } from 'ezthrottle';
+import { EZThrottle, Step, StepType, ValidationError, executeWithForwarding, withAutoForward } from 'ezthrottle';
 
 test("the Node SDK's workflow and timeout calls build the same job", () => {
   const alert = new Step().url('https://alerts.example.com/page').method('POST');
@@ -24,4 +24,32 @@ test("the Node SDK's workflow and timeout calls build the same job", () => {
   assert.equal(numeric.on_failure.url, 'https://alerts.example.com/page');
   // The Node SDK's default for the on_failure timeout is null: none.
   assert.equal(new Step().url('https://a.example').onFailure(alert, null).payload().on_failure_timeout_ms, undefined);
+});
+
+test("executeWithForwarding and withAutoForward submit a { forward } result once, and pass anything else through", async () => {
+  const seen = [];
+  const fetch = async (input, init) => {
+    const request = new Request(input, init);
+    seen.push({ url: request.url, body: await request.text() });
+    const answer = { job_id: 'job_fwd', status: 'queued' };
+    return new Response(JSON.stringify({ status: 'allowed', forwarded_response: { status_code: 201, body: JSON.stringify(answer) } }));
+  };
+  const client = new EZThrottle({ apiKey: 'ck_test_cust_node_1', tracktagsUrl: 'http://gw.invalid', fetch });
+  const processPayment = async (orderId) =>
+    orderId === 'busy'
+      ? { forward: { url: 'https://api.example.com/charges', method: 'POST', idempotentKey: `order_${orderId}`,
+          webhooks: [{ url: 'https://app.example.com/hook', hasQuorumVote: true }], stepType: 'frugal', fallbackOnError: [429] } }
+      : { charged: orderId };
+  assert.deepEqual(await executeWithForwarding(client, () => processPayment('ok')), { charged: 'ok' });
+  const answer = await withAutoForward(client, processPayment)('busy');
+  assert.equal(answer.job_id, 'job_fwd');
+  // One request, to the gateway: the forward was not run here again first.
+  assert.deepEqual(seen.map((s) => s.url), ['http://gw.invalid/api/v1/proxy']);
+  const job = JSON.parse(JSON.parse(seen[0].body).body);
+  assert.equal(job.idempotent_key, 'order_busy');
+  assert.deepEqual(job.webhooks, [{ url: 'https://app.example.com/hook', has_quorum_vote: true }]);
+  await assert.rejects(
+    executeWithForwarding(client, async () => ({ forward: { url: 'https://a.example', stepType: 'sideways' } })),
+    (e) => e instanceof ValidationError && e.path === 'step_type',
+  );
 });
