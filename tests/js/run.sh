@@ -18,7 +18,7 @@ bash "$root/bindings-wasm/size-report.sh"
 
 rm -rf "$project"
 mkdir -p "$project"
-cp "$here"/*.test.mjs "$here"/*.test.cjs "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
+cp "$here"/*.test.mjs "$here"/*.test.cjs "$here"/node-readme* "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
 cp -r "$here/worker" "$project/worker"
 cd "$project"
 echo '{ "name": "ezthrottle-js-suite", "private": true, "type": "module" }' > package.json
@@ -45,6 +45,9 @@ export SANDBOX_KEY=ck_js_suite_0001
 source "$root/tests/sandbox.sh"
 echo "== end-to-end scenarios against the sandbox at $SANDBOX_URL"
 node --test --test-reporter=spec e2e.test.mjs
+echo "== the official Node SDK README's examples against the sandbox, as ESM and as CommonJS"
+node --test --test-reporter=spec node-readme.e2e.mjs
+node --no-experimental-require-module --test --test-reporter=spec node-readme.e2e.cjs
 echo "== edge worker in workerd"
 node worker/run.mjs
 
