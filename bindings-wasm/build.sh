@@ -53,20 +53,13 @@ wasm-bindgen --target web --out-dir "$pkg" --out-name ezthrottle_wasm \
   --converge -o "$pkg/ezthrottle_wasm_bg.wasm" "$pkg/ezthrottle_wasm_bg.wasm"
 rm -f "$pkg/ezthrottle_wasm.d.ts" "$pkg/ezthrottle_wasm_bg.wasm.d.ts" "$pkg/.gitignore"
 cp "$here"/js/*.js "$here/js/index.d.ts" "$here/js/package.json" "$here/README.md" "$pkg/"
-# The shipped JS without its whole-line comments (the docs ship in index.d.ts;
-# the package's gzip budget counts every byte). Safe for these files: none
-# has a template literal spanning lines, which a line filter could cut.
-for file in "$here"/js/*.js; do
-  node -e '
-    const fs = require("node:fs");
-    const [from, to] = process.argv.slice(1);
-    const text = fs.readFileSync(from, "utf8");
-    if (text.split("\n").some((line) => (line.split("`").length - 1) % 2 === 1)) {
-      throw new Error(`${from}: a template literal spans lines; refusing to strip comments`);
-    }
-    const kept = text.split("\n").filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line));
-    fs.writeFileSync(to, kept.join("\n"));
-  ' "$file" "$pkg/$(basename "$file")"
+# Every shipped module minified (whitespace, comments, local names; the
+# exported names and every class's `name` kept): the gzip budget counts
+# every byte a browser loads, and wasm-bindgen's glue is most of the JS.
+for file in ezthrottle_wasm.js api.js errors.js bind.js web.js node.js workerd.js; do
+  "$tools/node_modules/.bin/esbuild" "$pkg/$file" --minify --keep-names --format=esm \
+    --log-level=error --outfile="$pkg/$file.min" --allow-overwrite
+  mv "$pkg/$file.min" "$pkg/$file"
 done
 # The CommonJS entry: node.js's API bundled for require() (Node before 20.19
 # cannot require an ES module), beside the same .wasm; and its types.

@@ -87,6 +87,21 @@ export interface JobPayload {
   on_failure_timeout_ms?: number;
 }
 
+/** A job nested raw in `submitJob`, as the official Node SDK builds it (camelCase or snake_case keys). */
+export type NestedJob = { url: string; [field: string]: Json | undefined };
+
+/** `submitJob`'s options: the builder's names, and nested jobs raw. */
+export interface SubmitJobOptions extends JobOptions {
+  fallbackJob?: NestedJob;
+  fallback_job?: NestedJob;
+  onSuccess?: NestedJob;
+  on_success?: NestedJob;
+  onFailure?: NestedJob;
+  on_failure?: NestedJob;
+  onFailureTimeoutMs?: number;
+  on_failure_timeout_ms?: number;
+}
+
 /** A job for `submitJob`, in the `Step` builder's names (nested steps need a `Step`). */
 export interface JobOptions {
   url: string;
@@ -240,7 +255,8 @@ export interface WebhookHandlerFunction {
 export declare class EZThrottle {
   constructor(options?: ClientOptions);
   /** Submit a job as it is (validated first; nothing is sent if it is bad). */
-  submitJob(options: JobOptions): Promise<SubmitResult>;
+  /** Nested jobs may be given raw, as the official Node SDK passes them (camelCase or snake_case). */
+  submitJob(options: SubmitJobOptions): Promise<SubmitResult>;
   /** The legacy single-webhook call. */
   queueRequest(options: QueueRequestOptions): Promise<SubmitResult>;
   forward(request: ForwardOptions | ForwardToEZThrottle): Promise<SubmitResult>;

@@ -113,15 +113,15 @@ impl ClientHandle {
     }
 
     /// Submit a job described by step options (`{ url, method, webhooks,
-    /// retryPolicy, … }`, the `Step` builder's names), validated first.
+    /// retryPolicy, … }`, the `Step` builder's names) with nested jobs raw
+    /// (`fallbackJob`, `onSuccess`, `onFailure`), validated first.
     #[wasm_bindgen(js_name = submitJob)]
     pub fn submit_job(&self, options: JsValue) -> Promise {
+        // The builder's names and nested jobs as the official Node SDK
+        // passes them (camelCase at any depth) are one job once renamed.
         let step = convert::options(options, "options").and_then(|options| {
-            let mut step = ezthrottle_core::Step::new();
-            for (name, value) in options {
-                step.apply_call(&name, &convert::call_argument(&name, value))?;
-            }
-            step.build_job()
+            let job = convert::wire_job(Value::Object(options));
+            ezthrottle_core::Step::from_job_value(&job)?.build_job()
         });
         self.spawn(move |client| async move {
             let mut call = client.client.submit_job(&step?)?;

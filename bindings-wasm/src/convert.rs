@@ -97,6 +97,26 @@ pub fn call_argument(name: &str, value: Value) -> Value {
     }
 }
 
+/// A job written as the official Node SDK nests it (camelCase keys at any
+/// depth: `fallbackJob`, `idempotentKey`, `hasQuorumVote`) in the wire
+/// format's spelling. Caller data (headers, metadata) is never renamed.
+pub fn wire_job(value: Value) -> Value {
+    let Value::Object(map) = value else {
+        return value;
+    };
+    let renamed = map.into_iter().map(|(key, value)| {
+        let key = snake_case(&key);
+        let value = match key.as_str() {
+            "fallback_job" | "on_success" | "on_failure" => wire_job(value),
+            "retry_policy" | "trigger" => snake_keys(value),
+            "webhooks" => call_argument("webhooks", value),
+            _ => value,
+        };
+        (key, value)
+    });
+    Value::Object(renamed.collect())
+}
+
 /// Read an options object (`undefined` / `null` is empty) with snake_case keys.
 pub fn options(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
     match snake_keys(to_json(value, path)?) {
@@ -108,6 +128,23 @@ pub fn options(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_node_sdk_job_becomes_the_wire_format() {
+        let node = serde_json::json!({
+            "url": "https://a.example",
+            "headers": {"X-Keep-Case": "1"},
+            "metadata": {"orderId": 7},
+            "fallbackJob": {"url": "https://b.example", "idempotentKey": "fb",
+                "trigger": {"type": "on_error", "codes": [500]}},
+            "onSuccess": {"url": "https://c.example", "webhooks": [{"url": "https://w.example", "hasQuorumVote": true}]},
+        });
+        let wire = super::wire_job(node);
+        assert_eq!(wire["headers"], serde_json::json!({"X-Keep-Case": "1"}));
+        assert_eq!(wire["metadata"], serde_json::json!({"orderId": 7}));
+        assert_eq!(wire["fallback_job"]["idempotent_key"], "fb");
+        assert_eq!(wire["on_success"]["webhooks"][0]["has_quorum_vote"], true);
+    }
+
     #[test]
     fn camel_case_becomes_snake_case() {
         assert_eq!(super::snake_case("hasQuorumVote"), "has_quorum_vote");

@@ -47,6 +47,7 @@ mod step;
 mod trace;
 pub mod validate;
 pub mod webhook;
+mod wire_calls;
 mod workflow;
 
 // The README's examples are compiled and run as doc tests.

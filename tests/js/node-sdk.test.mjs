@@ -53,3 +53,34 @@ test("executeWithForwarding and withAutoForward submit a { forward } result once
     (e) => e instanceof ValidationError && e.path === 'step_type',
   );
 });
+
+test("submitJob takes the Node SDK's raw nested jobs, camelCase or snake_case, and refuses unknown fields", async () => {
+  const sent = [];
+  const fetch = async (input, init) => {
+    const request = new Request(input, init);
+    sent.push(JSON.parse(JSON.parse(await request.text()).body));
+    return new Response(JSON.stringify({ status: 'allowed', forwarded_response: { status_code: 201, body: '{"job_id":"j","status":"queued"}' } }));
+  };
+  const client = new EZThrottle({ apiKey: 'ck_test_cust_node_1', tracktagsUrl: 'http://gw.invalid', fetch });
+  await client.submitJob({
+    url: 'https://api.example.com/charge',
+    method: 'POST',
+    headers: { 'X-Keep-Case': '1' },
+    webhookQuorum: 1,
+    fallbackJob: { url: 'https://backup.example.com', idempotentKey: 'fb', trigger: { type: 'on_error', codes: [500] } },
+    onSuccess: { url: 'https://next.example.com', webhooks: [{ url: 'https://hook.example.com', hasQuorumVote: true }] },
+    onFailure: { url: 'https://alert.example.com' },
+    onFailureTimeoutMs: 5000,
+  });
+  const [job] = sent;
+  assert.deepEqual(job.headers, { 'X-Keep-Case': '1' });
+  assert.equal(job.fallback_job.idempotent_key, 'fb');
+  assert.deepEqual(job.fallback_job.trigger, { type: 'on_error', codes: [500] });
+  assert.deepEqual(job.on_success.webhooks, [{ url: 'https://hook.example.com', has_quorum_vote: true }]);
+  assert.equal(job.on_failure_timeout_ms, 5000);
+  await assert.rejects(
+    client.submitJob({ url: 'https://a.example', onSuccess: { url: 'https://b.example', idempotentKye: 'typo' } }),
+    (e) => e instanceof ValidationError && /idempotent_kye/.test(e.message),
+  );
+  assert.equal(sent.length, 1, 'nothing was sent for the refused job');
+});

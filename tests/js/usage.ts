@@ -52,6 +52,12 @@ export async function usage(): Promise<void> {
     }
   }
   const submitted = await client.submitJob({ url, method: 'GET' });
+  // The official Node SDK's raw nested jobs.
+  await client.submitJob({
+    url, method: 'POST', webhookQuorum: 1, onFailureTimeoutMs: 5000,
+    fallbackJob: { url, idempotentKey: 'fb', trigger: { type: 'on_error', codes: [500] } },
+    onSuccess: { url }, onFailure: { url },
+  });
   const fetched = autoForward(client, async (id: number): Promise<string> => {
     if (id < 0) throw new ForwardToEZThrottle({ url: 'https://api.example.com', idempotentKey: `k-${id}` });
     return 'ok';
