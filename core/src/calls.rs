@@ -327,7 +327,7 @@ fn string<'v>(value: &'v Value, path: &str) -> Result<&'v str> {
         .ok_or_else(|| Error::validation(path, format!("must be a string, not {}", kind(value))))
 }
 
-fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {
+pub(crate) fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {
     value
         .as_object()
         .ok_or_else(|| Error::validation(path, format!("must be an object, not {}", kind(value))))

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::validate::join_path;
 
 /// The wire format's fields (PROTOCOL §2), per object.
 const JOB: &[&str] = &[
@@ -64,21 +65,13 @@ impl Job {
     }
 }
 
-fn join(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{at}.{key}")
-    }
-}
-
 /// Drop the keys of `value` (when an object) that are not in `known`.
 fn strip(value: &mut Value, known: &[&str], at: &str, ignored: &mut Vec<String>) {
     if let Value::Object(map) = value {
         map.retain(|key, _| {
             let keep = known.contains(&key.as_str());
             if !keep {
-                ignored.push(join(at, key));
+                ignored.push(join_path(at, key));
             }
             keep
         });
@@ -91,7 +84,7 @@ fn strip_job(value: &mut Value, at: &str, ignored: &mut Vec<String>) {
         return;
     };
     for (key, nested) in map.iter_mut() {
-        let here = join(at, key);
+        let here = join_path(at, key);
         match key.as_str() {
             "fallback_job" | "on_success" | "on_failure" => strip_job(nested, &here, ignored),
             "retry_policy" => strip(nested, RETRY_POLICY, &here, ignored),

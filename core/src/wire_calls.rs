@@ -3,8 +3,9 @@
 //! `submitJob`, as the official Node SDK passes nested jobs). Every field is
 //! then checked as the builder checks it, and errors name where it sits.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
+use crate::calls::object;
 use crate::error::{Error, Result};
 use crate::step::Step;
 use crate::validate::MAX_NESTING;
@@ -25,12 +26,6 @@ impl Step {
     pub fn from_job_value(job: &Value) -> Result<Step> {
         Step::from_calls(&job_calls(job, "job", 0)?)
     }
-}
-
-fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {
-    value
-        .as_object()
-        .ok_or_else(|| Error::validation(path, "must be an object"))
 }
 
 /// The builder calls that build the job `value` (at `path`, for errors).
