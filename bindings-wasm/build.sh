@@ -29,8 +29,9 @@ fi
 # Nightly only for this artefact: rebuilding std with immediate-abort panics
 # drops the panic formatting machinery (about a tenth of the gzipped size).
 # The code is the same stable Rust every other build compiles. A dated
-# nightly, so the artefact rebuilds the same next month (rustc e50aa6fba).
-nightly="${EZTHROTTLE_NIGHTLY:-nightly-2026-05-20}"
+# nightly (scripts/nightly-toolchain), so the artefact rebuilds the same
+# next month.
+nightly="${EZTHROTTLE_NIGHTLY:-$(cat "$root/scripts/nightly-toolchain")}"
 if ! rustup run "$nightly" rustc --version >/dev/null 2>&1; then
   rustup toolchain install "$nightly" --profile minimal
 fi

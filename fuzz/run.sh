@@ -6,7 +6,7 @@
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]
 # Minimize a seed corpus after a long run:
-#   cd fuzz && cargo +nightly-2026-05-20 fuzz cmin <target> corpus/<target>
+#   cd fuzz && cargo +"$(cat ../scripts/nightly-toolchain)" fuzz cmin <target> corpus/<target>
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$here/../target/fuzz"
@@ -15,8 +15,8 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(signature webhook_delivery gateway_answer step_calls c_json_setters)
 
-# The same dated nightly as the npm package's build (bindings-wasm/build.sh).
-nightly="${EZTHROTTLE_NIGHTLY:-nightly-2026-05-20}"
+# The same dated nightly as the npm package's build.
+nightly="${EZTHROTTLE_NIGHTLY:-$(cat "$here/../scripts/nightly-toolchain")}"
 rustup run "$nightly" rustc --version >/dev/null 2>&1 || rustup toolchain install "$nightly" --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2
 cd "$here"

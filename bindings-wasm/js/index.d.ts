@@ -159,6 +159,10 @@ export interface ForwardOptions {
   metadata?: { [key: string]: Json };
   webhooks?: Webhook[];
   regions?: string[];
+  /** The official Node SDK's forward field: accepted and checked; a forward is submitted as it is. */
+  fallbackOnError?: number[];
+  /** The official Node SDK's forward field: accepted and checked; a forward is submitted as it is. */
+  stepType?: 'performance' | 'frugal';
 }
 
 export interface SecretAnswer {
@@ -324,34 +328,18 @@ export declare class ForwardToEZThrottle extends Error {
   readonly regions?: string[];
 }
 
-/** Wrap `fn`: a `ForwardToEZThrottle` it throws is submitted, and the answer returned. */
-/** A request handed to EZThrottle, as the official Node SDK's `{ forward }` results carry it. */
-export interface NodeForwardRequest {
-  url: string;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  idempotentKey?: string;
-  metadata?: { [key: string]: Json };
-  webhooks?: Webhook[];
-  regions?: string[];
-  /** Accepted and checked; a forward is submitted as it is. */
-  fallbackOnError?: number[];
-  /** Accepted and checked; a forward is submitted as it is. */
-  stepType?: 'performance' | 'frugal';
-}
-
 /** The official Node SDK's auto-forwarding: a `{ forward }` result is submitted, anything else returned. */
 export declare function executeWithForwarding<R>(
   client: EZThrottle,
-  fn: () => R | { forward: NodeForwardRequest } | Promise<R | { forward: NodeForwardRequest }>,
-): Promise<Exclude<R, { forward: NodeForwardRequest }> | SubmitResult>;
+  fn: () => R | { forward: ForwardOptions } | Promise<R | { forward: ForwardOptions }>,
+): Promise<Exclude<R, { forward: ForwardOptions }> | SubmitResult>;
 /** `fn` wrapped with `executeWithForwarding`. */
 export declare function withAutoForward<A extends unknown[], R>(
   client: EZThrottle,
-  fn: (...args: A) => R | { forward: NodeForwardRequest } | Promise<R | { forward: NodeForwardRequest }>,
-): (...args: A) => Promise<Exclude<R, { forward: NodeForwardRequest }> | SubmitResult>;
+  fn: (...args: A) => R | { forward: ForwardOptions } | Promise<R | { forward: ForwardOptions }>,
+): (...args: A) => Promise<Exclude<R, { forward: ForwardOptions }> | SubmitResult>;
 
+/** Wrap `fn`: a `ForwardToEZThrottle` it throws is submitted, and the answer returned. */
 export declare function autoForward<A extends unknown[], R>(
   client: EZThrottle,
   fn: (...args: A) => R | Promise<R>,

@@ -53,11 +53,11 @@ impl Limits {
                 self.max_webhooks
             ));
         }
-        let named = job
+        let mut named = job
             .regions
             .iter()
             .chain(job.webhooks.iter().flat_map(|w| w.regions.iter().flatten()));
-        if let Some(unknown) = named.into_iter().find(|r| !regions.contains(r)) {
+        if let Some(unknown) = named.find(|r| !regions.contains(r)) {
             return Err(format!(
                 "{}: {unknown:?} is not a region of this sandbox ({})",
                 field("regions"),

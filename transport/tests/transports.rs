@@ -89,6 +89,21 @@ fn request(method: &str, url: String, body: Option<&str>, timeout_ms: u64) -> Ht
     }
 }
 
+/// A client whose gateway is a closed loopback port: nothing these tests
+/// run reaches a service.
+fn client() -> Client {
+    Client::new(ClientOptions {
+        api_key: Some("ck_test_key".into()),
+        tracktags_url: Some(closed_port()),
+        ..ClientOptions::default()
+    })
+    .unwrap()
+}
+
+fn frugal(url: String) -> Step {
+    Step::new().url(url).step_type(StepType::Frugal)
+}
+
 fn closed_port() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -119,14 +134,8 @@ fn the_blocking_transport_answers_times_out_and_reports_refusals() {
     let refused = transport.send(&request("GET", format!("{}/x", closed_port()), None, 2_000));
     assert_eq!(refused.unwrap_err().kind, TransportErrorKind::Unreachable);
 
-    let client = Client::new(ClientOptions {
-        api_key: Some("ck_test_key".into()),
-        ..ClientOptions::default()
-    })
-    .unwrap();
-    let step = Step::new()
-        .url(format!("{base}/echo"))
-        .step_type(StepType::Frugal);
+    let client = client();
+    let step = frugal(format!("{base}/echo"));
     let run = transport.client(client).execute(&step).unwrap();
     assert!(matches!(
         run.outcome,
@@ -161,14 +170,8 @@ async fn the_async_transport_answers_times_out_and_reports_refusals() {
         .await;
     assert_eq!(refused.unwrap_err().kind, TransportErrorKind::Unreachable);
 
-    let client = Client::new(ClientOptions {
-        api_key: Some("ck_test_key".into()),
-        ..ClientOptions::default()
-    })
-    .unwrap();
-    let step = Step::new()
-        .url(format!("{base}/echo"))
-        .step_type(StepType::Frugal);
+    let client = client();
+    let step = frugal(format!("{base}/echo"));
     let run = transport
         .run(&mut client.execute(&step).unwrap())
         .await
@@ -195,14 +198,8 @@ async fn background_runs() {
 async fn background_runs_share_a_capped_set_of_threads() {
     let base = serve();
     let transport = BlockingTransport::default();
-    let client = Client::new(ClientOptions {
-        api_key: Some("ck_test_key".into()),
-        ..ClientOptions::default()
-    })
-    .unwrap();
-    let step = Step::new()
-        .url(format!("{base}/echo"))
-        .step_type(StepType::Frugal);
+    let client = client();
+    let step = frugal(format!("{base}/echo"));
     let runs: Vec<_> = (0..20)
         .map(|_| transport.run_in_background(client.execute(&step).unwrap()))
         .collect();
@@ -227,16 +224,8 @@ async fn background_runs_share_a_capped_set_of_threads() {
 async fn dropping_a_background_run_closes_its_socket_and_frees_its_thread() {
     let base = serve();
     let transport = BlockingTransport::default();
-    let client = Client::new(ClientOptions {
-        api_key: Some("ck_test_key".into()),
-        tracktags_url: Some(closed_port()),
-        ..ClientOptions::default()
-    })
-    .unwrap();
-    let hold = Step::new()
-        .url(format!("{base}/hold"))
-        .step_type(StepType::Frugal)
-        .local_timeout_ms(20_000);
+    let client = client();
+    let hold = frugal(format!("{base}/hold")).local_timeout_ms(20_000);
     let runs: Vec<_> = (0..20)
         .map(|_| Box::pin(transport.run_in_background(client.execute(&hold).unwrap())))
         .collect();
@@ -259,9 +248,7 @@ async fn dropping_a_background_run_closes_its_socket_and_frees_its_thread() {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let echo = Step::new()
-        .url(format!("{base}/echo"))
-        .step_type(StepType::Frugal);
+    let echo = frugal(format!("{base}/echo"));
     let next = transport.run_in_background(client.execute(&echo).unwrap());
     let run = tokio::time::timeout(Duration::from_secs(2), next).await;
     assert!(matches!(run, Ok(Ok(_))), "the workers stayed busy: {run:?}");
