@@ -10,6 +10,7 @@ import {
   verifyWithSecrets as coreVerifyWithSecrets,
 } from './ezthrottle_wasm.js';
 import { EZThrottleError, TimeoutError } from './errors.js';
+import { entrySend } from './bind.js';
 
 export * from './errors.js';
 
@@ -39,7 +40,7 @@ export class EZThrottle {
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new TypeError('options.fetch must be a function');
     }
-    handles.set(this, new ClientHandle(config, fetch));
+    handles.set(this, new ClientHandle(config, fetch, entrySend));
   }
 
   /** Submit a job described with the Step builder's option names (`{ url, method, webhooks, … }`). */

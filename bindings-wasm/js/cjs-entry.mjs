@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initSync } from './ezthrottle_wasm.js';
 import { bind } from './bind.js';
+import { send } from './node-http.js';
 
 initSync({ module: readFileSync(join(__dirname, 'ezthrottle_wasm_bg.wasm')) });
-bind();
+// Clients given no `fetch` use node:http with keep-alive.
+bind(send);
 
 export * from './api.js';

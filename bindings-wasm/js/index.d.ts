@@ -33,7 +33,10 @@ export interface ClientOptions {
    * on_failure steps then run in this client (see `webhookHandler`).
    */
   continuationWebhook?: string;
-  /** Used instead of the global `fetch`. */
+  /**
+   * Used instead of the default HTTP: the global `fetch` in browsers and
+   * workers, `node:http` with keep-alive in Node.
+   */
   fetch?: Fetch;
 }
 

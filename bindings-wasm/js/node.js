@@ -2,8 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { initSync } from './ezthrottle_wasm.js';
 import { bind } from './bind.js';
+import { send } from './node-http.js';
 
 initSync({ module: readFileSync(new URL('./ezthrottle_wasm_bg.wasm', import.meta.url)) });
-bind();
+// Clients given no `fetch` use node:http with keep-alive.
+bind(send);
 
 export * from './api.js';

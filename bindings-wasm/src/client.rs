@@ -64,8 +64,10 @@ impl ClientHandle {
     /// `{ apiKey, tracktagsUrl?, ezthrottleUrl?, timeoutMs?,
     /// continuationWebhook? }`, plus `fetch` (kept as a function). A missing
     /// `apiKey` reads `process.env.EZTHROTTLE_API_KEY` where there is one.
+    /// `send` is the entry point's own HTTP (see [`Transport::Send`]), used
+    /// when no `fetch` is given.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, fetch: JsValue) -> JsResult<ClientHandle> {
+    pub fn new(options: JsValue, fetch: JsValue, send: Option<Function>) -> JsResult<ClientHandle> {
         let options = convert::options(options, "options").js()?;
         let fetch = match fetch.dyn_into::<Function>() {
             Ok(fetch) => Some(fetch),
@@ -98,7 +100,7 @@ impl ClientHandle {
         .js()?;
         Ok(ClientHandle {
             client,
-            transport: Transport::new(fetch),
+            transport: Transport::new(fetch, send),
         })
     }
 

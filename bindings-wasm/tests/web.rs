@@ -33,7 +33,7 @@ fn client() -> ClientHandle {
     let options = object(&format!(
         r#"{{"apiKey": "{key}", "tracktagsUrl": "{url}", "ezthrottleUrl": "{url}"}}"#
     ));
-    ClientHandle::new(options, JsValue::UNDEFINED).unwrap()
+    ClientHandle::new(options, JsValue::UNDEFINED, None).unwrap()
 }
 
 async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
@@ -103,6 +103,7 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
             r#"{{"apiKey": "ck_nobody_here", "tracktagsUrl": "{url}"}}"#
         )),
         JsValue::UNDEFINED,
+        None,
     )
     .unwrap();
     let refused = settle(stranger.execute(&step("https://api.example.com")))
@@ -118,6 +119,7 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
     let down = ClientHandle::new(
         object(r#"{"apiKey": "ck_x", "tracktagsUrl": "http://127.0.0.1:9", "timeoutMs": 2000}"#),
         JsValue::UNDEFINED,
+        None,
     )
     .unwrap();
     let unreachable = settle(down.execute(&step("https://api.example.com")))

@@ -37,6 +37,8 @@ echo "== every error variant as its class; hostile input to every entry point"
 node --test --test-reporter=spec errors.test.mjs
 echo "== code written for the official Node SDK 1.4"
 node --test --test-reporter=spec node-sdk.test.mjs
+echo "== the Node entry's node:http transport, against loopback servers"
+node --test --test-reporter=spec node-http.test.mjs
 echo "== require() from CommonJS, on a Node without require(esm)"
 node --no-experimental-require-module --test --test-reporter=spec cjs.test.cjs
 
