@@ -2,7 +2,8 @@
 # The npm package's suite: builds and packs it, installs the tarball into a
 # fresh project, type-checks a TypeScript usage file against it, runs every
 # conformance vector and the end-to-end scenarios (against a sandbox) in
-# Node, runs the edge-worker test in workerd, and prints the size report
+# Node, loads it in a page in headless Chromium (as native ES modules and
+# bundled by Vite), runs the edge-worker test in workerd, and prints the size report
 # (failing over budget). Also runs the crate's wasm-bindgen tests in Node and
 # headless Chromium with real fetches to the same sandbox.
 set -euo pipefail
@@ -19,10 +20,11 @@ bash "$root/bindings-wasm/size-report.sh"
 rm -rf "$project"
 mkdir -p "$project"
 cp "$here"/*.test.mjs "$here"/*.test.cjs "$here"/node-readme* "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
-cp -r "$here/worker" "$project/worker"
+cp -r "$here/worker" "$here/page" "$project/"
 cd "$project"
 echo '{ "name": "ezthrottle-js-suite", "private": true, "type": "module" }' > package.json
-npm install --silent --no-audit --no-fund "$tarball" typescript@5.9 miniflare@4 >/dev/null
+npm install --silent --no-audit --no-fund "$tarball" typescript@5.9 miniflare@4 \
+  vite@7.3.8 playwright-core@1.65.1 >/dev/null
 
 echo "== tsc --noEmit (strict) against the package's declarations"
 npx tsc -p tsconfig.json
@@ -50,6 +52,8 @@ node --test --test-reporter=spec e2e.test.mjs
 echo "== the official Node SDK README's examples against the sandbox, as ESM and as CommonJS"
 node --test --test-reporter=spec node-readme.e2e.mjs
 node --no-experimental-require-module --test --test-reporter=spec node-readme.e2e.cjs
+echo "== the packed package in a page in headless Chromium: native ES modules, and bundled by Vite"
+node --test --test-reporter=spec page.test.mjs
 echo "== edge worker in workerd"
 node worker/run.mjs
 
