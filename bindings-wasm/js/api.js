@@ -187,32 +187,40 @@ function handlerFunction(handler, { onEvent } = {}) {
   return handle;
 }
 
-const steps = new WeakMap();
-
-function stepHandle(step, what) {
-  const handle = steps.get(step);
-  if (!handle) {
-    throw new TypeError(`${what} must be a Step`);
-  }
-  return handle;
-}
-
 /**
- * A request to run through EZThrottle, built by chaining. Every option is
- * checked when it is set (a `ValidationError` names the field) and the whole
- * step again before anything is sent.
+ * A request to run through EZThrottle, built by chaining. The calls are kept
+ * here and cross into the core once, when the step is first used (`execute`,
+ * `payload`): that is where every option is checked, and a `ValidationError`
+ * names the field (`fallback[0].url`). Values are read then, too.
  */
 export class Step {
   #client;
+  #calls = [];
+  /** The core's step for the current calls; dropped by any setter. */
+  #built = null;
 
   constructor(client) {
     this.#client = client;
-    steps.set(this, new StepHandle());
   }
 
   #call(name, value) {
-    steps.get(this).apply(name, value);
+    this.#calls.push([name, value]);
+    this.#built?.free();
+    this.#built = null;
     return this;
+  }
+
+  #handle() {
+    this.#built ??= StepHandle.fromCalls(this.#calls);
+    return this.#built;
+  }
+
+  /** A linked step's calls as they are now (later changes to it do not reach this step). */
+  static #callsOf(step, what) {
+    if (!(step instanceof Object && #calls in step)) {
+      throw new TypeError(`${what} must be a Step`);
+    }
+    return [...step.#calls];
   }
 
   url(url) { return this.#call('url', url); }
@@ -244,31 +252,28 @@ export class Step {
 
   /** Try `step` when this one fails: `{ triggerOnError: [codes] }`, `{ triggerOnTimeout: ms }`, or always. */
   fallback(step, options) {
-    steps.get(this).attach('fallback', stepHandle(step, 'fallback'), options);
-    return this;
+    return this.#call('fallback', link(Step.#callsOf(step, 'fallback'), options));
   }
 
   /** Run `step` when this one succeeds. */
   onSuccess(step) {
-    steps.get(this).attach('on_success', stepHandle(step, 'onSuccess'), undefined);
-    return this;
+    return this.#call('on_success', Step.#callsOf(step, 'onSuccess'));
   }
 
   /** Run `step` when every path failed; `{ timeoutMs }` (or a bare number, as the official Node SDK passes it) bounds the wait for that verdict. */
   onFailure(step, options) {
     const timeout = typeof options === 'number' ? { timeoutMs: options } : options;
-    steps.get(this).attach('on_failure', stepHandle(step, 'onFailure'), timeout);
-    return this;
+    return this.#call('on_failure', link(Step.#callsOf(step, 'onFailure'), timeout));
   }
 
   /** The job payload this step submits, as an object (nothing is sent). */
   payload() {
-    return steps.get(this).payload();
+    return this.#handle().payload();
   }
 
   /** The job payload as JSON text (nothing is sent). */
   payloadJson() {
-    return steps.get(this).payloadJson();
+    return this.#handle().payloadJson();
   }
 
   toJSON() {
@@ -284,10 +289,16 @@ export class Step {
     if (client === undefined) {
       throw new EZThrottleError('execute() needs a client: new Step(client) or step.execute(client)');
     }
-    const { result, trace } = await handleOf(client).execute(steps.get(this));
+    const { result, trace } = await handleOf(client).execute(this.#handle());
     Object.defineProperty(result, 'trace', { value: trace, enumerable: false });
     return result;
   }
+}
+
+/** A link's options with its step; options that are not an object go to the core as they are, to be refused there. */
+function link(step, options) {
+  if (options === undefined || options === null) return { step };
+  return typeof options === 'object' && !Array.isArray(options) ? { ...options, step } : options;
 }
 
 /** A request's own fields (an error's `name`, `message` and `stack` are not). */

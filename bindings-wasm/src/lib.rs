@@ -2,8 +2,8 @@
 //!
 //! The EZThrottle SDK for JavaScript (browsers, Node, edge workers): the
 //! wasm-bindgen layer over `ezthrottle-core`. It converts JS values to the
-//! core's types, drives the core's sans-IO operations over `fetch`
-//! (gloo-net), with `Date.now()` as the clock and Web Crypto as the random
+//! core's types, drives the core's sans-IO operations over `fetch` (or, in
+//! Node, `node:http`), with `Date.now()` as the clock and Web Crypto as the random
 //! source, and maps the core's errors to the package's `Error` subclasses.
 //!
 //! The exports here are the package's internals: `js/api.js` wraps them in

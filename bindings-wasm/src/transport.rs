@@ -1,10 +1,9 @@
-//! HTTP for the core: `fetch` through gloo-net (or the caller's own `fetch`),
+//! HTTP for the core: `fetch` (the global one or the caller's own),
 //! or a host `send` function (the Node entry's `node:http`); `Date.now()` as
 //! the clock; and the loop that drives an operation.
 
 use crate::deadline::Deadline;
 use ezthrottle_core::{Action, Error, HttpRequest, HttpResponse, Operation, Reply, TransportError};
-use gloo_net::http::Response;
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -196,7 +195,6 @@ async fn fetch(function: Option<&Function>, request: &HttpRequest) -> Reply {
         .map_err(|e| failed(&deadline, describe(&e)))?;
     let response = answer
         .dyn_into::<web_sys::Response>()
-        .map(Response::from)
         .map_err(|_| TransportError::other("the fetch function did not resolve to a Response"))?;
     read(response, &deadline).await
 }
@@ -222,13 +220,27 @@ fn request_init(
     Ok(init)
 }
 
-async fn read(response: Response, deadline: &Deadline) -> Reply {
+async fn read(response: web_sys::Response, deadline: &Deadline) -> Reply {
     let status = response.status();
-    let headers = response.headers().entries().collect();
-    let body = response
-        .binary()
+    let mut headers = Vec::new();
+    // Headers iterate as [name, value] pairs, names lower-case.
+    let entries = js_sys::try_iter(&response.headers())
+        .ok()
+        .flatten()
+        .ok_or_else(|| TransportError::other("the response headers are not iterable"))?;
+    for entry in entries {
+        let pair = Array::from(&entry.map_err(|e| TransportError::other(describe(&e)))?);
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            headers.push((name, value));
+        }
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| failed(deadline, describe(&e)))?;
+    let body = JsFuture::from(buffer)
         .await
-        .map_err(|e| failed(deadline, e.to_string()))?;
+        .map_err(|e| failed(deadline, describe(&e)))?;
+    let body = js_sys::Uint8Array::new(&body).to_vec();
     Ok(HttpResponse {
         status,
         headers,

@@ -40,35 +40,45 @@ async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(promise).await
 }
 
-/// A step to `url`, a new job every time (the suite runs twice per sandbox).
+/// A step to `url`, a new job every time (the suite runs twice per sandbox),
+/// with `more` calls (JSON, each followed by a comma).
+fn step_with(url: &str, more: &str) -> StepHandle {
+    StepHandle::from_calls(object(&format!(
+        r#"[{more} ["url", "{url}"], ["idempotent_strategy", "unique"]]"#
+    )))
+    .unwrap()
+}
+
 fn step(url: &str) -> StepHandle {
-    let mut step = StepHandle::new();
-    step.apply("url", url.into()).unwrap();
-    step.apply("idempotent_strategy", "unique".into()).unwrap();
-    step
+    step_with(url, "")
 }
 
 #[wasm_bindgen_test]
 fn builder_calls_take_js_spelling_and_refuse_with_the_field() {
-    let mut s = StepHandle::new();
-    s.apply("url", "https://api.example.com".into()).unwrap();
-    s.apply(
-        "webhooks",
-        object(r#"[{"url": "https://h.example", "hasQuorumVote": false}]"#),
-    )
+    let s = StepHandle::from_calls(object(
+        r#"[["url", "https://api.example.com"],
+            ["webhooks", [{"url": "https://h.example", "hasQuorumVote": false}]],
+            ["retry_policy", {"maxRetries": 2}]]"#,
+    ))
     .unwrap();
-    s.apply("retry_policy", object(r#"{"maxRetries": 2}"#))
-        .unwrap();
     assert_eq!(
         s.payload_json().unwrap(),
         r#"{"url":"https://api.example.com","method":"GET","webhooks":[{"url":"https://h.example","has_quorum_vote":false}],"retry_policy":{"max_retries":2}}"#
     );
-    let refused = s.apply("webhook_quorum", JsValue::from(-1)).unwrap_err();
+    let refused = StepHandle::from_calls(object(
+        r#"[["url", "https://a.example"],
+            ["fallback", {"triggerOnError": [500], "step": [["webhook_quorum", -1]]}]]"#,
+    ))
+    .unwrap_err();
     assert_eq!(get(&refused, "code"), "validation");
-    assert_eq!(get(&refused, "path"), "webhook_quorum");
-    // A function is not JSON: refused, not dropped.
-    let function = js_sys::Function::new_no_args("return 1");
-    assert!(s.apply("metadata", function.into()).is_err());
+    assert_eq!(get(&refused, "path"), "fallback[0].webhook_quorum");
+    // A BigInt is not JSON: refused with its call named.
+    let calls = js_sys::Array::of1(&js_sys::Array::of2(
+        &"metadata".into(),
+        &js_sys::BigInt::from(10u32).into(),
+    ));
+    let refused = StepHandle::from_calls(calls.into()).unwrap_err();
+    assert_eq!(get(&refused, "path"), "metadata");
 }
 
 #[wasm_bindgen_test]
@@ -86,8 +96,10 @@ async fn a_performance_step_is_submitted_over_fetch() {
 
 #[wasm_bindgen_test]
 async fn a_frugal_step_runs_locally_over_fetch() {
-    let mut s = step(&format!("{}/upstream/status/201", sandbox().0));
-    s.apply("type", "frugal".into()).unwrap();
+    let s = step_with(
+        &format!("{}/upstream/status/201", sandbox().0),
+        r#"["type", "frugal"],"#,
+    );
     let run = settle(client().execute(&s)).await.unwrap();
     let result = get(&run, "result");
     assert_eq!(get(&result, "executed_locally"), true);
@@ -130,10 +142,10 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
 
 #[wasm_bindgen_test]
 async fn a_local_call_past_its_timeout_is_a_timeout() {
-    let mut s = step(&format!("{}/upstream/delay/3000", sandbox().0));
-    s.apply("type", "frugal".into()).unwrap();
-    s.apply("local_timeout_ms", JsValue::from(200)).unwrap();
-    s.apply("fallback_on_error", object("[]")).unwrap();
+    let s = step_with(
+        &format!("{}/upstream/delay/3000", sandbox().0),
+        r#"["type", "frugal"], ["local_timeout_ms", 200], ["fallback_on_error", []],"#,
+    );
     // The local timeout forwards the step: the sandbox takes it as a job.
     let run = settle(client().execute(&s)).await.unwrap();
     assert_eq!(get(&get(&run, "result"), "status"), "queued");
