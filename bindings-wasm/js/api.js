@@ -11,6 +11,7 @@ import {
 } from './ezthrottle_wasm.js';
 import { EZThrottleError, TimeoutError } from './errors.js';
 import { entrySend } from './bind.js';
+import { fetchSend } from './fetch-http.js';
 
 export * from './errors.js';
 
@@ -40,7 +41,9 @@ export class EZThrottle {
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new TypeError('options.fetch must be a function');
     }
-    handles.set(this, new ClientHandle(config, fetch, entrySend));
+    // The caller's fetch, else the entry point's own HTTP (Node), else the global fetch.
+    const send = fetch !== undefined ? fetchSend(fetch) : (entrySend ?? fetchSend());
+    handles.set(this, new ClientHandle(config, send));
   }
 
   /** Submit a job described with the Step builder's option names (`{ url, method, webhooks, … }`). */

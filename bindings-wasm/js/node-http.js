@@ -6,6 +6,7 @@
 // whole exchange.
 import http from 'node:http';
 import https from 'node:https';
+import { SendError } from './fetch-http.js';
 
 const MAX_REDIRECTS = 10;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -13,15 +14,6 @@ const stacks = {
   'http:': { module: http, agent: new http.Agent({ keepAlive: true }) },
   'https:': { module: https, agent: new https.Agent({ keepAlive: true }) },
 };
-
-/** A failed exchange; `kind` is how the core classifies it. */
-class SendError extends Error {
-  constructor(message, kind) {
-    super(message);
-    this.name = 'SendError';
-    this.kind = kind;
-  }
-}
 
 /**
  * One exchange: `headers` and the answer's headers are flat `[name, value, …]`

@@ -62,23 +62,12 @@ fn environment_key() -> Option<String> {
 #[wasm_bindgen]
 impl ClientHandle {
     /// `{ apiKey, tracktagsUrl?, ezthrottleUrl?, timeoutMs?,
-    /// continuationWebhook? }`, plus `fetch` (kept as a function). A missing
-    /// `apiKey` reads `process.env.EZTHROTTLE_API_KEY` where there is one.
-    /// `send` is the entry point's own HTTP (see [`Transport::Send`]), used
-    /// when no `fetch` is given.
+    /// continuationWebhook? }`; a missing `apiKey` reads
+    /// `process.env.EZTHROTTLE_API_KEY` where there is one. `send` is the
+    /// HTTP the JS side chose (see [`Transport`]).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, fetch: JsValue, send: Option<Function>) -> JsResult<ClientHandle> {
+    pub fn new(options: JsValue, send: Function) -> JsResult<ClientHandle> {
         let options = convert::options(options, "options").js()?;
-        let fetch = match fetch.dyn_into::<Function>() {
-            Ok(fetch) => Some(fetch),
-            Err(other) if other.is_undefined() || other.is_null() => None,
-            Err(_) => {
-                return Err(error_to_js(Error::validation(
-                    "fetch",
-                    "must be a function",
-                )));
-            }
-        };
         let timeout_ms = match options.get("timeout_ms") {
             None | Some(Value::Null) => None,
             Some(ms) => Some(ms.as_u64().ok_or_else(|| {
@@ -100,7 +89,7 @@ impl ClientHandle {
         .js()?;
         Ok(ClientHandle {
             client,
-            transport: Transport::new(fetch, send),
+            transport: Transport::new(send),
         })
     }
 

@@ -13,7 +13,6 @@
 
 mod client;
 mod convert;
-mod deadline;
 mod errors;
 mod step;
 mod transport;

@@ -1,14 +1,23 @@
 //! wasm-bindgen tests of the exported layer, run in Node and in headless
-//! Chromium (`WASM_BINDGEN_USE_BROWSER=1`), with real fetches to the sandbox
+//! Chromium (`WASM_BINDGEN_USE_BROWSER=1`), with real fetches (through the
+//! package's own js/fetch-http.js) to the sandbox
 //! named at build time by `EZT_SANDBOX_URL` / `EZT_SANDBOX_KEY`.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)]
 
 use ezthrottle_wasm::{ClientHandle, StepHandle};
 use js_sys::{Promise, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
+
+// The package's fetch transport, as the browser entry hands it to a client.
+#[wasm_bindgen(module = "/js/fetch-http.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = fetchSend)]
+    fn fetch_send() -> js_sys::Function;
+}
 
 fn sandbox() -> (&'static str, &'static str) {
     match (
@@ -33,7 +42,7 @@ fn client() -> ClientHandle {
     let options = object(&format!(
         r#"{{"apiKey": "{key}", "tracktagsUrl": "{url}", "ezthrottleUrl": "{url}"}}"#
     ));
-    ClientHandle::new(options, JsValue::UNDEFINED, None).unwrap()
+    ClientHandle::new(options, fetch_send()).unwrap()
 }
 
 async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
@@ -114,8 +123,7 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
         object(&format!(
             r#"{{"apiKey": "ck_nobody_here", "tracktagsUrl": "{url}"}}"#
         )),
-        JsValue::UNDEFINED,
-        None,
+        fetch_send(),
     )
     .unwrap();
     let refused = settle(stranger.execute(&step("https://api.example.com")))
@@ -130,8 +138,7 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
 
     let down = ClientHandle::new(
         object(r#"{"apiKey": "ck_x", "tracktagsUrl": "http://127.0.0.1:9", "timeoutMs": 2000}"#),
-        JsValue::UNDEFINED,
-        None,
+        fetch_send(),
     )
     .unwrap();
     let unreachable = settle(down.execute(&step("https://api.example.com")))

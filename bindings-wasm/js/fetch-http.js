@@ -1,0 +1,56 @@
+// HTTP over `fetch` for the core (see src/transport.rs for the contract):
+// the global fetch in browsers and workers, or a caller's own, which is
+// handed a `Request`. The deadline is an AbortController and a timer, not
+// `AbortSignal.timeout` (Node makes that signal transferable: ~40 µs).
+
+// The longest delay JS timers honour (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A failed exchange; `kind` is how the core classifies it (`timeout`, `unreachable`, `other`). */
+export class SendError extends Error {
+  constructor(message, kind) {
+    super(message);
+    this.name = 'SendError';
+    this.kind = kind;
+  }
+}
+
+const describe = (error) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** A `send` over `fetchFn`, or over the global fetch (called with a URL and init, no `Request` to build). */
+export function fetchSend(fetchFn) {
+  return async (method, url, headers, body, timeoutMs) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.min(timeoutMs, MAX_TIMER_MS));
+    // Node: a pending deadline must not keep the process alive.
+    timer?.unref?.();
+    // A rejection after our timer fired is the deadline; any other means no answer came back.
+    const failed = (error) => new SendError(describe(error), controller.signal.aborted ? 'timeout' : 'unreachable');
+    try {
+      const pairs = [];
+      for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
+      const init = { method, headers: pairs, body, signal: controller.signal };
+      let response;
+      try {
+        response = await (fetchFn ? fetchFn(new Request(url, init)) : fetch(url, init));
+      } catch (error) {
+        throw failed(error);
+      }
+      if (!(response instanceof Response)) {
+        throw new SendError('the fetch function did not resolve to a Response', 'other');
+      }
+      const flat = [];
+      response.headers.forEach((value, name) => flat.push(name, value));
+      let bytes;
+      try {
+        bytes = await response.arrayBuffer();
+      } catch (error) {
+        throw failed(error);
+      }
+      // Invalid UTF-8 becomes U+FFFD, as the Rust transports read it; a BOM is kept.
+      return [response.status, flat, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)];
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
