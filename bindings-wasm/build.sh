@@ -57,7 +57,7 @@ cp "$here"/js/*.js "$here/js/index.d.ts" "$here/js/package.json" "$here/README.m
 # Every shipped module minified (whitespace, comments, local names; the
 # exported names and every class's `name` kept): the gzip budget counts
 # every byte a browser loads, and wasm-bindgen's glue is most of the JS.
-for file in ezthrottle_wasm.js api.js errors.js bind.js fetch-http.js web.js node.js node-http.js workerd.js; do
+for file in ezthrottle_wasm.js api.js errors.js bind.js drive.js fetch-http.js web.js node.js node-http.js workerd.js; do
   "$tools/node_modules/.bin/esbuild" "$pkg/$file" --minify --keep-names --format=esm \
     --log-level=error --outfile="$pkg/$file.min" --allow-overwrite
   mv "$pkg/$file.min" "$pkg/$file"

@@ -10,7 +10,7 @@ BUDGET_BYTES=$((120 * 1024))
 total_raw=0
 total_gz=0
 printf '%-28s %10s %10s\n' "file (web entry)" "raw" "gzip -9"
-for file in ezthrottle_wasm_bg.wasm ezthrottle_wasm.js api.js errors.js bind.js fetch-http.js web.js; do
+for file in ezthrottle_wasm_bg.wasm ezthrottle_wasm.js api.js errors.js bind.js drive.js fetch-http.js web.js; do
   raw=$(wc -c <"$pkg/$file")
   gz=$(gzip -9c "$pkg/$file" | wc -c)
   total_raw=$((total_raw + raw))

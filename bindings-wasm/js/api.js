@@ -11,6 +11,7 @@ import {
 } from './ezthrottle_wasm.js';
 import { EZThrottleError, TimeoutError } from './errors.js';
 import { entrySend } from './bind.js';
+import { drive } from './drive.js';
 import { fetchSend } from './fetch-http.js';
 
 export * from './errors.js';
@@ -24,14 +25,23 @@ export const RegionPolicy = Object.freeze({ FALLBACK: 'fallback', STRICT: 'stric
 /** Whether the first region to finish wins, or every region runs. */
 export const ExecutionMode = Object.freeze({ RACE: 'race', FANOUT: 'fanout' });
 
-const handles = new WeakMap();
+/** Each client's core handle and HTTP (`send`). */
+const clients = new WeakMap();
 
-function handleOf(client) {
-  const handle = handles.get(client);
-  if (!handle) {
+function clientOf(client) {
+  const entry = clients.get(client);
+  if (!entry) {
     throw new TypeError('expected an EZThrottle client');
   }
-  return handle;
+  return entry;
+}
+
+const handleOf = (client) => clientOf(client).handle;
+
+/** Run the client's `call` (a method of its core handle returning an Exchange) over its HTTP. */
+async function run(client, call, ...args) {
+  const { handle, send } = clientOf(client);
+  return drive(handle[call](...args), send);
 }
 
 /** A client of the EZThrottle service. */
@@ -43,22 +53,22 @@ export class EZThrottle {
     }
     // The caller's fetch, else the entry point's own HTTP (Node), else the global fetch.
     const send = fetch !== undefined ? fetchSend(fetch) : (entrySend ?? fetchSend());
-    handles.set(this, new ClientHandle(config, send));
+    clients.set(this, { handle: new ClientHandle(config), send });
   }
 
   /** Submit a job described with the Step builder's option names (`{ url, method, webhooks, … }`). */
   submitJob(job) {
-    return handleOf(this).submitJob(job);
+    return run(this, 'submitJob', job);
   }
 
   /** The legacy single-webhook call: `{ url, webhookUrl, method?, headers?, body?, metadata?, retryAt? }`. */
   queueRequest(options) {
-    return handleOf(this).queueRequest(options);
+    return run(this, 'queueRequest', options);
   }
 
   /** Submit a request taken over from existing code (a `ForwardToEZThrottle` or its fields). */
   forward(request) {
-    return handleOf(this).forward(forwardFields(request));
+    return run(this, 'forward', forwardFields(request));
   }
 
   /**
@@ -69,24 +79,24 @@ export class EZThrottle {
     if (typeof fallback !== 'function') {
       throw new TypeError('fallback must be a function');
     }
-    const outcome = await handleOf(this).forwardOrFallback(forwardFields(options));
+    const outcome = await run(this, 'forwardOrFallback', forwardFields(options));
     return 'submitted' in outcome ? outcome.submitted : fallback();
   }
 
   createWebhookSecret(primarySecret, secondarySecret) {
-    return handleOf(this).createWebhookSecret(primarySecret, secondarySecret);
+    return run(this, 'createWebhookSecret', primarySecret, secondarySecret);
   }
 
   getWebhookSecret() {
-    return handleOf(this).getWebhookSecret();
+    return run(this, 'getWebhookSecret');
   }
 
   deleteWebhookSecret() {
-    return handleOf(this).deleteWebhookSecret();
+    return run(this, 'deleteWebhookSecret');
   }
 
   rotateWebhookSecret(newSecret, currentSecret) {
-    return handleOf(this).rotateWebhookSecret(newSecret, currentSecret);
+    return run(this, 'rotateWebhookSecret', newSecret, currentSecret);
   }
 
   /**
@@ -96,7 +106,8 @@ export class EZThrottle {
    * when their job's webhook arrives.
    */
   webhookHandler(options) {
-    return handlerFunction(handleOf(this).webhookHandler(options), options);
+    const { handle, send } = clientOf(this);
+    return handlerFunction(handle.webhookHandler(options), options, send);
   }
 
   /**
@@ -161,17 +172,22 @@ export class EZThrottle {
 
 /** A webhook endpoint without a client: verifies and parses deliveries. */
 export function webhookHandler(options) {
-  return handlerFunction(new WebhookHandler(options), options);
+  return handlerFunction(new WebhookHandler(options), options, noSend);
+}
+
+/** A stand-alone handler's HTTP: it has no client, so its deliveries send nothing. */
+async function noSend() {
+  throw new EZThrottleError('a stand-alone webhook handler has no client to send with');
 }
 
 const SIGNATURE_HEADER = 'x-ezthrottle-signature';
 
-function handlerFunction(handler, { onEvent } = {}) {
+function handlerFunction(handler, { onEvent } = {}, send) {
   if (onEvent !== undefined && typeof onEvent !== 'function') {
     throw new TypeError('options.onEvent must be a function');
   }
   const receive = async (body, signature) => {
-    const handled = await handler.receive(body, signature ?? undefined);
+    const handled = await drive(handler.receive(body, signature ?? undefined), send);
     if (handled.event !== null && onEvent) await onEvent(handled);
     return handled;
   };
@@ -292,7 +308,7 @@ export class Step {
     if (client === undefined) {
       throw new EZThrottleError('execute() needs a client: new Step(client) or step.execute(client)');
     }
-    const { result, trace } = await handleOf(client).execute(this.#handle());
+    const { result, trace } = await run(client, 'execute', this.#handle());
     Object.defineProperty(result, 'trace', { value: trace, enumerable: false });
     return result;
   }

@@ -1,4 +1,5 @@
-//! The client: configuration, transport, and every network call.
+//! The client: configuration, and every network call as an `Exchange` for
+//! the JS side to drive.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -9,42 +10,28 @@ use std::task::{Context, Poll, Waker};
 use ezthrottle_core::{
     Client, ClientOptions, Error, ForwardOrFallback, ForwardToEZThrottle, ResultWait, API_KEY_ENV,
 };
-use js_sys::{Function, Promise};
+use js_sys::Promise;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::convert::{self, to_js};
 use crate::errors::{to_js as error_to_js, IntoJs, JsResult};
+use crate::exchange::Exchange;
 use crate::step::StepHandle;
-use crate::transport::Transport;
 use crate::webhook::WebhookHandler;
 
-type CallFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, Error>>>>;
-
-/// One promise adapter for every call (boxed, so it is compiled once: the
-/// package's size is a feature).
-fn promise_of(call: CallFuture) -> Promise {
-    future_to_promise(async move { call.await.map(|v| to_js(&v)).map_err(error_to_js) })
-}
-
-/// A configured client. The public `EZThrottle` class wraps it.
+/// A configured client. The public `EZThrottle` class wraps it, and drives
+/// the `Exchange` each call returns with its own HTTP.
 #[wasm_bindgen]
 #[derive(Debug, Clone)]
 pub struct ClientHandle {
     pub(crate) client: Client,
-    pub(crate) transport: Transport,
 }
 
-impl ClientHandle {
-    /// Run `call` on a copy of the client as a promise of a JS value.
-    fn spawn<F, Fut>(&self, call: F) -> Promise
-    where
-        F: FnOnce(ClientHandle) -> Fut,
-        Fut: std::future::Future<Output = Result<Value, Error>> + 'static,
-    {
-        promise_of(Box::pin(call(self.clone())))
-    }
+/// A gateway answer object as the JS result.
+fn object(map: &serde_json::Map<String, Value>) -> JsResult<JsValue> {
+    Ok(to_js(&Value::Object(map.clone())))
 }
 
 /// `process.env[EZTHROTTLE_API_KEY]` where the host has one (Node, not
@@ -63,10 +50,9 @@ fn environment_key() -> Option<String> {
 impl ClientHandle {
     /// `{ apiKey, tracktagsUrl?, ezthrottleUrl?, timeoutMs?,
     /// continuationWebhook? }`; a missing `apiKey` reads
-    /// `process.env.EZTHROTTLE_API_KEY` where there is one. `send` is the
-    /// HTTP the JS side chose (see [`Transport`]).
+    /// `process.env.EZTHROTTLE_API_KEY` where there is one.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, send: Function) -> JsResult<ClientHandle> {
+    pub fn new(options: JsValue) -> JsResult<ClientHandle> {
         let options = convert::options(options, "options").js()?;
         let timeout_ms = match options.get("timeout_ms") {
             None | Some(Value::Null) => None,
@@ -87,124 +73,113 @@ impl ClientHandle {
             continuation_webhook: text("continuation_webhook")?,
         })
         .js()?;
-        Ok(ClientHandle {
-            client,
-            transport: Transport::new(send),
-        })
+        Ok(ClientHandle { client })
     }
 
-    /// Execute a step: resolves to `{ result, trace }`.
-    pub fn execute(&self, step: &StepHandle) -> Promise {
-        let step = step.inner.clone();
-        self.spawn(move |client| async move {
-            let mut execution = client.client.execute(&step)?;
-            let run = client.transport.run(&mut execution).await?;
-            Ok(json!({ "result": run.outcome.to_json(), "trace": run.trace.to_string() }))
-        })
+    /// Execute a step: finishes with `{ result, trace }`.
+    pub fn execute(&self, step: &StepHandle) -> JsResult<Exchange> {
+        let execution = self.client.execute(&step.inner).js()?;
+        Ok(Exchange::new(execution, |run| {
+            Ok(to_js(
+                &json!({ "result": run.outcome.to_json(), "trace": run.trace.to_string() }),
+            ))
+        }))
     }
 
     /// Submit a job described by step options (`{ url, method, webhooks,
     /// retryPolicy, … }`, the `Step` builder's names) with nested jobs raw
     /// (`fallbackJob`, `onSuccess`, `onFailure`), validated first.
     #[wasm_bindgen(js_name = submitJob)]
-    pub fn submit_job(&self, options: JsValue) -> Promise {
+    pub fn submit_job(&self, options: JsValue) -> JsResult<Exchange> {
         // The builder's names and nested jobs as the official Node SDK
         // passes them (camelCase at any depth) are one job once renamed.
-        let step = convert::options(options, "options").and_then(|options| {
-            let job = convert::wire_job(Value::Object(options));
-            ezthrottle_core::Step::from_job_value(&job)?.build_job()
-        });
-        self.spawn(move |client| async move {
-            let mut call = client.client.submit_job(&step?)?;
-            Ok(Value::Object(
-                client.transport.run(&mut call).await?.as_json().clone(),
-            ))
-        })
+        let options = convert::options(options, "options").js()?;
+        let job = convert::wire_job(Value::Object(options));
+        let job = ezthrottle_core::Step::from_job_value(&job)
+            .and_then(|step| step.build_job())
+            .js()?;
+        let call = self.client.submit_job(&job).js()?;
+        Ok(Exchange::new(call, |answer| object(answer.as_json())))
     }
 
     /// The legacy `queue_request` with snake_case or camelCase options.
     #[wasm_bindgen(js_name = queueRequest)]
-    pub fn queue_request(&self, options: JsValue) -> Promise {
-        let request = convert::options(options, "options")
-            .and_then(|o| ezthrottle_core::QueueRequest::from_value(&Value::Object(o)));
-        self.spawn(move |client| async move {
-            let mut call = client.client.queue_request(&request?)?;
-            Ok(Value::Object(
-                client.transport.run(&mut call).await?.as_json().clone(),
-            ))
-        })
+    pub fn queue_request(&self, options: JsValue) -> JsResult<Exchange> {
+        let options = convert::options(options, "options").js()?;
+        let request = ezthrottle_core::QueueRequest::from_value(&Value::Object(options)).js()?;
+        let call = self.client.queue_request(&request).js()?;
+        Ok(Exchange::new(call, |answer| object(answer.as_json())))
     }
 
-    /// Submit a forward (`ForwardToEZThrottle` fields); resolves to the answer.
-    pub fn forward(&self, forward: JsValue) -> Promise {
-        let forward = read_forward(forward);
-        self.spawn(move |client| async move {
-            let mut call = client.client.forward(&forward?)?;
-            Ok(Value::Object(
-                client.transport.run(&mut call).await?.as_json().clone(),
-            ))
-        })
+    /// Submit a forward (`ForwardToEZThrottle` fields); finishes with the answer.
+    pub fn forward(&self, forward: JsValue) -> JsResult<Exchange> {
+        let call = self.client.forward(&read_forward(forward).js()?).js()?;
+        Ok(Exchange::new(call, |answer| object(answer.as_json())))
     }
 
-    /// Submit a forward; resolves to `{ submitted: <answer> }`, or to
+    /// Submit a forward; finishes with `{ submitted: <answer> }`, or with
     /// `{ fallback: true }` when the service cannot be reached and the
     /// caller's fallback is to run (the core's rule; the JS side runs it).
     #[wasm_bindgen(js_name = forwardOrFallback)]
-    pub fn forward_or_fallback(&self, forward: JsValue) -> Promise {
-        let forward = read_forward(forward);
-        self.spawn(move |client| async move {
-            let mut call = client.client.forward_or_fallback(&forward?)?;
-            Ok(match client.transport.run(&mut call).await? {
+    pub fn forward_or_fallback(&self, forward: JsValue) -> JsResult<Exchange> {
+        let call = self
+            .client
+            .forward_or_fallback(&read_forward(forward).js()?)
+            .js()?;
+        Ok(Exchange::new(call, |outcome| {
+            Ok(to_js(&match outcome {
                 ForwardOrFallback::Submitted(answer) => json!({ "submitted": answer.as_json() }),
                 ForwardOrFallback::Fallback(()) => json!({ "fallback": true }),
-            })
-        })
+            }))
+        }))
     }
 
     /// Create or replace the webhook secrets.
     #[wasm_bindgen(js_name = createWebhookSecret)]
-    pub fn create_webhook_secret(&self, primary: JsValue, secondary: JsValue) -> Promise {
-        let secrets = convert::text(&primary, "primarySecret")
-            .and_then(|p| Ok((p, convert::optional_text(&secondary, "secondarySecret")?)));
-        self.spawn(move |client| async move {
-            let (primary, secondary) = secrets?;
-            let mut call = client
-                .client
-                .create_webhook_secret(&primary, secondary.as_deref())?;
-            Ok(Value::Object(client.transport.run(&mut call).await?))
-        })
+    pub fn create_webhook_secret(
+        &self,
+        primary: JsValue,
+        secondary: JsValue,
+    ) -> JsResult<Exchange> {
+        let primary = convert::text(&primary, "primarySecret").js()?;
+        let secondary = convert::optional_text(&secondary, "secondarySecret").js()?;
+        let call = self
+            .client
+            .create_webhook_secret(&primary, secondary.as_deref())
+            .js()?;
+        Ok(Exchange::new(call, |answer| object(&answer)))
     }
 
     /// Read the webhook secrets (masked).
     #[wasm_bindgen(js_name = getWebhookSecret)]
-    pub fn get_webhook_secret(&self) -> Promise {
-        self.spawn(|client| async move {
-            let mut call = client.client.get_webhook_secret();
-            Ok(client.transport.run(&mut call).await?.to_json())
+    pub fn get_webhook_secret(&self) -> Exchange {
+        Exchange::new(self.client.get_webhook_secret(), |info| {
+            Ok(to_js(&info.to_json()))
         })
     }
 
     /// Remove the webhook secrets.
     #[wasm_bindgen(js_name = deleteWebhookSecret)]
-    pub fn delete_webhook_secret(&self) -> Promise {
-        self.spawn(|client| async move {
-            let mut call = client.client.delete_webhook_secret();
-            Ok(Value::Object(client.transport.run(&mut call).await?))
+    pub fn delete_webhook_secret(&self) -> Exchange {
+        Exchange::new(self.client.delete_webhook_secret(), |answer| {
+            object(&answer)
         })
     }
 
     /// Rotate: `newSecret` becomes primary, the current one secondary.
     #[wasm_bindgen(js_name = rotateWebhookSecret)]
-    pub fn rotate_webhook_secret(&self, new_secret: JsValue, current: JsValue) -> Promise {
-        let secrets = convert::text(&new_secret, "newSecret")
-            .and_then(|n| Ok((n, convert::optional_text(&current, "currentSecret")?)));
-        self.spawn(move |client| async move {
-            let (new_secret, current) = secrets?;
-            let mut rotation = client
-                .client
-                .rotate_webhook_secret(&new_secret, current.as_deref())?;
-            Ok(Value::Object(client.transport.run(&mut rotation).await?))
-        })
+    pub fn rotate_webhook_secret(
+        &self,
+        new_secret: JsValue,
+        current: JsValue,
+    ) -> JsResult<Exchange> {
+        let new_secret = convert::text(&new_secret, "newSecret").js()?;
+        let current = convert::optional_text(&current, "currentSecret").js()?;
+        let rotation = self
+            .client
+            .rotate_webhook_secret(&new_secret, current.as_deref())
+            .js()?;
+        Ok(Exchange::new(rotation, |answer| object(&answer)))
     }
 
     /// A webhook handler verifying with these secrets and running this

@@ -15,7 +15,7 @@ pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
     }
     let refused = |why: String| Error::validation(path, format!("is not a JSON value: {why}"));
     let text = js_sys::JSON::stringify(&value)
-        .map_err(|e| refused(crate::transport::describe(&e)))?
+        .map_err(|e| refused(crate::exchange::describe(&e)))?
         .as_string()
         .ok_or_else(|| refused("a function or symbol".into()))?;
     serde_json::from_str(&text).map_err(|e| refused(e.to_string()))

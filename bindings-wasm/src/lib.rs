@@ -14,11 +14,12 @@
 mod client;
 mod convert;
 mod errors;
+mod exchange;
 mod step;
-mod transport;
 mod webhook;
 
 pub use client::ClientHandle;
 pub use errors::set_error_classes;
+pub use exchange::Exchange;
 pub use step::StepHandle;
 pub use webhook::{verify_signature, verify_signature_strict, WebhookHandler};

@@ -8,15 +8,14 @@ use ezthrottle_core::webhook::{
     Verification, DEFAULT_TOLERANCE_SECS,
 };
 use ezthrottle_core::{ClientReceiver, Delivery, Error, Handled, Run};
-use js_sys::{Promise, Uint8Array};
+use js_sys::Uint8Array;
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::ClientHandle;
 use crate::convert::{self, to_js};
 use crate::errors::{to_js as error_to_js, IntoJs, JsResult};
-use crate::transport::{now_ms, Transport};
+use crate::exchange::{now_ms, Exchange};
 
 /// A raw body given as a string (its UTF-8 bytes) or bytes.
 fn payload_bytes(payload: &JsValue) -> JsResult<Vec<u8>> {
@@ -188,9 +187,6 @@ pub fn verify_signature_strict(
 #[derive(Debug, Clone)]
 pub struct WebhookHandler {
     receiver: Rc<RefCell<ClientReceiver>>,
-    /// The client's transport, for its follow-ups (a stand-alone handler's
-    /// deliveries send nothing).
-    transport: Transport,
 }
 
 impl WebhookHandler {
@@ -210,21 +206,14 @@ impl WebhookHandler {
                 ))
             })?,
         };
-        let (receiver, transport) = match client {
-            Some(client) => (
-                client
-                    .client
-                    .webhook_receiver(&primary, secondary.as_deref()),
-                client.transport,
-            ),
-            None => (
-                ClientReceiver::standalone(&primary, secondary.as_deref()),
-                Transport::default(),
-            ),
+        let receiver = match client {
+            Some(client) => client
+                .client
+                .webhook_receiver(&primary, secondary.as_deref()),
+            None => ClientReceiver::standalone(&primary, secondary.as_deref()),
         };
         Ok(Self {
             receiver: Rc::new(RefCell::new(receiver.js()?.tolerance_secs(tolerance))),
-            transport,
         })
     }
 }
@@ -252,30 +241,30 @@ impl WebhookHandler {
         Self::new(options, None)
     }
 
-    /// Handle a delivery given as raw body and signature header: resolves to
-    /// `{ status, body, reason, event, followUp }` (the JS side answers
-    /// with `status` and `body`, and calls the app's `onEvent`).
-    pub fn receive(&self, payload: JsValue, header: JsValue) -> JsResult<Promise> {
+    /// Handle a delivery given as raw body and signature header: an
+    /// `Exchange` (the follow-up's requests, if any) that finishes with
+    /// `{ status, body, reason, event, followUp }` (the JS side answers with
+    /// `status` and `body`, and calls the app's `onEvent`).
+    pub fn receive(&self, payload: JsValue, header: JsValue) -> JsResult<Exchange> {
         let body = payload_bytes(&payload)?;
         let signature = signature(&header)?;
         let now = (now_ms() / 1000) as i64;
-        let delivery = self
-            .receiver
-            .borrow_mut()
-            .handle(&body, signature.as_deref(), now);
-        let transport = self.transport.clone();
-        Ok(future_to_promise(async move {
-            settle(delivery, &transport, &body).await
+        let delivery: Delivery =
+            self.receiver
+                .borrow_mut()
+                .handle(&body, signature.as_deref(), now);
+        Ok(Exchange::new(delivery, move |handled| {
+            describe(handled, &body)
         }))
     }
 }
 
-/// Run the follow-up (if any); describe the delivery to JS.
-async fn settle(mut delivery: Delivery, transport: &Transport, body: &[u8]) -> JsResult<JsValue> {
+/// The delivery, and its follow-up's outcome, as JS.
+fn describe(handled: Handled, body: &[u8]) -> JsResult<JsValue> {
     let Handled {
         received,
         follow_up,
-    } = transport.run(&mut delivery).await.js()?;
+    } = handled;
     // An accepted event is the delivery's own JSON, as sent.
     let event = match &received.event {
         Some(_) => std::str::from_utf8(body).map_or(JsValue::NULL, convert::parse),

@@ -5,18 +5,29 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)]
 
-use ezthrottle_wasm::{ClientHandle, StepHandle};
+use ezthrottle_wasm::{ClientHandle, Exchange, StepHandle};
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-// The package's fetch transport, as the browser entry hands it to a client.
+// The package's fetch transport and driver, as the browser entry uses them.
 #[wasm_bindgen(module = "/js/fetch-http.js")]
 extern "C" {
     #[wasm_bindgen(js_name = fetchSend)]
     fn fetch_send() -> js_sys::Function;
+}
+
+#[wasm_bindgen(module = "/js/drive.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = drive)]
+    fn drive_with(exchange: Exchange, send: &js_sys::Function) -> Promise;
+}
+
+/// Run a call's exchange over fetch.
+async fn run(exchange: Result<Exchange, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(drive_with(exchange?, &fetch_send())).await
 }
 
 fn sandbox() -> (&'static str, &'static str) {
@@ -42,11 +53,7 @@ fn client() -> ClientHandle {
     let options = object(&format!(
         r#"{{"apiKey": "{key}", "tracktagsUrl": "{url}", "ezthrottleUrl": "{url}"}}"#
     ));
-    ClientHandle::new(options, fetch_send()).unwrap()
-}
-
-async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
-    JsFuture::from(promise).await
+    ClientHandle::new(options).unwrap()
 }
 
 /// A step to `url`, a new job every time (the suite runs twice per sandbox),
@@ -92,7 +99,7 @@ fn builder_calls_take_js_spelling_and_refuse_with_the_field() {
 
 #[wasm_bindgen_test]
 async fn a_performance_step_is_submitted_over_fetch() {
-    let result = settle(client().execute(&step(&format!("{}/upstream/status/200", sandbox().0))))
+    let result = run(client().execute(&step(&format!("{}/upstream/status/200", sandbox().0))))
         .await
         .unwrap();
     let result = get(&result, "result");
@@ -109,7 +116,7 @@ async fn a_frugal_step_runs_locally_over_fetch() {
         &format!("{}/upstream/status/201", sandbox().0),
         r#"["type", "frugal"],"#,
     );
-    let run = settle(client().execute(&s)).await.unwrap();
+    let run = run(client().execute(&s)).await.unwrap();
     let result = get(&run, "result");
     assert_eq!(get(&result, "executed_locally"), true);
     assert_eq!(get(&result, "status_code"), 201);
@@ -119,14 +126,11 @@ async fn a_frugal_step_runs_locally_over_fetch() {
 #[wasm_bindgen_test]
 async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
     let (url, _) = sandbox();
-    let stranger = ClientHandle::new(
-        object(&format!(
-            r#"{{"apiKey": "ck_nobody_here", "tracktagsUrl": "{url}"}}"#
-        )),
-        fetch_send(),
-    )
+    let stranger = ClientHandle::new(object(&format!(
+        r#"{{"apiKey": "ck_nobody_here", "tracktagsUrl": "{url}"}}"#
+    )))
     .unwrap();
-    let refused = settle(stranger.execute(&step("https://api.example.com")))
+    let refused = run(stranger.execute(&step("https://api.example.com")))
         .await
         .unwrap_err();
     assert_eq!(get(&refused, "code"), "authentication");
@@ -136,12 +140,11 @@ async fn gateway_refusals_and_dead_hosts_are_typed_errors() {
         .unwrap_or_default()
         .contains("ck_nobody_here"));
 
-    let down = ClientHandle::new(
-        object(r#"{"apiKey": "ck_x", "tracktagsUrl": "http://127.0.0.1:9", "timeoutMs": 2000}"#),
-        fetch_send(),
-    )
+    let down = ClientHandle::new(object(
+        r#"{"apiKey": "ck_x", "tracktagsUrl": "http://127.0.0.1:9", "timeoutMs": 2000}"#,
+    ))
     .unwrap();
-    let unreachable = settle(down.execute(&step("https://api.example.com")))
+    let unreachable = run(down.execute(&step("https://api.example.com")))
         .await
         .unwrap_err();
     assert_eq!(get(&unreachable, "code"), "unreachable");
@@ -154,7 +157,7 @@ async fn a_local_call_past_its_timeout_is_a_timeout() {
         r#"["type", "frugal"], ["local_timeout_ms", 200], ["fallback_on_error", []],"#,
     );
     // The local timeout forwards the step: the sandbox takes it as a job.
-    let run = settle(client().execute(&s)).await.unwrap();
+    let run = run(client().execute(&s)).await.unwrap();
     assert_eq!(get(&get(&run, "result"), "status"), "queued");
     assert!(get(&run, "trace").as_string().unwrap().contains("imeout"));
 }

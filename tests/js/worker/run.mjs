@@ -18,7 +18,7 @@ const mf = new Miniflare({
   modules: [
     { type: 'ESModule', path: 'worker.mjs', contents: readFileSync(join(here, 'worker.mjs')) },
     { type: 'ESModule', path: 'ezthrottle', contents: read('workerd.js') },
-    ...['api.js', 'bind.js', 'errors.js', 'fetch-http.js', 'ezthrottle_wasm.js'].map((file) => ({ type: 'ESModule', path: file, contents: read(file) })),
+    ...['api.js', 'bind.js', 'errors.js', 'drive.js', 'fetch-http.js', 'ezthrottle_wasm.js'].map((file) => ({ type: 'ESModule', path: file, contents: read(file) })),
     { type: 'CompiledWasm', path: 'ezthrottle_wasm_bg.wasm', contents: read('ezthrottle_wasm_bg.wasm') },
   ],
   compatibilityDate: '2025-01-01',
