@@ -8,7 +8,7 @@
 # small run of the side-by-side benchmark.
 #
 #   bash scripts/test.sh           everything (about 30 min on a fresh 2-core machine)
-#   bash scripts/test.sh --quick   the inner loop: the vectors' copy, format, lint
+#   bash scripts/test.sh --quick   the inner loop: the vectors' copy, format, lint, docs
 #                                  and `cargo test` of the main workspace; no
 #                                  installs, no other runtimes
 #
@@ -34,6 +34,8 @@ if $quick; then
     cargo fmt --manifest-path bindings-uniffi/Cargo.toml -- --check
     section "lint (main workspace, native target)"
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    section "docs (main workspace)"
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
     section "tests (unit, behaviour, properties, conformance vectors, doc examples)"
     cargo test --workspace --locked
     section "quick tier passed (the full command: bash scripts/test.sh)"
