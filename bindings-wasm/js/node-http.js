@@ -4,16 +4,23 @@
 // of that on a loopback submit. Behaves as the Rust transports do: follows
 // up to 10 redirects, reads at most 64 MiB of body, one deadline for the
 // whole exchange.
-import http from 'node:http';
-import https from 'node:https';
 import { SendError } from './fetch-http.js';
 
 const MAX_REDIRECTS = 10;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-const stacks = {
-  'http:': { module: http, agent: new http.Agent({ keepAlive: true }) },
-  'https:': { module: https, agent: new https.Agent({ keepAlive: true }) },
-};
+
+// node:http and node:https load on a client's first request of their
+// scheme, not at import: together they are a third of a cold import.
+const loaders = { 'http:': () => import('node:http'), 'https:': () => import('node:https') };
+const stacks = {};
+
+/** The module and keep-alive agent for `protocol`, loaded once; `undefined` for another scheme. */
+async function load(protocol) {
+  if (!loaders[protocol]) return undefined;
+  const { default: module } = await loaders[protocol]();
+  stacks[protocol] ??= { module, agent: new module.Agent({ keepAlive: true }) };
+  return stacks[protocol];
+}
 
 /**
  * One exchange: `headers` and the answer's headers are flat `[name, value, …]`
@@ -44,7 +51,11 @@ export function send(method, url, headers, body, timeoutMs) {
     const exchange = (method, target, headers, body, redirects) => {
       const stack = stacks[target.protocol];
       if (!stack) {
-        fail(`unsupported protocol ${target.protocol}`, 'unreachable');
+        load(target.protocol).then(
+          (loaded) => (loaded ? exchange(method, target, headers, body, redirects)
+            : fail(`unsupported protocol ${target.protocol}`, 'unreachable')),
+          (error) => fail(error.message, 'other'),
+        );
         return;
       }
       current = stack.module.request(target, { method, headers, agent: stack.agent }, (response) => {
