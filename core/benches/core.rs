@@ -1,5 +1,7 @@
 //! `cargo bench -p ezthrottle-core`: the payload of the `everything` vector,
-//! one signature check, one FRUGAL decision chain, a job with 40,000 headers.
+//! one signature check, one FRUGAL decision chain, a job with 40,000 headers,
+//! and a step read from its calls (as the JS, C and uniffi bindings hand
+//! steps over).
 
 // Benchmarks panic when their fixed inputs are wrong.
 #![allow(clippy::unwrap_used)]
@@ -146,5 +148,31 @@ fn many_headers(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, payload, signature, frugal, many_headers);
+/// The benchmark's submit step (tests/bench/workload.json) as `[name, argument]` calls.
+fn from_calls(c: &mut Criterion) {
+    let calls = json!([
+        ["url", "http://127.0.0.1:8080/upstream/status/200"],
+        ["method", "POST"],
+        ["headers", {"Content-Type": "application/json", "X-Request-Source": "checkout"}],
+        ["body", "{\"amount\":1000,\"currency\":\"usd\",\"customer\":\"cus_42\"}"],
+        ["metadata", {"order_id": "ord_42", "tenant": "acme"}],
+        ["webhooks", [{"url": "http://127.0.0.1:8080/receiver/bench"}]],
+        ["regions", ["iad", "lax"]],
+        ["retry_policy", {"max_retries": 3, "retry_codes": [429, 503]}],
+        ["retry_at", 1_900_000_000_000_u64],
+        ["idempotent_key", "bench-1"],
+    ]);
+    c.bench_function("calls/the bench's submit step from its ten calls", |b| {
+        b.iter(|| Step::from_calls(black_box(&calls)).unwrap())
+    });
+}
+
+criterion_group!(
+    benches,
+    payload,
+    signature,
+    frugal,
+    many_headers,
+    from_calls
+);
 criterion_main!(benches);

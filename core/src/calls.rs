@@ -5,6 +5,8 @@
 //! API's JSON setters) convert through here, so that every language accepts and
 //! refuses exactly the same input with the same field paths.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -196,9 +198,26 @@ fn from_calls_at(calls: &Value, prefix: &str, depth: usize) -> Result<Step> {
                 ))
             }
         };
-        apply_at(&mut step, name, argument, prefix, depth)?;
+        // By value: a fresh step needs no "unchanged on refusal" guarantee,
+        // so it is not swapped out for a default one per call.
+        step = parse_call(&step, name, argument, prefix, depth)?(step);
     }
     Ok(step)
+}
+
+/// `field` inside `prefix`; at the top level (most calls) no string is built.
+fn under<'c>(prefix: &str, field: &'c str) -> Cow<'c, str> {
+    if prefix.is_empty() {
+        Cow::Borrowed(field)
+    } else {
+        Cow::Owned(join_path(prefix, field))
+    }
+}
+
+/// The value when `fast` has it, else `slow`'s answer: paths of list items
+/// and nested fields are formatted only when an error names them.
+fn or_else_at<T>(fast: Option<T>, slow: impl FnOnce() -> Result<T>) -> Result<T> {
+    fast.map_or_else(slow, Ok)
 }
 
 /// A checked change to a step: every fallible step of a call happens before
@@ -216,8 +235,8 @@ fn apply_at(step: &mut Step, name: &str, arg: &Value, prefix: &str, depth: usize
 }
 
 fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) -> Result<Edit> {
-    let at = |field: &str| join_path(prefix, field);
-    let text = |field: &str| string(arg, &at(field)).map(str::to_owned);
+    let at = |field: &str| under(prefix, field).into_owned();
+    let text = |field: &str| string(arg, &under(prefix, field)).map(str::to_owned);
     Ok(match name {
         "url" => set(text(name)?, |s, v| s.url(v)),
         "method" => set(text(name)?, |s, v| s.method(v)),
@@ -225,43 +244,61 @@ fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) 
         "idempotent_key" => set(text(name)?, |s, v| s.idempotent_key(v)),
         "description" => set(text(name)?, |s, v| s.description(v)),
         "response_description" => set(text(name)?, |s, v| s.response_description(v)),
-        "headers" => set(headers(arg, &at(name))?, |s, v| s.headers(v)),
+        "headers" => set(headers(arg, &under(prefix, name))?, |s, v| s.headers(v)),
         // Adds to the headers already set (`headers` replaces them).
-        "add_headers" => set(headers(arg, &at(name))?, |s, v| {
+        "add_headers" => set(headers(arg, &under(prefix, name))?, |s, v| {
             v.into_iter()
                 .fold(s, |s, (name, value)| s.header(name, value))
         }),
-        "metadata" => set(object(arg, &at(name))?.clone(), |s, v| s.metadata(v)),
-        "type" => set(parse_enum(arg, &at(name))?, |s, v| s.step_type(v)),
-        "idempotent_strategy" => set(parse_enum(arg, &at(name))?, |s, v| s.idempotent_strategy(v)),
-        "region_policy" => set(parse_enum(arg, &at(name))?, |s, v| s.region_policy(v)),
-        "execution_mode" => set(parse_enum(arg, &at(name))?, |s, v| s.execution_mode(v)),
-        "webhooks" => set(webhooks(arg, &at(name))?, |s, v| s.webhooks(v)),
-        "webhook_quorum" => set(integer(arg, &at(name), u32::MAX.into())? as u32, |s, v| {
-            s.webhook_quorum(v)
+        "metadata" => set(object(arg, &under(prefix, name))?.clone(), |s, v| {
+            s.metadata(v)
         }),
-        "retry_at" => set(integer(arg, &at(name), u64::MAX)?, |s, v| s.retry_at_ms(v)),
-        "local_timeout" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
+        "type" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
+            s.step_type(v)
+        }),
+        "idempotent_strategy" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
+            s.idempotent_strategy(v)
+        }),
+        "region_policy" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
+            s.region_policy(v)
+        }),
+        "execution_mode" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
+            s.execution_mode(v)
+        }),
+        "webhooks" => set(webhooks(arg, &under(prefix, name))?, |s, v| s.webhooks(v)),
+        "webhook_quorum" => set(
+            integer(arg, &under(prefix, name), u32::MAX.into())? as u32,
+            |s, v| s.webhook_quorum(v),
+        ),
+        "retry_at" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
+            s.retry_at_ms(v)
+        }),
+        "local_timeout" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
             s.local_timeout(v)
         }),
-        "local_timeout_ms" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
+        "local_timeout_ms" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
             s.local_timeout_ms(v)
         }),
-        "on_failure_timeout_ms" => set(integer(arg, &at(name), u64::MAX)?, |s, v| {
+        "on_failure_timeout_ms" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
             s.on_failure_timeout_ms(v)
         }),
-        "regions" => set(strings(arg, &at(name))?, |s, v| s.regions(v)),
-        "retry_policy" => set(retry_policy(arg, &at(name))?, |s, v| s.retry_policy(v)),
-        "fallback_on_error" => set(status_codes(arg, &at(name))?, |s, v| s.fallback_on_error(v)),
+        "regions" => set(strings(arg, &under(prefix, name))?, |s, v| s.regions(v)),
+        "retry_policy" => set(retry_policy(arg, &under(prefix, name))?, |s, v| {
+            s.retry_policy(v)
+        }),
+        "fallback_on_error" => set(status_codes(arg, &under(prefix, name))?, |s, v| {
+            s.fallback_on_error(v)
+        }),
         "fallback" => {
             let here = at(&format!("fallback[{}]", step.fallbacks.len()));
             set(fallback(arg, &here, depth)?, |s, (child, trigger)| {
                 s.fallback(child, trigger)
             })
         }
-        "on_success" => set(from_calls_at(arg, &at(name), depth + 1)?, |s, v| {
-            s.on_success(v)
-        }),
+        "on_success" => set(
+            from_calls_at(arg, &under(prefix, name), depth + 1)?,
+            |s, v| s.on_success(v),
+        ),
         "on_failure" => {
             let here = at(name);
             let spec = object(arg, &here)?;
@@ -387,11 +424,11 @@ fn status_codes(value: &Value, path: &str) -> Result<Vec<u16>> {
         .iter()
         .enumerate()
         .map(|(i, code)| {
-            let here = format!("{path}[{i}]");
+            let here = || format!("{path}[{i}]");
             let n = code.as_i64().ok_or_else(|| {
-                Error::validation(&here, format!("must be a status code, not {}", kind(code)))
+                Error::validation(here(), format!("must be a status code, not {}", kind(code)))
             })?;
-            check_status_code(n).map_err(|m| Error::validation(&here, m))?;
+            check_status_code(n).map_err(|m| Error::validation(here(), m))?;
             Ok(n as u16)
         })
         .collect()
@@ -401,7 +438,9 @@ fn strings(value: &Value, path: &str) -> Result<Vec<String>> {
     array(value, path)?
         .iter()
         .enumerate()
-        .map(|(i, item)| string(item, &format!("{path}[{i}]")).map(str::to_owned))
+        .map(|(i, item)| {
+            or_else_at(item.as_str(), || string(item, &format!("{path}[{i}]"))).map(str::to_owned)
+        })
         .collect()
 }
 
@@ -409,7 +448,7 @@ fn headers(value: &Value, path: &str) -> Result<Vec<(String, String)>> {
     object(value, path)?
         .iter()
         .map(|(name, v)| {
-            let v = string(v, &format!("{path}[{name:?}]"))?;
+            let v = or_else_at(v.as_str(), || string(v, &format!("{path}[{name:?}]")))?;
             Ok((name.clone(), v.to_owned()))
         })
         .collect()
@@ -430,10 +469,10 @@ fn webhooks(value: &Value, path: &str) -> Result<Vec<Webhook>> {
             let here = format!("{path}[{i}]");
             let spec = object(item, &here)?;
             only_keys(spec, &["url", "regions", "has_quorum_vote"], &here)?;
-            let mut hook = Webhook::new(string(
-                field(spec, "url", &here)?,
-                &join_path(&here, "url"),
-            )?);
+            let url = field(spec, "url", &here)?;
+            let mut hook = Webhook::new(or_else_at(url.as_str(), || {
+                string(url, &join_path(&here, "url"))
+            })?);
             if let Some(regions) = optional(spec, "regions") {
                 hook.regions = Some(strings(regions, &join_path(&here, "regions"))?);
             }
@@ -462,7 +501,11 @@ fn retry_policy(value: &Value, path: &str) -> Result<RetryPolicy> {
     )?;
     let count = |key: &str| -> Result<Option<u32>> {
         optional(spec, key)
-            .map(|v| integer(v, &join_path(path, key), u32::MAX.into()).map(|n| n as u32))
+            .map(|v| {
+                let fast = v.as_u64().filter(|n| *n <= u32::MAX.into());
+                or_else_at(fast, || integer(v, &join_path(path, key), u32::MAX.into()))
+                    .map(|n| n as u32)
+            })
             .transpose()
     };
     let codes = |key: &str| -> Result<Option<Vec<u16>>> {
