@@ -21,9 +21,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -81,6 +82,25 @@ pub fn router() -> Router<Arc<App>> {
         .route("/upstream/echo", any(echo))
         .route("/upstream/bytes/{n}", any(bytes))
         .route("/receiver/{name}", get(received).post(receive))
+        .layer(middleware::from_fn(read_body))
+}
+
+/// The most a testkit endpoint reads of a request body (axum's own default).
+const MAX_REQUEST_BODY: usize = 2 * 1024 * 1024;
+
+/// Reads each request's body before answering, as a real API does. Left
+/// unread, a body that arrives after the headers (java.net.http writes them
+/// apart) makes hyper close the kept-alive connection after the answer, and
+/// a client that reuses it meanwhile gets a reset instead of a response.
+async fn read_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    }
 }
 
 fn status_of(code: u16) -> StatusCode {
