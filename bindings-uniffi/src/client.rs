@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::cancel::CancellationToken;
 use crate::error::{EzThrottleError, Result};
 use crate::step::{Step, Webhook};
-use crate::transport::{HttpTransport, Transport};
+use crate::transport::{BlockingHttpTransport, HttpTransport, Transport};
 use crate::webhook::{WebhookEvent, WebhookReceiver};
 
 /// How to build a client. Absent fields take the defaults.
@@ -257,15 +257,10 @@ impl From<ezthrottle_core::Run> for ExecuteResult {
     }
 }
 
-#[uniffi::export]
-impl EzThrottle {
-    /// A client sending through `transport`, or the built-in one when absent.
-    #[uniffi::constructor(default(transport = None))]
-    pub fn new(
-        options: ClientOptions,
-        transport: Option<Arc<dyn HttpTransport>>,
-    ) -> Result<Arc<Self>> {
-        let client = ezthrottle_core::Client::new(ezthrottle_core::ClientOptions {
+/// The core's client for `options`, with the `EZTHROTTLE_API_KEY` fallback.
+fn core_client(options: ClientOptions) -> Result<ezthrottle_core::Client> {
+    Ok(ezthrottle_core::Client::new(
+        ezthrottle_core::ClientOptions {
             api_key: options.api_key,
             api_key_from_env: std::env::var(API_KEY_ENV).ok(),
             tracktags_url: options.tracktags_url,
@@ -275,9 +270,36 @@ impl EzThrottle {
                 .map(|ms| non_negative("timeout_ms", ms))
                 .transpose()?,
             continuation_webhook: options.continuation_webhook,
-        })?;
+        },
+    )?)
+}
+
+#[uniffi::export]
+impl EzThrottle {
+    /// A client sending through `transport`, or the built-in one when absent.
+    #[uniffi::constructor(default(transport = None))]
+    pub fn new(
+        options: ClientOptions,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Arc<Self>> {
+        let client = core_client(options)?;
         let transport = Transport::new(transport)?;
         Ok(Arc::new(Self { client, transport }))
+    }
+
+    /// A client sending through the app's blocking `transport`, on the
+    /// thread of each call (see [`BlockingHttpTransport`]): an async call
+    /// blocks the thread that runs it.
+    #[uniffi::constructor]
+    pub fn with_blocking_transport(
+        options: ClientOptions,
+        transport: Arc<dyn BlockingHttpTransport>,
+    ) -> Result<Arc<Self>> {
+        let client = core_client(options)?;
+        Ok(Arc::new(Self {
+            client,
+            transport: Transport::AppBlocking(transport),
+        }))
     }
 
     /// Run a step: PERFORMANCE submits it; FRUGAL runs it here first.

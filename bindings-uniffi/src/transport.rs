@@ -1,5 +1,6 @@
-//! HTTP for the core: the app's [`HttpTransport`] (OkHttp, URLSession, …)
-//! or the built-in one, and the loop that drives an operation over it.
+//! HTTP for the core: the app's [`HttpTransport`] (OkHttp, URLSession, …),
+//! its [`BlockingHttpTransport`], or the built-in one, and the loop that
+//! drives an operation over it.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -117,6 +118,18 @@ pub trait HttpTransport: Send + Sync {
     async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure>;
 }
 
+/// The app's HTTP stack, called synchronously on the thread of the call
+/// that sends: `OkHttp`'s `execute()`, `java.net.http`'s `send`. No
+/// hand-off between threads per request, unlike [`HttpTransport`]'s
+/// suspending `send`: for apps that call the SDK from their own background
+/// threads (`executeBlocking`), or from `Dispatchers.IO`.
+#[uniffi::export(foreign)]
+pub trait BlockingHttpTransport: Send + Sync {
+    /// Send `request` and wait for the whole response; a status of any
+    /// value is a response, not a failure.
+    fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure>;
+}
+
 fn from_record(response: HttpResponse) -> Result<ezthrottle_core::HttpResponse, TransportError> {
     let status = u16::try_from(response.status)
         .ok()
@@ -158,6 +171,8 @@ pub fn now_ms() -> u64 {
 pub(crate) enum Transport {
     /// The app's own.
     App(Arc<dyn HttpTransport>),
+    /// The app's own, called on the sending call's thread.
+    AppBlocking(Arc<dyn BlockingHttpTransport>),
     /// ezthrottle-transport's blocking one (ureq + rustls, Mozilla's roots):
     /// async calls run on its worker threads, blocking calls on the caller's.
     #[cfg(feature = "builtin-transport")]
@@ -189,6 +204,8 @@ impl Transport {
     {
         match self {
             Self::App(app) => run_on_app(app, &mut op).await,
+            // On the thread that polls this call: the app chose to block.
+            Self::AppBlocking(app) => run_on_blocking_app(app, &mut op),
             #[cfg(feature = "builtin-transport")]
             Self::Builtin(builtin) => builtin.run_in_background(op).await,
             Self::Nothing => run_on_nothing(&mut op),
@@ -199,6 +216,7 @@ impl Transport {
     pub(crate) fn run_blocking<O: Operation>(&self, mut op: O) -> Result<O::Output, Error> {
         match self {
             Self::App(app) => futures_executor::block_on(run_on_app(app, &mut op)),
+            Self::AppBlocking(app) => run_on_blocking_app(app, &mut op),
             #[cfg(feature = "builtin-transport")]
             Self::Builtin(builtin) => builtin.run(&mut op),
             Self::Nothing => run_on_nothing(&mut op),
@@ -217,6 +235,20 @@ async fn run_on_app<O: Operation>(
             .and_then(from_record)
     };
     run_async(op, send, now_ms).await
+}
+
+fn run_on_blocking_app<O: Operation>(
+    app: &Arc<dyn BlockingHttpTransport>,
+    op: &mut O,
+) -> Result<O::Output, Error> {
+    let send = |request: &ezthrottle_core::HttpRequest| {
+        app.send(Arc::new(HttpRequest {
+            inner: request.clone(),
+        }))
+        .map_err(to_core_failure)
+        .and_then(from_record)
+    };
+    ezthrottle_core::blocking::run(op, send, now_ms)
 }
 
 fn run_on_nothing<O: Operation>(op: &mut O) -> Result<O::Output, Error> {

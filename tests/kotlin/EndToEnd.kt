@@ -11,6 +11,7 @@ import dev.ezthrottle.Fallback
 import dev.ezthrottle.FallbackTrigger
 import dev.ezthrottle.ForwardOutcome
 import dev.ezthrottle.ForwardRequest
+import dev.ezthrottle.BlockingHttpTransport
 import dev.ezthrottle.HttpTransport
 import dev.ezthrottle.IdempotentStrategy
 import dev.ezthrottle.RetryPolicy
@@ -39,9 +40,16 @@ import kotlinx.coroutines.withTimeout
 
 private const val SECRET = "kotlin_suite_webhook_secret_01"
 
-class EndToEnd(private val base: String, private val key: String, private val label: String, transport: HttpTransport?) {
+class EndToEnd(
+    private val base: String,
+    private val key: String,
+    private val label: String,
+    transport: HttpTransport?,
+    blocking: BlockingHttpTransport? = null,
+) {
     private val run = "kt-$label-${ProcessHandle.current().pid()}-${System.currentTimeMillis()}"
-    private val client = EzThrottle(ClientOptions(apiKey = key, tracktagsUrl = base, ezthrottleUrl = base, timeoutMs = 10_000), transport)
+    private val options = ClientOptions(apiKey = key, tracktagsUrl = base, ezthrottleUrl = base, timeoutMs = 10_000)
+    private val client = if (blocking != null) EzThrottle.withBlockingTransport(options, blocking) else EzThrottle(options, transport)
     private val http = HttpClient.newHttpClient()
 
     // Each run's own URLs: the suite runs once per transport against one

@@ -1,6 +1,6 @@
 // The Kotlin suite: conformance vectors, error mapping, and the end-to-end
-// scenarios once with the built-in Rust transport and once with a Kotlin
-// HttpTransport over java.net.http.
+// scenarios with the built-in Rust transport, a Kotlin HttpTransport over
+// java.net.http, and a Kotlin BlockingHttpTransport over its blocking send.
 package suite
 
 import java.io.File
@@ -19,6 +19,7 @@ fun main(args: Array<String>) {
         } else {
             EndToEnd(base, key, "builtin", null).apply { runAll(); waitForResult(); cancellation() }
             EndToEnd(base, key, "java.net.http", JavaHttpTransport()).runAll()
+            EndToEnd(base, key, "java.net.http-blocking", null, JavaBlockingHttpTransport()).runAll()
         }
         Check.finish()
     }

@@ -1,7 +1,9 @@
-// The Kotlin side of HttpTransport: java.net.http (what an app on the JVM
-// would use), and a scripted network for the conformance vectors.
+// The Kotlin side of HttpTransport and BlockingHttpTransport: java.net.http
+// (what an app on the JVM would use), and a scripted network for the
+// conformance vectors.
 package suite
 
+import dev.ezthrottle.BlockingHttpTransport
 import dev.ezthrottle.HttpHeader
 import dev.ezthrottle.HttpRequest
 import dev.ezthrottle.HttpResponse
@@ -15,29 +17,48 @@ import java.net.http.HttpTimeoutException
 import java.time.Duration
 import kotlinx.coroutines.future.await
 
+/** The java.net.http request for `request`. */
+private fun javaRequest(request: HttpRequest): java.net.http.HttpRequest {
+    val body = request.body()?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
+        ?: java.net.http.HttpRequest.BodyPublishers.noBody()
+    val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
+        .timeout(Duration.ofMillis(request.timeoutMs()))
+        .method(request.method(), body)
+    for (header in request.headers()) builder.header(header.name, header.value)
+    return builder.build()
+}
+
+/** `exchange`'s answer as the SDK's response, its failures as TransportFailure. */
+private inline fun answer(exchange: () -> java.net.http.HttpResponse<String>): HttpResponse {
+    try {
+        val response = exchange()
+        val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
+        return HttpResponse(response.statusCode(), headers, response.body())
+    } catch (e: HttpTimeoutException) {
+        throw TransportFailure.Timeout(e.toString())
+    } catch (e: ConnectException) {
+        throw TransportFailure.Unreachable(e.toString())
+    } catch (e: java.io.IOException) {
+        throw TransportFailure.Unreachable(e.toString())
+    }
+}
+
 /** An HttpTransport over java.net.http.HttpClient, fully async. */
 class JavaHttpTransport : HttpTransport {
     val client: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
-        val body = request.body()?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
-            ?: java.net.http.HttpRequest.BodyPublishers.noBody()
-        val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
-            .timeout(Duration.ofMillis(request.timeoutMs()))
-            .method(request.method(), body)
-        for (header in request.headers()) builder.header(header.name, header.value)
-        try {
-            val response = client.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofString()).await()
-            val headers = response.headers().map().flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
-            return HttpResponse(response.statusCode(), headers, response.body())
-        } catch (e: HttpTimeoutException) {
-            throw TransportFailure.Timeout(e.toString())
-        } catch (e: ConnectException) {
-            throw TransportFailure.Unreachable(e.toString())
-        } catch (e: java.io.IOException) {
-            throw TransportFailure.Unreachable(e.toString())
-        }
+        val built = javaRequest(request)
+        return answer { client.sendAsync(built, java.net.http.HttpResponse.BodyHandlers.ofString()).await() }
     }
+}
+
+/** A BlockingHttpTransport over java.net.http.HttpClient's blocking `send`, on the caller's thread. */
+class JavaBlockingHttpTransport : BlockingHttpTransport {
+    val client: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+
+    override fun send(request: HttpRequest): HttpResponse =
+        answer { client.send(javaRequest(request), java.net.http.HttpResponse.BodyHandlers.ofString()) }
 }
 
 /**

@@ -1,6 +1,7 @@
 // The Kotlin client of the side-by-side benchmark: the uniffi library on the
-// JVM, through the app-supplied java.net.http transport and through the
-// library's built-in one. `bench.BenchKt RUN_JSON` prints JSON lines of figures.
+// JVM, through the app-supplied java.net.http transport (suspending, and
+// blocking) and through the library's built-in one. `bench.BenchKt RUN_JSON`
+// prints JSON lines of figures.
 package bench
 
 import dev.ezthrottle.ClientOptions
@@ -14,6 +15,7 @@ import java.net.http.HttpResponse
 import java.time.Duration
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.runBlocking
+import suite.JavaBlockingHttpTransport
 import suite.JavaHttpTransport
 import suite.Json
 import suite.build
@@ -57,37 +59,34 @@ private suspend fun submits(client: EzThrottle, run: Map<String, Any?>, tag: Str
         "p50_ms" to percentileMs(latencies, 0.5), "p99_ms" to percentileMs(latencies, 0.99))
 }
 
-/** The FRUGAL step's request through the same java.net.http client, plainly. */
-private suspend fun plain(transport: JavaHttpTransport, request: Map<String, Any?>) {
+/** The FRUGAL step's request, as java.net.http builds it. */
+private fun plainRequest(request: Map<String, Any?>): HttpRequest {
     val builder = HttpRequest.newBuilder(URI.create(request["url"] as String))
         .timeout(Duration.ofSeconds(30))
         .method(request["method"] as String, HttpRequest.BodyPublishers.ofString(request["body"] as String))
     for ((name, value) in obj(request["headers"])) builder.header(name, value as String)
-    val response = transport.client.sendAsync(builder.build(), HttpResponse.BodyHandlers.ofString()).await()
-    check(response.statusCode() in 200..299)
+    return builder.build()
 }
 
-private suspend fun frugal(client: EzThrottle, step: Step) {
-    val result = client.execute(step)
-    check(result is ExecuteResult.Local && result.success)
-}
-
-private suspend fun frugalOverhead(client: EzThrottle, transport: JavaHttpTransport, run: Map<String, Any?>): Map<String, Any?> {
+/**
+ * A FRUGAL step whose local call succeeds (`step`) against the same request
+ * made plainly through the same HTTP client (`plain`), in alternating rounds.
+ */
+private suspend fun frugalOverhead(run: Map<String, Any?>, plain: suspend () -> Unit, step: suspend () -> Unit): Map<String, Any?> {
     val count = (run["frugal"] as Long).toInt()
     val rounds = 10
-    val step = build(run["frugal_calls"])
     repeat(300) {
-        plain(transport, obj(run["frugal_plain"]))
-        frugal(client, step)
+        plain()
+        step()
     }
     var plainTime = 0.0
     var stepTime = 0.0
     repeat(rounds) {
         var t = System.nanoTime()
-        repeat(count / rounds) { plain(transport, obj(run["frugal_plain"])) }
+        repeat(count / rounds) { plain() }
         plainTime += seconds(t)
         t = System.nanoTime()
-        repeat(count / rounds) { frugal(client, step) }
+        repeat(count / rounds) { step() }
         stepTime += seconds(t)
     }
     val done = count / rounds * rounds
@@ -96,6 +95,8 @@ private suspend fun frugalOverhead(client: EzThrottle, transport: JavaHttpTransp
     return mapOf("n" to done.toLong(), "step_ms" to stepMs, "plain_ms" to plainMs,
         "overhead_pct" to (stepMs - plainMs) / plainMs * 100)
 }
+
+private fun checkLocal(result: ExecuteResult) = check(result is ExecuteResult.Local && result.success) { result.toString() }
 
 /** Twenty rounds of a twentieth each; the fastest counts (noise only adds). */
 private fun builds(run: Map<String, Any?>): Map<String, Any?> {
@@ -118,12 +119,26 @@ fun main(args: Array<String>) = runBlocking {
     val run = obj(Json.parse(File(args[0]).readText()))
     val options = ClientOptions(apiKey = run["api_key"] as String, tracktagsUrl = run["sandbox"] as String)
     val transport = JavaHttpTransport()
+    val blockingTransport = JavaBlockingHttpTransport()
     val viaJava = EzThrottle(options, transport)
+    val viaJavaBlocking = EzThrottle.withBlockingTransport(options, blockingTransport)
     val builtin = EzThrottle(options, null)
     val jvm = "JVM ${System.getProperty("java.version")}"
     val built = builds(run)
+    val frugalStep = build(run["frugal_calls"])
+    val plain = plainRequest(obj(run["frugal_plain"]))
+    val asString = HttpResponse.BodyHandlers.ofString()
     println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, java.net.http transport)",
-        "submit" to submits(viaJava, run, "kotlin-java"), "frugal" to frugalOverhead(viaJava, transport, run),
+        "submit" to submits(viaJava, run, "kotlin-java"),
+        "frugal" to frugalOverhead(run,
+            plain = { check(transport.client.sendAsync(plain, asString).await().statusCode() in 200..299) },
+            step = { checkLocal(viaJava.execute(frugalStep)) }),
+        "build" to built)))
+    println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, java.net.http blocking transport, blocking)",
+        "submit" to submits(viaJavaBlocking, run, "kotlin-java-blocking", blocking = true),
+        "frugal" to frugalOverhead(run,
+            plain = { check(blockingTransport.client.send(plain, asString).statusCode() in 200..299) },
+            step = { checkLocal(viaJavaBlocking.executeBlocking(frugalStep)) }),
         "build" to built)))
     println(Json.write(mapOf("client" to "Kotlin/$jvm (uniffi, built-in transport, suspend)",
         "submit" to submits(builtin, run, "kotlin-builtin"), "frugal" to null, "build" to built)))

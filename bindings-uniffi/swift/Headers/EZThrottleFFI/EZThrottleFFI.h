@@ -249,6 +249,13 @@ typedef void (*UniffiCallbackInterfaceFallbackMethod0)(uint64_t, UniffiForeignFu
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BLOCKING_HTTP_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BLOCKING_HTTP_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceBlockingHttpTransportMethod0)(uint64_t, uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
 typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, uint64_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
@@ -262,6 +269,15 @@ typedef struct UniffiVTableCallbackInterfaceFallback {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceFallbackMethod0 _Nonnull run;
 } UniffiVTableCallbackInterfaceFallback;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BLOCKING_HTTP_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BLOCKING_HTTP_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceBlockingHttpTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceBlockingHttpTransportMethod0 _Nonnull send;
+} UniffiVTableCallbackInterfaceBlockingHttpTransport;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
@@ -312,6 +328,11 @@ void uniffi_ezthrottle_fn_free_ezthrottle(uint64_t handle, RustCallStatus *_Nonn
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_EZTHROTTLE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_EZTHROTTLE_NEW
 uint64_t uniffi_ezthrottle_fn_constructor_ezthrottle_new(RustBuffer options, RustBuffer transport, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_EZTHROTTLE_WITH_BLOCKING_TRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_EZTHROTTLE_WITH_BLOCKING_TRANSPORT
+uint64_t uniffi_ezthrottle_fn_constructor_ezthrottle_with_blocking_transport(RustBuffer options, uint64_t transport, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLE_CREATE_WEBHOOK_SECRET
@@ -563,6 +584,26 @@ uint64_t uniffi_ezthrottle_fn_method_step_webhook_quorum(uint64_t ptr, int64_t q
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_WEBHOOKS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_STEP_WEBHOOKS
 uint64_t uniffi_ezthrottle_fn_method_step_webhooks(uint64_t ptr, RustBuffer webhooks, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_BLOCKINGHTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_BLOCKINGHTTPTRANSPORT
+uint64_t uniffi_ezthrottle_fn_clone_blockinghttptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FREE_BLOCKINGHTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FREE_BLOCKINGHTTPTRANSPORT
+void uniffi_ezthrottle_fn_free_blockinghttptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_INIT_CALLBACK_VTABLE_BLOCKINGHTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_INIT_CALLBACK_VTABLE_BLOCKINGHTTPTRANSPORT
+void uniffi_ezthrottle_fn_init_callback_vtable_blockinghttptransport(const UniffiVTableCallbackInterfaceBlockingHttpTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_BLOCKINGHTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_BLOCKINGHTTPTRANSPORT_SEND
+RustBuffer uniffi_ezthrottle_fn_method_blockinghttptransport_send(uint64_t ptr, uint64_t request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_HTTPREQUEST
@@ -1229,6 +1270,12 @@ uint16_t uniffi_ezthrottle_checksum_method_step_webhooks(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_BLOCKINGHTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_BLOCKINGHTTPTRANSPORT_SEND
+uint16_t uniffi_ezthrottle_checksum_method_blockinghttptransport_send(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_BODY
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_BODY
 uint16_t uniffi_ezthrottle_checksum_method_httprequest_body(void
@@ -1286,6 +1333,12 @@ uint16_t uniffi_ezthrottle_checksum_constructor_cancellationtoken_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_EZTHROTTLE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_EZTHROTTLE_NEW
 uint16_t uniffi_ezthrottle_checksum_constructor_ezthrottle_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_EZTHROTTLE_WITH_BLOCKING_TRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_EZTHROTTLE_WITH_BLOCKING_TRANSPORT
+uint16_t uniffi_ezthrottle_checksum_constructor_ezthrottle_with_blocking_transport(void
     
 );
 #endif

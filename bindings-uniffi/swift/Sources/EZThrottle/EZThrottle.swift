@@ -592,6 +592,228 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * The app's HTTP stack, called synchronously on the thread of the call
+ * that sends: `OkHttp`'s `execute()`, `java.net.http`'s `send`. No
+ * hand-off between threads per request, unlike [`HttpTransport`]'s
+ * suspending `send`: for apps that call the SDK from their own background
+ * threads (`executeBlocking`), or from `Dispatchers.IO`.
+ */
+public protocol BlockingHttpTransport: AnyObject, Sendable {
+    
+    /**
+     * Send `request` and wait for the whole response; a status of any
+     * value is a response, not a failure.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The app's HTTP stack, called synchronously on the thread of the call
+ * that sends: `OkHttp`'s `execute()`, `java.net.http`'s `send`. No
+ * hand-off between threads per request, unlike [`HttpTransport`]'s
+ * suspending `send`: for apps that call the SDK from their own background
+ * threads (`executeBlocking`), or from `Dispatchers.IO`.
+ */
+open class BlockingHttpTransportImpl: BlockingHttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ezthrottle_fn_clone_blockinghttptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ezthrottle_fn_free_blockinghttptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Send `request` and wait for the whole response; a status of any
+     * value is a response, not a failure.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeTransportFailure_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_blockinghttptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceBlockingHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceBlockingHttpTransport = UniffiVTableCallbackInterfaceBlockingHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeBlockingHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface BlockingHttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeBlockingHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface BlockingHttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeBlockingHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTransportFailure_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceBlockingHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceBlockingHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitBlockingHttpTransport() {
+    uniffi_ezthrottle_fn_init_callback_vtable_blockinghttptransport(UniffiCallbackInterfaceBlockingHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBlockingHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<BlockingHttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = BlockingHttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> BlockingHttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return BlockingHttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: BlockingHttpTransport) -> UInt64 {
+         if let rustImpl = value as? BlockingHttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BlockingHttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: BlockingHttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlockingHttpTransport_lift(_ handle: UInt64) throws -> BlockingHttpTransport {
+    return try FfiConverterTypeBlockingHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlockingHttpTransport_lower(_ value: BlockingHttpTransport) -> UInt64 {
+    return FfiConverterTypeBlockingHttpTransport.lower(value)
+}
+
+
+
+
+
+
+/**
  * Cancels every call it is handed to, in flight or later: the call
  * throws `Cancelled`, nothing more is sent, and the built-in transport
  * shuts the socket of the request in flight.
@@ -904,6 +1126,21 @@ public convenience init(options: ClientOptions, transport: HttpTransport? = nil)
         try! rustCall { uniffi_ezthrottle_fn_free_ezthrottle(handle, $0) }
     }
 
+    
+    /**
+     * A client sending through the app's blocking `transport`, on the
+     * thread of each call (see [`BlockingHttpTransport`]): an async call
+     * blocks the thread that runs it.
+     */
+public static func withBlockingTransport(options: ClientOptions, transport: BlockingHttpTransport)throws  -> EzThrottle  {
+    return try  FfiConverterTypeEzThrottle_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_constructor_ezthrottle_with_blocking_transport(
+        FfiConverterTypeClientOptions_lower(options),
+        FfiConverterTypeBlockingHttpTransport_lower(transport),uniffiCallStatus
+    )
+})
+}
     
 
     
@@ -5591,6 +5828,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_webhooks() != 65219) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_blockinghttptransport_send() != 38613) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_httprequest_body() != 17311) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5621,6 +5861,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_constructor_ezthrottle_new() != 6531) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_constructor_ezthrottle_with_blocking_transport() != 35170) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_constructor_step_new() != 33191) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5631,6 +5874,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitBlockingHttpTransport()
     uniffiCallbackInitFallback()
     uniffiCallbackInitHttpTransport()
     return InitializationResult.ok
