@@ -5,6 +5,8 @@
 
 // The longest delay JS timers honour (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// As node-http.js and the Rust transports: a larger answer is refused.
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** A failed exchange; `kind` is how the core classifies it (`timeout`, `unreachable`, `other`). */
 export class SendError extends Error {
@@ -41,16 +43,39 @@ export function fetchSend(fetchFn) {
       }
       const flat = [];
       response.headers.forEach((value, name) => flat.push(name, value));
-      let bytes;
-      try {
-        bytes = await response.arrayBuffer();
-      } catch (error) {
-        throw failed(error);
-      }
       // Invalid UTF-8 becomes U+FFFD, as the Rust transports read it; a BOM is kept.
-      return [response.status, flat, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)];
+      return [response.status, flat, new TextDecoder('utf-8', { ignoreBOM: true }).decode(await read(response, failed))];
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/** The whole body, at most MAX_BODY_BYTES of it, read as it streams. */
+async function read(response, failed) {
+  if (!response.body) return new Uint8Array();
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > MAX_BODY_BYTES) {
+        reader.cancel().catch(() => {});
+        throw new SendError(`the response body is larger than ${MAX_BODY_BYTES} bytes`, 'other');
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    throw error instanceof SendError ? error : failed(error);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
 }

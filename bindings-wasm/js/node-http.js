@@ -39,8 +39,9 @@ export function send(method, url, headers, body, timeoutMs) {
     };
     const fail = (message, kind) => {
       if (settled) return;
-      current?.destroy();
+      // Settled first: destroying the request may report its own failure.
       settle(reject, new SendError(message, kind));
+      current?.destroy();
     };
     const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`, 'timeout'), timeoutMs);
     const named = {};

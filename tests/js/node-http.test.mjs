@@ -92,6 +92,33 @@ test('a gateway that does not answer in time is a transport timeout', async () =
   assert.ok(Date.now() - started < 5000);
 });
 
+test('an answer over 64 MiB is refused, over node:http and over fetch alike', async () => {
+  const huge = await serve((request, response) => {
+    response.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const chunk = Buffer.alloc(1024 * 1024, 120);
+    let sent = 0;
+    const more = () => {
+      while (sent < 65 && !response.destroyed) {
+        sent++;
+        if (!response.write(chunk)) return response.once('drain', more);
+      }
+      response.end();
+    };
+    more();
+  });
+  // The gateway's answer, so that no FRUGAL forwarding stands between.
+  const viaNodeHttp = new EZThrottle({ apiKey: 'ck_local_only', tracktagsUrl: huge.url });
+  const viaFetch = new EZThrottle({ apiKey: 'ck_local_only', tracktagsUrl: huge.url, fetch: globalThis.fetch });
+  for (const stack of [viaNodeHttp, viaFetch]) {
+    await assert.rejects(new Step(stack).url('http://127.0.0.1:9/x').execute(), (error) => {
+      assert.ok(error instanceof TransportError, `${error.name}: ${error.message}`);
+      assert.equal(error.code, 'transport');
+      assert.match(error.message, /larger than 67108864 bytes/);
+      return true;
+    });
+  }
+});
+
 test('a refused connection is unreachable: forwardOrFallback runs the fallback', async () => {
   const down = new EZThrottle({ apiKey: 'ck_local_only', tracktagsUrl: 'http://127.0.0.1:9' });
   await assert.rejects(new Step(down).url('http://127.0.0.1:9/x').execute(), (error) => {
