@@ -235,83 +235,55 @@ fn apply_at(step: &mut Step, name: &str, arg: &Value, prefix: &str, depth: usize
 }
 
 fn parse_call(step: &Step, name: &str, arg: &Value, prefix: &str, depth: usize) -> Result<Edit> {
-    let at = |field: &str| under(prefix, field).into_owned();
-    let text = |field: &str| string(arg, &under(prefix, field)).map(str::to_owned);
+    // The call's own path; at the top level (most calls) no string is built.
+    let at = under(prefix, name);
+    let at = at.as_ref();
+    let text = || string(arg, at).map(str::to_owned);
     Ok(match name {
-        "url" => set(text(name)?, |s, v| s.url(v)),
-        "method" => set(text(name)?, |s, v| s.method(v)),
-        "body" => set(text(name)?, |s, v| s.body(v)),
-        "idempotent_key" => set(text(name)?, |s, v| s.idempotent_key(v)),
-        "description" => set(text(name)?, |s, v| s.description(v)),
-        "response_description" => set(text(name)?, |s, v| s.response_description(v)),
-        "headers" => set(headers(arg, &under(prefix, name))?, |s, v| s.headers(v)),
+        "url" => set(text()?, |s, v| s.url(v)),
+        "method" => set(text()?, |s, v| s.method(v)),
+        "body" => set(text()?, |s, v| s.body(v)),
+        "idempotent_key" => set(text()?, |s, v| s.idempotent_key(v)),
+        "description" => set(text()?, |s, v| s.description(v)),
+        "response_description" => set(text()?, |s, v| s.response_description(v)),
+        "headers" => set(headers(arg, at)?, |s, v| s.headers(v)),
         // Adds to the headers already set (`headers` replaces them).
-        "add_headers" => set(headers(arg, &under(prefix, name))?, |s, v| {
+        "add_headers" => set(headers(arg, at)?, |s, v| {
             v.into_iter()
                 .fold(s, |s, (name, value)| s.header(name, value))
         }),
-        "metadata" => set(object(arg, &under(prefix, name))?.clone(), |s, v| {
-            s.metadata(v)
+        "metadata" => set(object(arg, at)?.clone(), |s, v| s.metadata(v)),
+        "type" => set(parse_enum(arg, at)?, |s, v| s.step_type(v)),
+        "idempotent_strategy" => set(parse_enum(arg, at)?, |s, v| s.idempotent_strategy(v)),
+        "region_policy" => set(parse_enum(arg, at)?, |s, v| s.region_policy(v)),
+        "execution_mode" => set(parse_enum(arg, at)?, |s, v| s.execution_mode(v)),
+        "webhooks" => set(webhooks(arg, at)?, |s, v| s.webhooks(v)),
+        "webhook_quorum" => set(integer(arg, at, u32::MAX.into())? as u32, |s, v| {
+            s.webhook_quorum(v)
         }),
-        "type" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
-            s.step_type(v)
-        }),
-        "idempotent_strategy" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
-            s.idempotent_strategy(v)
-        }),
-        "region_policy" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
-            s.region_policy(v)
-        }),
-        "execution_mode" => set(parse_enum(arg, &under(prefix, name))?, |s, v| {
-            s.execution_mode(v)
-        }),
-        "webhooks" => set(webhooks(arg, &under(prefix, name))?, |s, v| s.webhooks(v)),
-        "webhook_quorum" => set(
-            integer(arg, &under(prefix, name), u32::MAX.into())? as u32,
-            |s, v| s.webhook_quorum(v),
-        ),
-        "retry_at" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
-            s.retry_at_ms(v)
-        }),
-        "local_timeout" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
-            s.local_timeout(v)
-        }),
-        "local_timeout_ms" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
-            s.local_timeout_ms(v)
-        }),
-        "on_failure_timeout_ms" => set(integer(arg, &under(prefix, name), u64::MAX)?, |s, v| {
+        "retry_at" => set(integer(arg, at, u64::MAX)?, |s, v| s.retry_at_ms(v)),
+        "local_timeout" => set(integer(arg, at, u64::MAX)?, |s, v| s.local_timeout(v)),
+        "local_timeout_ms" => set(integer(arg, at, u64::MAX)?, |s, v| s.local_timeout_ms(v)),
+        "on_failure_timeout_ms" => set(integer(arg, at, u64::MAX)?, |s, v| {
             s.on_failure_timeout_ms(v)
         }),
-        "regions" => set(strings(arg, &under(prefix, name))?, |s, v| s.regions(v)),
-        "retry_policy" => set(retry_policy(arg, &under(prefix, name))?, |s, v| {
-            s.retry_policy(v)
-        }),
-        "fallback_on_error" => set(status_codes(arg, &under(prefix, name))?, |s, v| {
-            s.fallback_on_error(v)
-        }),
+        "regions" => set(strings(arg, at)?, |s, v| s.regions(v)),
+        "retry_policy" => set(retry_policy(arg, at)?, |s, v| s.retry_policy(v)),
+        "fallback_on_error" => set(status_codes(arg, at)?, |s, v| s.fallback_on_error(v)),
         "fallback" => {
-            let here = at(&format!("fallback[{}]", step.fallbacks.len()));
+            let here = join_path(prefix, &format!("fallback[{}]", step.fallbacks.len()));
             set(fallback(arg, &here, depth)?, |s, (child, trigger)| {
                 s.fallback(child, trigger)
             })
         }
-        "on_success" => set(
-            from_calls_at(arg, &under(prefix, name), depth + 1)?,
-            |s, v| s.on_success(v),
-        ),
+        "on_success" => set(from_calls_at(arg, at, depth + 1)?, |s, v| s.on_success(v)),
         "on_failure" => {
-            let here = at(name);
-            let spec = object(arg, &here)?;
-            only_keys(spec, &["step", "timeout_ms"], &here)?;
-            let child = from_calls_at(field(spec, "step", &here)?, &here, depth + 1)?;
-            on_failure(child, spec, &here)?
+            let spec = object(arg, at)?;
+            only_keys(spec, &["step", "timeout_ms"], at)?;
+            let child = from_calls_at(field(spec, "step", at)?, at, depth + 1)?;
+            on_failure(child, spec, at)?
         }
-        other => {
-            return Err(Error::validation(
-                at(other),
-                "is not a builder call of the step",
-            ))
-        }
+        _ => return Err(Error::validation(at, "is not a builder call of the step")),
     })
 }
 
