@@ -1,12 +1,17 @@
-// HTTP over `fetch` for the core (see src/transport.rs for the contract):
+// HTTP over `fetch` for the core (see src/exchange.rs for the contract):
 // the global fetch in browsers and workers, or a caller's own, which is
 // handed a `Request`. The deadline is an AbortController and a timer, not
 // `AbortSignal.timeout` (Node makes that signal transferable: ~40 µs).
+// Also what both sends share (node-http.js imports it).
 
-// The longest delay JS timers honour (about 24.8 days).
+// The longest delay JS timers honour (about 24.8 days; Node fires a longer
+// one at once). The core's timeouts are at most a day, but a send takes any.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-// As node-http.js and the Rust transports: a larger answer is refused.
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** As the Rust transports: a larger answer is refused. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Call `fire` after `ms` milliseconds, however large `ms` is. */
+export const deadline = (ms, fire) => setTimeout(fire, Math.min(ms, MAX_TIMER_MS));
 
 /** A failed exchange; `kind` is how the core classifies it (`timeout`, `unreachable`, `other`). */
 export class SendError extends Error {
@@ -23,7 +28,7 @@ const describe = (error) => (error instanceof Error ? `${error.name}: ${error.me
 export function fetchSend(fetchFn) {
   return async (method, url, headers, body, timeoutMs) => {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.min(timeoutMs, MAX_TIMER_MS));
+    const timer = deadline(timeoutMs, () => controller.abort());
     // Node: a pending deadline must not keep the process alive.
     timer?.unref?.();
     // A rejection after our timer fired is the deadline; any other means no answer came back.

@@ -4,10 +4,9 @@
 // of that on a loopback submit. Behaves as the Rust transports do: follows
 // up to 10 redirects, reads at most 64 MiB of body, one deadline for the
 // whole exchange.
-import { SendError } from './fetch-http.js';
+import { MAX_BODY_BYTES, SendError, deadline } from './fetch-http.js';
 
 const MAX_REDIRECTS = 10;
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 // node:http and node:https load on a client's first request of their
 // scheme, not at import: together they are a third of a cold import.
@@ -43,7 +42,7 @@ export function send(method, url, headers, body, timeoutMs) {
       settle(reject, new SendError(message, kind));
       current?.destroy();
     };
-    const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`, 'timeout'), timeoutMs);
+    const timer = deadline(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`, 'timeout'));
     const named = {};
     for (let i = 0; i + 1 < headers.length; i += 2) named[headers[i]] = headers[i + 1];
     if (body !== undefined && !Object.keys(named).some((n) => n.toLowerCase() === 'content-length')) {

@@ -86,8 +86,8 @@ fn core_spelling(calls: Value) -> Value {
 fn nested(link: Value) -> Value {
     match link {
         Value::Object(mut map) => {
-            if let Some(step) = map.remove("step") {
-                map.insert("step".into(), core_spelling(step));
+            if let Some(step) = map.get_mut("step") {
+                *step = core_spelling(std::mem::take(step));
             }
             Value::Object(map)
         }

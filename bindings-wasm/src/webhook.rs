@@ -7,7 +7,7 @@ use ezthrottle_core::webhook::{
     verify_signature as core_verify, verify_signature_strict as core_strict, verify_with_secrets,
     Verification, DEFAULT_TOLERANCE_SECS,
 };
-use ezthrottle_core::{ClientReceiver, Delivery, Error, Handled, Run};
+use ezthrottle_core::{ClientReceiver, Error, Handled, Run};
 use js_sys::Uint8Array;
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
@@ -249,10 +249,10 @@ impl WebhookHandler {
         let body = payload_bytes(&payload)?;
         let signature = signature(&header)?;
         let now = (now_ms() / 1000) as i64;
-        let delivery: Delivery =
-            self.receiver
-                .borrow_mut()
-                .handle(&body, signature.as_deref(), now);
+        let delivery = self
+            .receiver
+            .borrow_mut()
+            .handle(&body, signature.as_deref(), now);
         Ok(Exchange::new(delivery, move |handled| {
             describe(handled, &body)
         }))
@@ -260,11 +260,13 @@ impl WebhookHandler {
 }
 
 /// The delivery, and its follow-up's outcome, as JS.
-fn describe(handled: Handled, body: &[u8]) -> JsResult<JsValue> {
-    let Handled {
+fn describe(
+    Handled {
         received,
         follow_up,
-    } = handled;
+    }: Handled,
+    body: &[u8],
+) -> JsResult<JsValue> {
     // An accepted event is the delivery's own JSON, as sent.
     let event = match &received.event {
         Some(_) => std::str::from_utf8(body).map_or(JsValue::NULL, convert::parse),
