@@ -25,7 +25,10 @@ export const RegionPolicy = Object.freeze({ FALLBACK: 'fallback', STRICT: 'stric
 /** Whether the first region to finish wins, or every region runs. */
 export const ExecutionMode = Object.freeze({ RACE: 'race', FANOUT: 'fanout' });
 
-/** Each client's core handle and HTTP (`send`). */
+/**
+ * Each client's core handle, HTTP (`send`), and the polls of its pending
+ * `waitForResult` calls (run after each delivery its handlers receive).
+ */
 const clients = new WeakMap();
 
 function clientOf(client) {
@@ -53,7 +56,7 @@ export class EZThrottle {
     }
     // The caller's fetch, else the entry point's own HTTP (Node), else the global fetch.
     const send = fetch !== undefined ? fetchSend(fetch) : (entrySend ?? fetchSend());
-    clients.set(this, { handle: new ClientHandle(config), send });
+    clients.set(this, { handle: new ClientHandle(config), send, waits: new Set() });
   }
 
   /** Submit a job described with the Step builder's option names (`{ url, method, webhooks, … }`). */
@@ -106,8 +109,8 @@ export class EZThrottle {
    * when their job's webhook arrives.
    */
   webhookHandler(options) {
-    const { handle, send } = clientOf(this);
-    return handlerFunction(handle.webhookHandler(options), options, send);
+    const { handle, send, waits } = clientOf(this);
+    return handlerFunction(handle.webhookHandler(options), options, send, waits);
   }
 
   /**
@@ -120,22 +123,34 @@ export class EZThrottle {
     if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
       throw new TypeError('timeoutMs must be a non-negative number of milliseconds');
     }
-    const wait = handleOf(this).waitForResult(jobId);
+    const { handle, waits } = clientOf(this);
+    const wait = handle.waitForResult(jobId);
     return new Promise((resolve, reject) => {
       let timer;
       const end = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        wait.cancel();
+        waits.delete(poll);
+        wait.free(); // the core forgets the waiter
       };
       const onAbort = () => {
         end();
         reject(signal.reason);
       };
+      // Run now and after each delivery this client's handlers receive.
+      const poll = () => {
+        const event = wait.poll();
+        if (event === undefined) return false;
+        end();
+        resolve(event);
+        return true;
+      };
       if (signal?.aborted) {
         onAbort();
         return;
       }
+      if (poll()) return;
+      waits.add(poll);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
@@ -145,18 +160,6 @@ export class EZThrottle {
           reject(error);
         }, timeoutMs);
       }
-      wait.promise().then(
-        (event) => {
-          if (event !== null) {
-            end();
-            resolve(event);
-          }
-        },
-        (error) => {
-          end();
-          reject(error);
-        },
-      );
     });
   }
 
@@ -182,13 +185,16 @@ async function noSend() {
 
 const SIGNATURE_HEADER = 'x-ezthrottle-signature';
 
-function handlerFunction(handler, { onEvent } = {}, send) {
+function handlerFunction(handler, { onEvent } = {}, send, waits) {
   if (onEvent !== undefined && typeof onEvent !== 'function') {
     throw new TypeError('options.onEvent must be a function');
   }
   const receive = async (body, signature) => {
     const handled = await drive(handler.receive(body, signature ?? undefined), send);
-    if (handled.event !== null && onEvent) await onEvent(handled);
+    if (handled.event !== null) {
+      if (waits) for (const poll of waits) poll();
+      if (onEvent) await onEvent(handled);
+    }
     return handled;
   };
   const handle = async (request) => {

@@ -1,19 +1,15 @@
 //! The client: configuration, and every network call as an `Exchange` for
 //! the JS side to drive.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use ezthrottle_core::{
     Client, ClientOptions, Error, ForwardOrFallback, ForwardToEZThrottle, ResultWait, API_KEY_ENV,
 };
-use js_sys::Promise;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::convert::{self, to_js};
 use crate::errors::{to_js as error_to_js, IntoJs, JsResult};
@@ -203,64 +199,36 @@ impl ClientHandle {
     pub fn wait_for_result(&self, job_id: JsValue) -> JsResult<WaitHandle> {
         let job_id = convert::text(&job_id, "jobId").js()?;
         Ok(WaitHandle {
-            state: Rc::new(RefCell::new(WaitState::Waiting(
-                self.client.wait_for_result(&job_id),
-                None,
-            ))),
+            wait: Some(self.client.wait_for_result(&job_id)),
         })
     }
 }
 
-/// A wait for one job's result: `promise()` resolves to the delivered event
-/// (`null` once cancelled); `cancel()` frees it (the JS side calls it on
-/// timeout or abort).
+/// A wait for one job's result. The JS side polls it when it starts and
+/// after each delivery one of the client's handlers receives, so the wasm
+/// needs no executor, promise or waker of its own. Freeing it (on timeout or
+/// abort) makes the core forget the waiter.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct WaitHandle {
-    state: Rc<RefCell<WaitState>>,
-}
-
-#[derive(Debug)]
-enum WaitState {
-    Waiting(ResultWait, Option<Waker>),
-    Cancelled,
-}
-
-/// Polls the wait until it ends or is cancelled.
-struct Waiting(Rc<RefCell<WaitState>>);
-
-impl Future for Waiting {
-    type Output = Option<ezthrottle_core::webhook::WebhookEvent>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut *self.0.borrow_mut() {
-            WaitState::Cancelled => Poll::Ready(None),
-            WaitState::Waiting(wait, waker) => {
-                *waker = Some(cx.waker().clone());
-                Pin::new(wait).poll(cx).map(Some)
-            }
-        }
-    }
+    wait: Option<ResultWait>,
 }
 
 #[wasm_bindgen]
 impl WaitHandle {
-    /// Resolves to the event as JSON (`null` once cancelled).
-    pub fn promise(&self) -> Promise {
-        let waiting = Waiting(self.state.clone());
-        future_to_promise(async move {
-            Ok(waiting
-                .await
-                .map_or(JsValue::NULL, |event| to_js(&event.to_json())))
-        })
-    }
-
-    /// Stop waiting: the core forgets the waiter, the promise resolves to `null`.
-    pub fn cancel(&self) {
-        let previous = std::mem::replace(&mut *self.state.borrow_mut(), WaitState::Cancelled);
-        if let WaitState::Waiting(wait, Some(waker)) = previous {
-            drop(wait);
-            waker.wake();
+    /// The delivered event as JSON once it has arrived, else `undefined`.
+    pub fn poll(&mut self) -> JsValue {
+        let Some(wait) = self.wait.as_mut() else {
+            return JsValue::UNDEFINED;
+        };
+        // A no-op waker: the JS side, not a waker, knows when to poll again.
+        let mut context = Context::from_waker(Waker::noop());
+        match Pin::new(wait).poll(&mut context) {
+            Poll::Ready(event) => {
+                self.wait = None;
+                to_js(&event.to_json())
+            }
+            Poll::Pending => JsValue::UNDEFINED,
         }
     }
 }

@@ -260,6 +260,30 @@ test('waitForResult: a late wait ends at once; timeouts and aborts reject and fr
   assert.throws(() => waiting.waitForResult('job-x', { timeoutMs: -1 }), TypeError);
   assert.throws(() => waiting.waitForResult(42), ValidationError);
 
+  // A wait started before its delivery ends when one of its client's handlers
+  // receives it, and only then; another client's wait is not ended by it.
+  const { createHmac } = await import('node:crypto');
+  const signed = (body) => {
+    const t = Math.floor(Date.now() / 1000);
+    return `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`;
+  };
+  const handler = waiting.webhookHandler({ primarySecret: SECRET });
+  const other = new EZThrottle({ apiKey, tracktagsUrl: base });
+  const early = waiting.waitForResult('job-early', { timeoutMs: 5000 });
+  const elsewhere = other.waitForResult('job-early', { timeoutMs: 300 });
+  let settled = false;
+  early.then(() => { settled = true; }, () => { settled = true; });
+  const unrelated = JSON.stringify({ job_id: 'job-unrelated', status: 'success' });
+  assert.equal((await handler.receive(unrelated, signed(unrelated))).status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(settled, false, 'another job\'s delivery does not end the wait');
+  const body = JSON.stringify({ job_id: 'job-early', status: 'success', response: { status_code: 201, body: 'ok', headers: {} } });
+  assert.equal((await handler.receive(body, signed(body))).status, 200);
+  const arrived = await early;
+  assert.equal(arrived.job_id, 'job-early');
+  assert.equal(arrived.response.status_code, 201);
+  await assert.rejects(elsewhere, TimeoutError);
+
   // The continuation test's job already reached its client's handler: a new wait ends at once.
   assert.ok(continued, 'the continuation test ran first');
   const late = await continued.client.waitForResult(continued.jobId, { timeoutMs: 1000 });
