@@ -17,7 +17,7 @@
 //!   `?fail=N` answers 500 to the first N deliveries of that box.
 //! - `GET /receiver/{name}`: the deliveries received, oldest first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -42,8 +42,34 @@ pub struct Testkit {
 /// The receiver boxes and the bytes they hold.
 #[derive(Debug, Default)]
 struct Boxes {
-    by_name: HashMap<String, Vec<Value>>,
+    by_name: HashMap<String, VecDeque<Received>>,
     bytes: usize,
+}
+
+impl Boxes {
+    /// Keep `entry` (counted as `size` bytes) in box `name`: a full box drops
+    /// its oldest delivery; past the byte or box limit, every box is emptied.
+    fn keep(&mut self, name: String, entry: Value, size: usize) {
+        let full = self.bytes + size > MAX_BOX_BYTES;
+        if full || (self.by_name.len() >= MAX_BOXES && !self.by_name.contains_key(&name)) {
+            *self = Boxes::default();
+        }
+        let list = self.by_name.entry(name).or_default();
+        let evicted = if list.len() >= MAX_PER_BOX {
+            list.pop_front().map_or(0, |oldest| oldest.size)
+        } else {
+            0
+        };
+        list.push_back(Received { entry, size });
+        self.bytes = self.bytes + size - evicted;
+    }
+}
+
+/// One delivery in a box, with the bytes it counts for.
+#[derive(Debug)]
+struct Received {
+    entry: Value,
+    size: usize,
 }
 
 const MAX_KEYS: usize = 100_000;
@@ -200,20 +226,38 @@ async fn receive(
         "body": String::from_utf8_lossy(&body),
     });
     let mut boxes = app.testkit.boxes.lock().unwrap_or_else(|e| e.into_inner());
-    let full = boxes.bytes + size > MAX_BOX_BYTES;
-    if full || (boxes.by_name.len() >= MAX_BOXES && !boxes.by_name.contains_key(&name)) {
-        *boxes = Boxes::default();
-    }
-    boxes.bytes += size;
-    let list = boxes.by_name.entry(name).or_default();
-    if list.len() >= MAX_PER_BOX {
-        list.remove(0);
-    }
-    list.push(entry);
+    boxes.keep(name, entry, size);
     (StatusCode::OK, Json(json!({"ok": true}))).into_response()
 }
 
 async fn received(State(app): State<Arc<App>>, Path(name): Path<String>) -> Json<Value> {
     let boxes = app.testkit.boxes.lock().unwrap_or_else(|e| e.into_inner());
-    Json(json!(boxes.by_name.get(&name).cloned().unwrap_or_default()))
+    let list = boxes.by_name.get(&name);
+    Json(Value::Array(
+        list.into_iter()
+            .flatten()
+            .map(|received| received.entry.clone())
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A box that keeps only its latest deliveries counts only their bytes,
+    /// so a busy box cannot empty the others by bytes it no longer holds.
+    #[test]
+    fn a_full_box_counts_only_what_it_keeps() {
+        let mut boxes = Boxes::default();
+        boxes.keep("quiet".into(), json!(1), 100);
+        let size = MAX_BOX_BYTES / MAX_PER_BOX;
+        for i in 0..3 * MAX_PER_BOX {
+            boxes.keep("busy".into(), json!(i), size);
+        }
+        assert_eq!(boxes.by_name["busy"].len(), MAX_PER_BOX);
+        assert_eq!(boxes.bytes, 100 + MAX_PER_BOX * size);
+        assert_eq!(boxes.by_name["busy"][0].entry, json!(2 * MAX_PER_BOX));
+        assert!(boxes.by_name.contains_key("quiet"), "the other box is kept");
+    }
 }
