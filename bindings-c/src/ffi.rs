@@ -229,7 +229,7 @@ pub(crate) unsafe fn json_arg(
     // SAFETY: `ptr` is NULL or a NUL-terminated string readable for the call, as this helper's
     // own # Safety requires of its caller.
     let text = unsafe { str_arg(ptr, name) }?;
-    serde_json::from_str(text).map_err(|e| {
+    ezthrottle_core::json::parse(text).map_err(|e| {
         Failure::new(
             ezt_status::EZT_ERR_INVALID_JSON,
             format!("argument `{name}` is not JSON: {e}"),

@@ -211,7 +211,7 @@ fn header_pairs(headers: &[crate::transport::HttpHeader]) -> Vec<(String, String
 fn metadata(text: Option<&str>) -> Result<Map<String, Value>> {
     match text {
         None => Ok(Map::new()),
-        Some(text) => match serde_json::from_str(text) {
+        Some(text) => match ezthrottle_core::json::parse(text) {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err(EzThrottleError::Validation {
                 path: "metadata".into(),

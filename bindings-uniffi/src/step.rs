@@ -175,7 +175,7 @@ impl StepOptions {
 }
 
 fn parse_json(path: &str, json: &str) -> Result<Value> {
-    serde_json::from_str(json).map_err(|e| EzThrottleError::Validation {
+    ezthrottle_core::json::parse(json).map_err(|e| EzThrottleError::Validation {
         path: path.into(),
         detail: format!("is not JSON: {e}"),
     })

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 use ezthrottle_core::{
     Client, ClientOptions, Error, ForwardOrFallback, ForwardToEZThrottle, ResultWait, API_KEY_ENV,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, to_js};
@@ -27,10 +27,9 @@ pub struct ClientHandle {
 
 /// A gateway answer object as the JS result (written as it is: no copy).
 fn object(map: &serde_json::Map<String, Value>) -> JsResult<JsValue> {
-    // A map of JSON values always serializes.
-    Ok(convert::parse(
-        &serde_json::to_string(map).unwrap_or_else(|_| "null".into()),
-    ))
+    Ok(convert::parse(&ezthrottle_core::json::object_to_string(
+        map,
+    )))
 }
 
 /// `process.env[EZTHROTTLE_API_KEY]` where the host has one (Node, not
@@ -79,9 +78,10 @@ impl ClientHandle {
     pub fn execute(&self, step: &StepHandle) -> JsResult<Exchange> {
         let execution = self.client.execute(&step.inner).js()?;
         Ok(Exchange::new(execution, |run| {
-            Ok(to_js(
-                &json!({ "result": run.outcome.to_json(), "trace": run.trace.to_string() }),
-            ))
+            Ok(to_js(&convert::object([
+                ("result", run.outcome.to_json()),
+                ("trace", run.trace.to_string().into()),
+            ])))
         }))
     }
 
@@ -127,8 +127,10 @@ impl ClientHandle {
             .js()?;
         Ok(Exchange::new(call, |outcome| {
             Ok(to_js(&match outcome {
-                ForwardOrFallback::Submitted(answer) => json!({ "submitted": answer.as_json() }),
-                ForwardOrFallback::Fallback(()) => json!({ "fallback": true }),
+                ForwardOrFallback::Submitted(answer) => {
+                    convert::object([("submitted", Value::Object(answer.as_json().clone()))])
+                }
+                ForwardOrFallback::Fallback(()) => convert::object([("fallback", true.into())]),
             }))
         }))
     }

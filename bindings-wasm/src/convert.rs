@@ -18,7 +18,7 @@ pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
         .map_err(|e| refused(crate::exchange::describe(&e)))?
         .as_string()
         .ok_or_else(|| refused("a function or symbol".into()))?;
-    serde_json::from_str(&text).map_err(|e| refused(e.to_string()))
+    ezthrottle_core::json::parse(&text).map_err(|e| refused(e.to_string()))
 }
 
 /// A required string argument. Exports take strings as `JsValue` and check
@@ -50,7 +50,13 @@ pub fn field_text(options: &Map<String, Value>, key: &str) -> Result<Option<Stri
 
 /// A JSON value as a plain JS value.
 pub fn to_js(value: &Value) -> JsValue {
-    parse(&value.to_string())
+    parse(&ezthrottle_core::json::to_string(value))
+}
+
+/// An object of `fields`. Built by hand rather than with `json!`: that
+/// copies a nested `Value` through serde, whose code the package would carry.
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 /// JSON text as a plain JS value.

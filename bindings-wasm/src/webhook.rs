@@ -274,15 +274,15 @@ fn describe(
     };
     let follow_up = match follow_up {
         None => Value::Null,
-        Some(Ok(Run { outcome, .. })) => json!({ "result": outcome.to_json() }),
+        Some(Ok(Run { outcome, .. })) => convert::object([("result", outcome.to_json())]),
         Some(Err(e)) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
     };
-    let handled = to_js(&json!({
-        "status": received.status,
-        "body": received.body,
-        "reason": received.verification.reason.as_str(),
-        "followUp": follow_up,
-    }));
+    let handled = to_js(&convert::object([
+        ("status", received.status.into()),
+        ("body", received.body.into()),
+        ("reason", received.verification.reason.as_str().into()),
+        ("followUp", follow_up),
+    ]));
     js_sys::Reflect::set(&handled, &"event".into(), &event)?;
     Ok(handled)
 }

@@ -380,14 +380,13 @@ fn integer(value: &Value, path: &str, max: u64) -> Result<u64> {
     match value.as_u64() {
         Some(n) if n <= max => Ok(n),
         Some(n) => Err(Error::validation(path, format!("{n} is larger than {max}"))),
-        None if value.as_i64().is_some() => Err(Error::validation(
-            path,
-            format!("{value} must not be negative"),
-        )),
-        None => Err(Error::validation(
-            path,
-            format!("must be a whole number, not {}", kind(value)),
-        )),
+        None => match value.as_i64() {
+            Some(n) => Err(Error::validation(path, format!("{n} must not be negative"))),
+            None => Err(Error::validation(
+                path,
+                format!("must be a whole number, not {}", kind(value)),
+            )),
+        },
     }
 }
 

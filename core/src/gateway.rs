@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Target};
+use crate::json;
 
 /// The path of the proxy on the gateway.
 pub const PROXY_PATH: &str = "/api/v1/proxy";
@@ -32,6 +33,29 @@ pub struct Envelope {
     pub headers: Map<String, Value>,
     /// The forwarded body: JSON serialized to a string.
     pub body: String,
+}
+
+impl Envelope {
+    /// The envelope's JSON text, fields in their declared order.
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::with_capacity(self.body.len() + 256);
+        let fields = [
+            ("{\"scope\":", &self.scope),
+            (",\"metric_name\":", &self.metric_name),
+            (",\"target_url\":", &self.target_url),
+            (",\"method\":", &self.method),
+        ];
+        for (name, value) in fields {
+            out.extend_from_slice(name.as_bytes());
+            json::write_string(&mut out, value);
+        }
+        out.extend_from_slice(b",\"headers\":");
+        json::write_object(&mut out, &self.headers);
+        out.extend_from_slice(b",\"body\":");
+        json::write_string(&mut out, &self.body);
+        out.push(b'}');
+        String::from_utf8(out).unwrap_or_default()
+    }
 }
 
 /// The service's answer to an accepted submission.
@@ -150,7 +174,7 @@ impl ClientConfig {
             target_url: format!("{}{path}", self.ezthrottle_url()),
             method: method.into(),
             headers,
-            body: body.map(Value::to_string).unwrap_or_default(),
+            body: body.map(json::to_string).unwrap_or_default(),
         };
         self.envelope_request(&envelope)
     }
@@ -181,7 +205,7 @@ impl ClientConfig {
                 ),
                 ("Content-Type".into(), "application/json".into()),
             ],
-            body: Some(serde_json::to_string(envelope).unwrap_or_default()),
+            body: Some(envelope.to_json()),
             timeout_ms: self.timeout_ms(),
         }
     }
@@ -263,7 +287,7 @@ pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwa
             let body = match forwarded.get("body") {
                 None | Some(Value::Null) => String::new(),
                 Some(Value::String(text)) => text.clone(),
-                Some(other) => other.to_string(),
+                Some(other) => crate::json::to_string(other),
             };
             Ok(Forwarded { status_code, body })
         }
@@ -274,10 +298,9 @@ pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwa
     }
 }
 
-/// Every JSON text the core reads goes through here (one parser in the
-/// binaries: the wasm package's size counts).
+/// An answer or delivery that must be a JSON object.
 pub(crate) fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
-    match serde_json::from_str::<Value>(text) {
+    match crate::json::parse(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::protocol(format!("{what} is JSON but not an object"))),
         Err(e) => Err(Error::protocol(format!("{what} is not JSON: {e}"))),

@@ -174,7 +174,9 @@ impl Job {
     /// Parse a job from its JSON form and validate it. Errors name the field,
     /// nested jobs included (`fallback_job.on_success.url`).
     pub fn from_json(json: &str) -> Result<Self> {
-        let job: Self = serde_json::from_str(json)
+        let value =
+            crate::json::parse(json).map_err(|e| crate::Error::validation("job", e.to_string()))?;
+        let job: Self = serde_json::from_value(value)
             .map_err(|e| crate::Error::validation("job", e.to_string()))?;
         job.validate()?;
         Ok(job)
@@ -192,7 +194,7 @@ impl Job {
 
     /// The JSON value of the job (its JSON text, parsed).
     pub fn to_value(&self) -> Value {
-        serde_json::from_str(&self.to_json()).unwrap_or(Value::Null)
+        crate::json::parse(&self.to_json()).unwrap_or(Value::Null)
     }
 }
 

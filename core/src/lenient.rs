@@ -55,7 +55,7 @@ impl Job {
     /// ```
     pub fn from_json_lenient(json: &str) -> Result<(Self, Vec<String>)> {
         let mut value: Value =
-            serde_json::from_str(json).map_err(|e| Error::validation("job", e.to_string()))?;
+            crate::json::parse(json).map_err(|e| Error::validation("job", e.to_string()))?;
         let mut ignored = Vec::new();
         strip_job(&mut value, "", &mut ignored);
         let job: Self =

@@ -39,6 +39,7 @@ mod forward;
 mod gateway;
 mod http;
 mod job;
+pub mod json;
 mod lenient;
 mod model;
 mod operation;

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use crate::job::Job;
+use crate::json;
 use crate::model::{ExecutionMode, RegionPolicy, RetryPolicy, Trigger, Webhook};
 use crate::step::Step;
 
@@ -46,25 +47,6 @@ pub(crate) fn step_json(step: &Step) -> String {
     out.finish()
 }
 
-/// For each byte, what follows the backslash when it is escaped (`u` for
-/// `\u00XX`), or 0 when it is written as is.
-static ESCAPE: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        table[byte] = b'u';
-        byte += 1;
-    }
-    table[0x08] = b'b';
-    table[0x09] = b't';
-    table[0x0a] = b'n';
-    table[0x0c] = b'f';
-    table[0x0d] = b'r';
-    table[b'"' as usize] = b'"';
-    table[b'\\' as usize] = b'\\';
-    table
-};
-
 /// Room for a typical payload (the conformance `everything` step is ~800
 /// bytes) so that writing it never reallocates.
 const TYPICAL_PAYLOAD: usize = 1024;
@@ -87,42 +69,12 @@ impl Writer {
         self.0.extend_from_slice(text.as_bytes());
     }
 
-    /// A JSON string, escaped as serde_json does: `"`, `\` and control
-    /// characters only (short forms where JSON has them). Runs that need no
-    /// escaping (nearly every string) are copied whole.
     fn string(&mut self, text: &str) {
-        let mut rest = text.as_bytes();
-        self.0.push(b'"');
-        while let Some(at) = rest.iter().position(|&b| ESCAPE[usize::from(b)] != 0) {
-            self.0.extend_from_slice(&rest[..at]);
-            let byte = rest[at];
-            match ESCAPE[usize::from(byte)] {
-                b'u' => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.0.extend_from_slice(b"\\u00");
-                    self.0.push(HEX[usize::from(byte >> 4)]);
-                    self.0.push(HEX[usize::from(byte & 0xf)]);
-                }
-                short => self.0.extend_from_slice(&[b'\\', short]),
-            }
-            rest = &rest[at + 1..];
-        }
-        self.0.extend_from_slice(rest);
-        self.0.push(b'"');
+        json::write_string(&mut self.0, text);
     }
 
-    fn number(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.0.extend_from_slice(&digits[at..]);
+    fn number(&mut self, n: u64) {
+        json::write_u64(&mut self.0, n);
     }
 
     fn strings(&mut self, items: &[String]) {
@@ -173,9 +125,7 @@ impl Writer {
         }
         if !f.metadata.is_empty() {
             self.raw(",\"metadata\":");
-            // Arbitrary JSON values: serde_json writes them (into a Vec, so
-            // this cannot fail).
-            let _ = serde_json::to_writer(&mut self.0, f.metadata);
+            json::write_object(&mut self.0, f.metadata);
         }
         if !f.webhooks.is_empty() {
             self.raw(",\"webhooks\":");

@@ -3,7 +3,7 @@
 //! `submitJob`, as the official Node SDK passes nested jobs). Every field is
 //! then checked as the builder checks it, and errors name where it sits.
 
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 use crate::calls::object;
 use crate::error::{Error, Result};
@@ -39,21 +39,30 @@ fn job_calls(value: &Value, path: &str, depth: usize) -> Result<Value> {
     for (key, value) in object(value, path)? {
         match key.as_str() {
             "fallback_job" => fallback_calls(value, key, depth, &mut calls)?,
-            "on_success" => calls.push(json!([key, job_calls(value, key, depth + 1)?])),
+            "on_success" => calls.push(call(key, job_calls(value, key, depth + 1)?)),
             "on_failure" => on_failure = Some(job_calls(value, key, depth + 1)?),
             "on_failure_timeout_ms" => on_failure_timeout = Some(value.clone()),
-            _ => calls.push(json!([key, value])),
+            _ => calls.push(call(key, value.clone())),
         }
     }
     match (on_failure, on_failure_timeout) {
-        (Some(step), None) => calls.push(json!(["on_failure", {"step": step}])),
-        (Some(step), Some(ms)) => {
-            calls.push(json!(["on_failure", {"step": step, "timeout_ms": ms}]))
+        (Some(step), timeout) => {
+            let mut options = Map::new();
+            options.insert("step".into(), step);
+            if let Some(ms) = timeout {
+                options.insert("timeout_ms".into(), ms);
+            }
+            calls.push(call("on_failure", Value::Object(options)));
         }
-        (None, Some(ms)) => calls.push(json!(["on_failure_timeout_ms", ms])),
+        (None, Some(ms)) => calls.push(call("on_failure_timeout_ms", ms)),
         (None, None) => {}
     }
     Ok(Value::Array(calls))
+}
+
+/// One builder call: `[name, value]`.
+fn call(name: &str, value: Value) -> Value {
+    Value::Array(vec![name.into(), value])
 }
 
 /// A `fallback_job` chain: each link is one `fallback` call of the step
@@ -66,13 +75,20 @@ fn fallback_calls(first: &Value, path: &str, depth: usize, calls: &mut Vec<Value
         let trigger = job.remove("trigger");
         // The next link is the holder's next fallback, not this one's own.
         job.remove("fallback_job");
-        let mut call = json!({ "step": job_calls(&Value::Object(job), &here, depth + 1)? });
+        let mut options = Map::new();
+        let step = job_calls(&Value::Object(job), &here, depth + 1)?;
+        options.insert("step".into(), step);
         if let Some(trigger) = trigger {
             let at = format!("{here}.trigger");
             let trigger = object(&trigger, &at)?;
+            let field = |name| trigger.get(name).cloned().unwrap_or(Value::Null);
             match trigger.get("type").and_then(Value::as_str) {
-                Some("on_error") => call["trigger_on_error"] = json!(trigger.get("codes")),
-                Some("on_timeout") => call["trigger_on_timeout"] = json!(trigger.get("timeout_ms")),
+                Some("on_error") => {
+                    options.insert("trigger_on_error".into(), field("codes"));
+                }
+                Some("on_timeout") => {
+                    options.insert("trigger_on_timeout".into(), field("timeout_ms"));
+                }
                 None if trigger.is_empty() => {}
                 _ => {
                     return Err(Error::validation(
@@ -82,7 +98,7 @@ fn fallback_calls(first: &Value, path: &str, depth: usize, calls: &mut Vec<Value
                 }
             }
         }
-        calls.push(json!(["fallback", call]));
+        calls.push(call("fallback", Value::Object(options)));
         link = fallback.get("fallback_job");
         here = format!("{here}.fallback_job");
     }
@@ -92,6 +108,7 @@ fn fallback_calls(first: &Value, path: &str, depth: usize, calls: &mut Vec<Value
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// What the builder writes reads back to the same step, nested jobs and
     /// fallback chains included.

@@ -316,7 +316,7 @@ impl Operation for Execution {
                 let step = &frame.step;
                 match &result {
                     Ok(answer) => {
-                        let text = Value::Object(answer.as_json().clone()).to_string();
+                        let text = crate::json::object_to_string(answer.as_json());
                         record(
                             trace,
                             step,

@@ -113,7 +113,7 @@ impl WebhookReceiver {
         );
         let refuse = |status: u16, body: serde_json::Value, verification| Received {
             status,
-            body: body.to_string(),
+            body: crate::json::to_string(&body),
             verification,
             event: None,
             follow_up: None,
@@ -139,7 +139,9 @@ impl WebhookReceiver {
                 ),
                 Ok(event) => Received {
                     status: 200,
-                    body: json!({"received": true, "job_id": event.job_id}).to_string(),
+                    body: crate::json::to_string(
+                        &json!({"received": true, "job_id": event.job_id}),
+                    ),
                     verification,
                     follow_up: continuations.resolve(&event),
                     event: Some(event),
