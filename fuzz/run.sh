@@ -13,7 +13,7 @@ work="$here/../target/fuzz"
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(signature webhook_delivery gateway_answer step_calls c_json_setters)
+[ ${#targets[@]} -gt 0 ] || targets=(signature webhook_delivery gateway_answer step_calls c_json_setters json)
 
 # The same dated nightly as the npm package's build.
 nightly="${EZTHROTTLE_NIGHTLY:-$(cat "$here/../scripts/nightly-toolchain")}"

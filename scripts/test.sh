@@ -86,7 +86,7 @@ bash tests/js/run.sh
 section "uniffi: Swift package current, Kotlin on the JVM (vectors, errors, end to end x3 transports), Python vectors"
 bash tests/kotlin/run.sh
 
-section "fuzzing: every parser for 20 s (signatures, deliveries, gateway answers, step calls, the C JSON setters)"
+section "fuzzing: every parser for 20 s (signatures, deliveries, gateway answers, step calls, the C JSON setters, JSON against serde_json)"
 bash fuzz/run.sh 20
 
 section "benchmarks compile"
