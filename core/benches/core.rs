@@ -167,12 +167,38 @@ fn from_calls(c: &mut Criterion) {
     });
 }
 
+/// The core's JSON reader and writer beside serde_json's, on what a submit
+/// reads (the gateway answer; the calls of the bench's step) and writes.
+fn json_text(c: &mut Criterion) {
+    let answer = r#"{"status":"allowed","forwarded_response":{"status_code":200,"headers":{"content-type":"application/json"},"body":"{\"job_id\":\"job_7e5dd39b85cb48c382e0756ea9effa1a\",\"status\":\"queued\",\"idempotent_key\":\"sha256:2b9d8e4e552821e942fdcc13512e0a65379c432383af72aeeb7d9e596e5a000e\"}"},"metadata":{"score":0.30000000000000004,"ratio":1.5e-7,"count":42}}"#;
+    let calls = r#"[["url","http://127.0.0.1:8080/upstream/status/200"],["method","POST"],["headers",{"Content-Type":"application/json","X-Request-Source":"checkout"}],["body","{\"amount\":1000,\"currency\":\"usd\",\"customer\":\"cus_42\"}"],["metadata",{"order_id":"ord_42","tenant":"acme"}],["webhooks",[{"url":"http://127.0.0.1:8080/receiver/bench"}]],["regions",["iad","lax"]],["retry_policy",{"max_retries":3,"retry_codes":[429,503]}],["retry_at",1900000000000],["idempotent_key","bench-1"]]"#;
+    for (name, text) in [
+        ("a gateway answer", answer),
+        ("the bench step's calls", calls),
+    ] {
+        c.bench_function(&format!("json/read {name}: core"), |b| {
+            b.iter(|| ezthrottle_core::json::parse(black_box(text)).unwrap())
+        });
+        c.bench_function(&format!("json/read {name}: serde_json"), |b| {
+            b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(text)).unwrap())
+        });
+        let value = ezthrottle_core::json::parse(text).unwrap();
+        c.bench_function(&format!("json/write {name}: core"), |b| {
+            b.iter(|| ezthrottle_core::json::to_string(black_box(&value)))
+        });
+        c.bench_function(&format!("json/write {name}: serde_json"), |b| {
+            b.iter(|| serde_json::to_string(black_box(&value)).unwrap())
+        });
+    }
+}
+
 criterion_group!(
     benches,
     payload,
     signature,
     frugal,
     many_headers,
-    from_calls
+    from_calls,
+    json_text
 );
 criterion_main!(benches);

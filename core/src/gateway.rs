@@ -38,7 +38,7 @@ pub struct Envelope {
 impl Envelope {
     /// The envelope's JSON text, fields in their declared order.
     pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(self.body.len() + 256);
+        let mut out = String::with_capacity(self.body.len() + 256);
         let fields = [
             ("{\"scope\":", &self.scope),
             (",\"metric_name\":", &self.metric_name),
@@ -46,15 +46,15 @@ impl Envelope {
             (",\"method\":", &self.method),
         ];
         for (name, value) in fields {
-            out.extend_from_slice(name.as_bytes());
+            out.push_str(name);
             json::write_string(&mut out, value);
         }
-        out.extend_from_slice(b",\"headers\":");
+        out.push_str(",\"headers\":");
         json::write_object(&mut out, &self.headers);
-        out.extend_from_slice(b",\"body\":");
+        out.push_str(",\"body\":");
         json::write_string(&mut out, &self.body);
-        out.push(b'}');
-        String::from_utf8(out).unwrap_or_default()
+        out.push('}');
+        out
     }
 }
 

@@ -51,22 +51,21 @@ pub(crate) fn step_json(step: &Step) -> String {
 /// bytes) so that writing it never reallocates.
 const TYPICAL_PAYLOAD: usize = 1024;
 
-struct Writer(Vec<u8>);
+struct Writer(String);
 
 impl Writer {
     fn with_capacity(capacity: usize) -> Self {
-        Self(Vec::with_capacity(capacity))
+        Self(String::with_capacity(capacity))
     }
 
     fn finish(self) -> String {
-        // Only UTF-8 is ever written: `&str` contents and ASCII.
-        String::from_utf8(self.0).unwrap_or_default()
+        self.0
     }
 
     // Inlined so that literal field names become fixed-size copies.
     #[inline(always)]
     fn raw(&mut self, text: &str) {
-        self.0.extend_from_slice(text.as_bytes());
+        self.0.push_str(text);
     }
 
     fn string(&mut self, text: &str) {
@@ -78,25 +77,25 @@ impl Writer {
     }
 
     fn strings(&mut self, items: &[String]) {
-        self.0.push(b'[');
+        self.0.push('[');
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
-                self.0.push(b',');
+                self.0.push(',');
             }
             self.string(item);
         }
-        self.0.push(b']');
+        self.0.push(']');
     }
 
     fn codes(&mut self, codes: &[u16]) {
-        self.0.push(b'[');
+        self.0.push('[');
         for (i, &code) in codes.iter().enumerate() {
             if i > 0 {
-                self.0.push(b',');
+                self.0.push(',');
             }
             self.number(u64::from(code));
         }
-        self.0.push(b']');
+        self.0.push(']');
     }
 
     // Every field after the first, `url`, is written with its comma:
@@ -108,16 +107,16 @@ impl Writer {
         self.string(f.method);
         if !f.headers.is_empty() {
             self.raw(",\"headers\":");
-            self.0.push(b'{');
+            self.0.push('{');
             for (i, (name, value)) in f.headers.iter().enumerate() {
                 if i > 0 {
-                    self.0.push(b',');
+                    self.0.push(',');
                 }
                 self.string(name);
-                self.0.push(b':');
+                self.0.push(':');
                 self.string(value);
             }
-            self.0.push(b'}');
+            self.0.push('}');
         }
         if let Some(body) = f.body {
             self.raw(",\"body\":");
@@ -162,10 +161,10 @@ impl Writer {
     }
 
     fn webhooks(&mut self, webhooks: &[Webhook]) {
-        self.0.push(b'[');
+        self.0.push('[');
         for (i, hook) in webhooks.iter().enumerate() {
             if i > 0 {
-                self.0.push(b',');
+                self.0.push(',');
             }
             self.raw("{\"url\":");
             self.string(&hook.url);
@@ -177,19 +176,19 @@ impl Writer {
                 self.raw(",\"has_quorum_vote\":");
                 self.raw(if vote { "true" } else { "false" });
             }
-            self.0.push(b'}');
+            self.0.push('}');
         }
-        self.0.push(b']');
+        self.0.push(']');
     }
 
     fn retry_policy(&mut self, policy: &RetryPolicy) {
-        self.0.push(b'{');
+        self.0.push('{');
         let mut separator = "";
         let mut next = |out: &mut Self, name: &str| {
             out.raw(separator);
-            out.0.push(b'"');
+            out.0.push('"');
             out.raw(name);
-            out.0.extend_from_slice(b"\":");
+            out.0.push_str("\":");
             separator = ",";
         };
         if let Some(n) = policy.max_retries {
@@ -208,7 +207,7 @@ impl Writer {
             next(self, "reroute_codes");
             self.codes(codes);
         }
-        self.0.push(b'}');
+        self.0.push('}');
     }
 
     fn trigger(&mut self, trigger: &Trigger) {
@@ -217,12 +216,12 @@ impl Writer {
             Trigger::OnError(codes) => {
                 self.raw("{\"type\":\"on_error\",\"codes\":");
                 self.codes(codes);
-                self.0.push(b'}');
+                self.0.push('}');
             }
             Trigger::OnTimeout(ms) => {
                 self.raw("{\"type\":\"on_timeout\",\"timeout_ms\":");
                 self.number(*ms);
-                self.0.push(b'}');
+                self.0.push('}');
             }
         }
     }
@@ -282,7 +281,7 @@ impl Writer {
             self.raw(",\"on_failure_timeout_ms\":");
             self.number(ms);
         }
-        self.0.push(b'}');
+        self.0.push('}');
     }
 
     /// A step's own fields: its fallbacks are written by whoever holds it
@@ -317,7 +316,7 @@ impl Writer {
             step.on_failure.as_deref(),
             step.on_failure_timeout_ms,
         );
-        self.0.push(b'}');
+        self.0.push('}');
     }
 
     /// One link of a fallback chain and, nested in it, the rest.
@@ -337,6 +336,6 @@ impl Writer {
             step.on_failure.as_deref(),
             step.on_failure_timeout_ms,
         );
-        self.0.push(b'}');
+        self.0.push('}');
     }
 }

@@ -28,14 +28,17 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
     fn skip_space(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
-            self.at += 1;
-        }
+        let rest = &self.bytes[self.at..];
+        self.at += rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\n' | b'\t' | b'\r'))
+            .unwrap_or(rest.len());
     }
 
     /// An error at the current byte (or the end).
@@ -160,12 +163,11 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             let start = self.at;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.at += 1;
-            }
+            let rest = &self.bytes[start..];
+            self.at += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             // Stopped at an ASCII byte (or the end): a character boundary.
             out.push_str(&self.text[start..self.at]);
             match self.peek() {
@@ -323,9 +325,11 @@ impl Reader<'_> {
     }
 
     fn skip_digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
+        let rest = &self.bytes[self.at..];
+        self.at += rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
     }
 }
 

@@ -10,57 +10,59 @@ use serde_json::{Map, Value};
 /// assert_eq!(text, r#"{"b":[1,-2,0.5],"a":"\"q\"\n"}"#);
 /// ```
 pub fn to_string(value: &Value) -> String {
-    let mut out = Vec::new();
+    let mut out = String::with_capacity(128);
     write_value(&mut out, value);
-    // Only UTF-8 was written: `&str` contents and ASCII.
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// `map` as a compact JSON object.
 pub fn object_to_string(map: &Map<String, Value>) -> String {
-    let mut out = Vec::new();
+    let mut out = String::with_capacity(128);
     write_object(&mut out, map);
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// Append `value` as compact JSON.
-pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
+pub(crate) fn write_value(out: &mut String, value: &Value) {
     match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
         Value::Number(number) => match number.as_u64() {
             Some(n) => write_u64(out, n),
             // Negative integers and floats, as serde_json formats them.
-            None => out.extend_from_slice(number.to_string().as_bytes()),
+            None => {
+                use std::fmt::Write;
+                let _ = write!(out, "{number}");
+            }
         },
         Value::String(text) => write_string(out, text),
         Value::Array(items) => {
-            out.push(b'[');
+            out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
                 write_value(out, item);
             }
-            out.push(b']');
+            out.push(']');
         }
         Value::Object(map) => write_object(out, map),
     }
 }
 
 /// Append `map` as a compact JSON object.
-pub(crate) fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>) {
-    out.push(b'{');
+pub(crate) fn write_object(out: &mut String, map: &Map<String, Value>) {
+    out.push('{');
     for (i, (key, item)) in map.iter().enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.push(',');
         }
         write_string(out, key);
-        out.push(b':');
+        out.push(':');
         write_value(out, item);
     }
-    out.push(b'}');
+    out.push('}');
 }
 
 /// For each byte, what follows the backslash when it is escaped (`u` for
@@ -85,29 +87,31 @@ static ESCAPE: [u8; 256] = {
 /// A JSON string, escaped as serde_json does: `"`, `\` and control
 /// characters only (short forms where JSON has them). Runs that need no
 /// escaping (nearly every string) are copied whole.
-pub(crate) fn write_string(out: &mut Vec<u8>, text: &str) {
-    let mut rest = text.as_bytes();
-    out.push(b'"');
-    while let Some(at) = rest.iter().position(|&b| ESCAPE[usize::from(b)] != 0) {
-        out.extend_from_slice(&rest[..at]);
-        let byte = rest[at];
+pub(crate) fn write_string(out: &mut String, text: &str) {
+    let mut rest = text;
+    out.push('"');
+    // Every escaped byte is ASCII, so `at` is a character boundary.
+    while let Some(at) = rest.bytes().position(|b| ESCAPE[usize::from(b)] != 0) {
+        out.push_str(&rest[..at]);
+        let byte = rest.as_bytes()[at];
+        out.push('\\');
         match ESCAPE[usize::from(byte)] {
             b'u' => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
+                out.push_str("u00");
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xf)]));
             }
-            short => out.extend_from_slice(&[b'\\', short]),
+            short => out.push(char::from(short)),
         }
         rest = &rest[at + 1..];
     }
-    out.extend_from_slice(rest);
-    out.push(b'"');
+    out.push_str(rest);
+    out.push('"');
 }
 
 /// A non-negative integer in decimal.
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn write_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -118,5 +122,7 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&digits[at..]);
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
 }
