@@ -174,8 +174,8 @@ impl Job {
     /// Parse a job from its JSON form and validate it. Errors name the field,
     /// nested jobs included (`fallback_job.on_success.url`).
     pub fn from_json(json: &str) -> Result<Self> {
-        let value =
-            crate::json::parse(json).map_err(|e| crate::Error::validation("job", e.to_string()))?;
+        let value = crate::json::parse_refusing_repeated_keys(json)
+            .map_err(|e| crate::Error::validation("job", e.to_string()))?;
         let job: Self = serde_json::from_value(value)
             .map_err(|e| crate::Error::validation("job", e.to_string()))?;
         job.validate()?;

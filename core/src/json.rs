@@ -50,5 +50,20 @@ impl std::error::Error for JsonError {}
 /// # Ok::<(), ezthrottle_core::json::JsonError>(())
 /// ```
 pub fn parse(text: &str) -> Result<Value, JsonError> {
-    read::parse(text)
+    read::parse(text, false)
+}
+
+/// [`parse`], refusing an object that gives a key twice (where serde_json
+/// keeps the last value): for jobs read strictly, as a derived reader
+/// refuses a field given twice.
+///
+/// ```
+/// use ezthrottle_core::json::{parse, parse_refusing_repeated_keys};
+/// assert_eq!(parse(r#"{"a":1,"a":2}"#)?, serde_json::json!({"a": 2}));
+/// let refused = parse_refusing_repeated_keys(r#"{"a":1,"a":2}"#).unwrap_err();
+/// assert_eq!(refused.to_string(), "repeated key at line 1 column 8");
+/// # Ok::<(), ezthrottle_core::json::JsonError>(())
+/// ```
+pub fn parse_refusing_repeated_keys(text: &str) -> Result<Value, JsonError> {
+    read::parse(text, true)
 }

@@ -6,8 +6,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use ezthrottle_core::json::{object_to_string, parse, to_string};
+use ezthrottle_core::json::{object_to_string, parse, parse_refusing_repeated_keys, to_string};
 use ezthrottle_core::Envelope;
+use ezthrottle_core::Job;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -314,4 +315,27 @@ fn exact_halfway_values_round_to_even() {
             }
         }
     }
+}
+
+/// Strict job reading refuses a key given twice, at any depth; the ordinary
+/// reader keeps the last value, as serde_json does.
+#[test]
+fn repeated_keys_are_refused_only_when_asked() {
+    let nested = r#"{"url":"https://a.example","on_success":{"url":"https://b.example","url":"https://c.example"}}"#;
+    assert_eq!(
+        parse(nested).unwrap()["on_success"]["url"],
+        "https://c.example"
+    );
+    let refused = parse_refusing_repeated_keys(nested).unwrap_err();
+    assert_eq!(refused.to_string(), "repeated key at line 1 column 68");
+    let job = Job::from_json(nested).unwrap_err();
+    assert_eq!(job.field_path(), Some("job"));
+    assert!(job.to_string().contains("repeated key"), "{job}");
+    let (lenient, _) = Job::from_json_lenient(nested).unwrap();
+    assert_eq!(lenient.on_success.unwrap().url, "https://c.example");
+    let distinct = r#"{"a":{"a":1},"b":[{"a":2,"b":3}]}"#;
+    assert_eq!(
+        parse_refusing_repeated_keys(distinct).unwrap(),
+        parse(distinct).unwrap()
+    );
 }

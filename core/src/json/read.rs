@@ -7,11 +7,12 @@ use super::{float, JsonError};
 /// How deep arrays and objects may nest: serde_json's limit.
 const MAX_DEPTH: usize = 127;
 
-pub(super) fn parse(text: &str) -> Result<Value, JsonError> {
+pub(super) fn parse(text: &str, refuse_repeated_keys: bool) -> Result<Value, JsonError> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
         at: 0,
+        refuse_repeated_keys,
     };
     let value = reader.value(0)?;
     reader.skip_space();
@@ -25,6 +26,7 @@ struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    refuse_repeated_keys: bool,
 }
 
 impl Reader<'_> {
@@ -134,7 +136,12 @@ impl Reader<'_> {
                 Some(b'}') => return Err(self.error("trailing comma")),
                 _ => return Err(self.eof_or("key must be a string", "EOF while parsing an object")),
             }
+            let key_at = self.at - 1;
             let key = self.string()?;
+            if self.refuse_repeated_keys && map.contains_key(&key) {
+                self.at = key_at;
+                return Err(self.error("repeated key"));
+            }
             self.skip_space();
             match self.peek() {
                 Some(b':') => self.at += 1,
