@@ -238,7 +238,12 @@ async fn dropping_a_background_run_closes_its_socket_and_frees_its_thread() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let in_flight = HELD.load(Ordering::SeqCst);
-    drop(runs);
+    // Queued runs first (the workers took the first ones): dropping an
+    // in-flight run first frees its worker, which may start a queued run
+    // that has not been dropped yet.
+    for run in runs.into_iter().rev() {
+        drop(run);
+    }
     let dropped = Instant::now();
     while CLOSED.load(Ordering::SeqCst) < in_flight {
         assert!(
