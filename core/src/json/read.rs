@@ -98,36 +98,23 @@ impl Reader<'_> {
 
     fn array(&mut self, depth: usize) -> Result<Vec<Value>, JsonError> {
         let mut items = Vec::new();
-        self.skip_space();
-        if self.peek() == Some(b']') {
-            self.at += 1;
+        if self.closes(b']') {
             return Ok(items);
         }
         loop {
             items.push(self.value(depth)?);
-            self.skip_space();
-            match self.peek() {
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(items);
-                }
-                Some(b',') => {
-                    self.at += 1;
-                    self.skip_space();
-                    if self.peek() == Some(b']') {
-                        return Err(self.error("trailing comma"));
-                    }
-                }
-                _ => return Err(self.eof_or("expected `,` or `]`", "EOF while parsing a list")),
+            if self.item_ends(b']', "expected `,` or `]`", "EOF while parsing a list")? {
+                return Ok(items);
+            }
+            if self.peek() == Some(b']') {
+                return Err(self.error("trailing comma"));
             }
         }
     }
 
     fn object(&mut self, depth: usize) -> Result<Map<String, Value>, JsonError> {
         let mut map = Map::new();
-        self.skip_space();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
+        if self.closes(b'}') {
             return Ok(map);
         }
         loop {
@@ -150,18 +137,40 @@ impl Reader<'_> {
             let value = self.value(depth)?;
             // A repeated key keeps its first place and its last value.
             map.insert(key, value);
-            self.skip_space();
-            match self.peek() {
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(map);
-                }
-                Some(b',') => {
-                    self.at += 1;
-                    self.skip_space();
-                }
-                _ => return Err(self.eof_or("expected `,` or `}`", "EOF while parsing an object")),
+            if self.item_ends(b'}', "expected `,` or `}`", "EOF while parsing an object")? {
+                return Ok(map);
             }
+        }
+    }
+
+    /// Whether a list or object just opened closes at once (read if so).
+    fn closes(&mut self, close: u8) -> bool {
+        self.skip_space();
+        let closed = self.peek() == Some(close);
+        self.at += usize::from(closed);
+        closed
+    }
+
+    /// After an item: `true` at the closing byte (read), `false` after a
+    /// comma (read, with the space behind it).
+    fn item_ends(
+        &mut self,
+        close: u8,
+        expected: &'static str,
+        eof: &'static str,
+    ) -> Result<bool, JsonError> {
+        self.skip_space();
+        match self.peek() {
+            Some(b) if b == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(b',') => {
+                self.at += 1;
+                self.skip_space();
+                Ok(false)
+            }
+            _ => Err(self.eof_or(expected, eof)),
         }
     }
 
