@@ -6,7 +6,7 @@
 //! values (the tests check it against serde_json); the writer writes what
 //! serde_json writes. Both are written here because serde_json reads floats
 //! exactly only through tables and a second copy of its number code
-//! (`float_roundtrip`), and its reader and writer were together a seventh of
+//! (`float_roundtrip`), and its reader and writer were together an eighth of
 //! the npm package. Here a float is read exactly by comparing with a small
 //! big integer, which the common cases never reach.
 
