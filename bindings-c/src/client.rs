@@ -151,7 +151,7 @@ impl From<Run> for ezt_result {
             }
         };
         Self {
-            json: c_string(&json.to_string()),
+            json: c_string(&ezthrottle_core::json::to_string(&json)),
             job_id: run.outcome.job_id().map(c_string),
             status: c_string(json["status"].as_str().unwrap_or_default()),
             status_code,
@@ -286,7 +286,7 @@ unsafe fn answer_json(
         let client = unsafe { handle(client, "client") }?;
         let answer = call(client)?;
         // SAFETY: checked above.
-        unsafe { give_string(out, answer.to_string()) };
+        unsafe { give_string(out, ezthrottle_core::json::to_string(&answer)) };
         Ok(())
     })
 }
@@ -413,7 +413,12 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
         match client.run(&mut call)? {
             ForwardOrFallback::Submitted(answer) => {
                 // SAFETY: checked above.
-                unsafe { give_string(out, Value::Object(answer.as_json().clone()).to_string()) };
+                unsafe {
+                    give_string(
+                        out,
+                        ezthrottle_core::json::object_to_string(answer.as_json()),
+                    )
+                };
             }
             // SAFETY: the host's function with its own user data; `fell_back` checked above.
             ForwardOrFallback::Fallback(()) => unsafe {

@@ -200,7 +200,7 @@ impl ezt_webhook_event {
             succeeded: event.succeeded(),
             response_status: event.response.as_ref().map_or(0, |r| r.status_code),
             response_body: event.response.as_ref().map(|r| c_string(&r.body)),
-            metadata_json: c_string(&serde_json::Value::Object(event.metadata.clone()).to_string()),
+            metadata_json: c_string(&ezthrottle_core::json::object_to_string(&event.metadata)),
         }
     }
 }

@@ -47,7 +47,7 @@ impl From<ezthrottle_core::SubmitAnswer> for SubmitAnswer {
         Self {
             job_id: answer.job_id().to_owned(),
             status: answer.status().to_owned(),
-            json: Value::Object(answer.as_json().clone()).to_string(),
+            json: ezthrottle_core::json::object_to_string(answer.as_json()),
         }
     }
 }
@@ -76,7 +76,7 @@ pub enum ExecuteResult {
 
 impl ExecuteResult {
     fn new(outcome: Outcome, trace: String) -> Self {
-        let json = outcome.to_json().to_string();
+        let json = ezthrottle_core::json::to_string(&outcome.to_json());
         match outcome {
             Outcome::Submitted(answer) => Self::Submitted {
                 answer: answer.into(),
@@ -408,7 +408,9 @@ impl EzThrottle {
             let call = self
                 .client
                 .create_webhook_secret(&primary, secondary.as_deref())?;
-            Ok(Value::Object(self.transport.run(call).await?).to_string())
+            Ok(ezthrottle_core::json::object_to_string(
+                &self.transport.run(call).await?,
+            ))
         })
         .await
     }
@@ -440,7 +442,9 @@ impl EzThrottle {
     ) -> Result<String> {
         cancellable(cancellation, async {
             let call = self.client.delete_webhook_secret();
-            Ok(Value::Object(self.transport.run(call).await?).to_string())
+            Ok(ezthrottle_core::json::object_to_string(
+                &self.transport.run(call).await?,
+            ))
         })
         .await
     }
@@ -457,7 +461,9 @@ impl EzThrottle {
             let rotation = self
                 .client
                 .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
-            Ok(Value::Object(self.transport.run(rotation).await?).to_string())
+            Ok(ezthrottle_core::json::object_to_string(
+                &self.transport.run(rotation).await?,
+            ))
         })
         .await
     }

@@ -131,8 +131,8 @@ impl WebhookEvent {
             succeeded: event.succeeded(),
             response_status: event.response.as_ref().map(|r| r.status_code.into()),
             response_body: event.response.as_ref().map(|r| r.body.clone()),
-            metadata_json: Value::Object(event.metadata.clone()).to_string(),
-            json: event.to_json().to_string(),
+            metadata_json: ezthrottle_core::json::object_to_string(&event.metadata),
+            json: ezthrottle_core::json::to_string(&event.to_json()),
         }
     }
 }
