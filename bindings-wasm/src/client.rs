@@ -78,7 +78,7 @@ impl ClientHandle {
     pub fn execute(&self, step: &StepHandle) -> JsResult<Exchange> {
         let execution = self.client.execute(&step.inner).js()?;
         Ok(Exchange::new(execution, |run| {
-            Ok(to_js(&convert::object([
+            Ok(to_js(&convert::json_object([
                 ("result", run.outcome.to_json()),
                 ("trace", run.trace.to_string().into()),
             ])))
@@ -128,9 +128,11 @@ impl ClientHandle {
         Ok(Exchange::new(call, |outcome| {
             Ok(to_js(&match outcome {
                 ForwardOrFallback::Submitted(answer) => {
-                    convert::object([("submitted", Value::Object(answer.as_json().clone()))])
+                    convert::json_object([("submitted", Value::Object(answer.as_json().clone()))])
                 }
-                ForwardOrFallback::Fallback(()) => convert::object([("fallback", true.into())]),
+                ForwardOrFallback::Fallback(()) => {
+                    convert::json_object([("fallback", true.into())])
+                }
             }))
         }))
     }

@@ -55,7 +55,7 @@ pub fn to_js(value: &Value) -> JsValue {
 
 /// An object of `fields`. Built by hand rather than with `json!`: that
 /// copies a nested `Value` through serde, whose code the package would carry.
-pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+pub fn json_object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 

@@ -274,10 +274,10 @@ fn describe(
     };
     let follow_up = match follow_up {
         None => Value::Null,
-        Some(Ok(Run { outcome, .. })) => convert::object([("result", outcome.to_json())]),
+        Some(Ok(Run { outcome, .. })) => convert::json_object([("result", outcome.to_json())]),
         Some(Err(e)) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
     };
-    let handled = to_js(&convert::object([
+    let handled = to_js(&convert::json_object([
         ("status", received.status.into()),
         ("body", received.body.into()),
         ("reason", received.verification.reason.as_str().into()),

@@ -10,7 +10,6 @@ const MAX_DEPTH: usize = 127;
 pub(super) fn parse(text: &str, refuse_repeated_keys: bool) -> Result<Value, JsonError> {
     let mut reader = Reader {
         text,
-        bytes: text.as_bytes(),
         at: 0,
         refuse_repeated_keys,
     };
@@ -24,7 +23,6 @@ pub(super) fn parse(text: &str, refuse_repeated_keys: bool) -> Result<Value, Jso
 
 struct Reader<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
     refuse_repeated_keys: bool,
 }
@@ -32,20 +30,27 @@ struct Reader<'a> {
 impl Reader<'_> {
     #[inline]
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// Move past the bytes from here on that `pass` accepts.
+    fn skip_while(&mut self, pass: impl Fn(u8) -> bool) {
+        let rest = &self.text.as_bytes()[self.at..];
+        self.at += rest.iter().position(|&b| !pass(b)).unwrap_or(rest.len());
     }
 
     fn skip_space(&mut self) {
-        let rest = &self.bytes[self.at..];
-        self.at += rest
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\n' | b'\t' | b'\r'))
-            .unwrap_or(rest.len());
+        self.skip_while(|b| matches!(b, b' ' | b'\n' | b'\t' | b'\r'));
+    }
+
+    fn skip_digits(&mut self) {
+        self.skip_while(|b| b.is_ascii_digit());
     }
 
     /// An error at the current byte (or the end).
     fn error(&self, reason: &'static str) -> JsonError {
-        let upto = &self.bytes[..self.at.min(self.bytes.len())];
+        let bytes = self.text.as_bytes();
+        let upto = &bytes[..self.at.min(bytes.len())];
         let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         JsonError {
             reason,
@@ -179,11 +184,7 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             let start = self.at;
-            let rest = &self.bytes[start..];
-            self.at += rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            self.skip_while(|b| b != b'"' && b != b'\\' && b >= 0x20);
             // Stopped at an ASCII byte (or the end): a character boundary.
             out.push_str(&self.text[start..self.at]);
             match self.peek() {
@@ -289,7 +290,7 @@ impl Reader<'_> {
             Some(_) => return Err(self.error("invalid number")),
             None => return Err(self.error("EOF while parsing a value")),
         }
-        let integer = &self.bytes[digits_start..self.at];
+        let integer = &self.text.as_bytes()[digits_start..self.at];
         let mut fraction: &[u8] = &[];
         if self.peek() == Some(b'.') {
             self.at += 1;
@@ -298,7 +299,7 @@ impl Reader<'_> {
             if self.at == start {
                 return Err(self.eof_or("invalid number", "EOF while parsing a value"));
             }
-            fraction = &self.bytes[start..self.at];
+            fraction = &self.text.as_bytes()[start..self.at];
         }
         let mut exponent: Option<i64> = None;
         if let Some(b'e' | b'E') = self.peek() {
@@ -320,9 +321,11 @@ impl Reader<'_> {
                 return Err(self.eof_or("invalid number", "EOF while parsing a value"));
             }
             // Saturating: past a billion the value is 0 or out of range anyway.
-            let magnitude = self.bytes[start..self.at].iter().fold(0i64, |n, &d| {
-                (n * 10 + i64::from(d - b'0')).min(1_000_000_000)
-            });
+            let magnitude = self.text.as_bytes()[start..self.at]
+                .iter()
+                .fold(0i64, |n, &d| {
+                    (n * 10 + i64::from(d - b'0')).min(1_000_000_000)
+                });
             exponent = Some(if negative_exponent {
                 -magnitude
             } else {
@@ -338,14 +341,6 @@ impl Reader<'_> {
             .ok_or_else(|| self.error("number out of range"))?;
         let value = if negative { -magnitude } else { magnitude };
         Number::from_f64(value).ok_or_else(|| self.error("number out of range"))
-    }
-
-    fn skip_digits(&mut self) {
-        let rest = &self.bytes[self.at..];
-        self.at += rest
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(rest.len());
     }
 }
 
