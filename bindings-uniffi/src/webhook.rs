@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 
 use ezthrottle_core::webhook::{self, Verification, DEFAULT_TOLERANCE_SECS};
-use serde_json::Value;
 
 use crate::client::{ExecuteResult, EzThrottle};
 use crate::error::{EzThrottleError, Result};
