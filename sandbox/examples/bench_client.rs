@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use ezthrottle_core::{ClientConfig, Step};
 use ezthrottle_sandbox::driver::Client;
+use ezthrottle_transport::BlockingTransport;
 use serde_json::{json, Value};
 
 /// p in [0, 1], nearest rank, in milliseconds.
@@ -141,4 +142,33 @@ async fn main() {
         "{}",
         json!({"client": "Rust (core + reqwest)", "submit": submit, "frugal": frugal, "build": build})
     );
+    let ureq = BlockingTransport::default();
+    println!(
+        "{}",
+        json!({"client": "Rust (core + ureq, blocking)", "submit": blocking_submits(&client.config, &ureq, &run), "frugal": null, "build": build})
+    );
+}
+
+/// The uniffi library's built-in transport driven from Rust: what a Kotlin
+/// or Swift submit costs without the crossings.
+fn blocking_submits(config: &ClientConfig, transport: &BlockingTransport, run: &Value) -> Value {
+    let count = run["submits"].as_u64().unwrap();
+    let mut latencies = Vec::with_capacity(count as usize);
+    let started = Instant::now();
+    for i in 0..count {
+        let t = Instant::now();
+        let step = Step::from_calls(&run["submit"])
+            .unwrap()
+            .idempotent_key(format!("bench-{}-rust-ureq-{i}", run["run_id"]));
+        let mut execution = config.execute(&step).unwrap();
+        let outcome = transport.run(&mut execution).unwrap();
+        assert_eq!(outcome.to_json()["status"], "queued");
+        latencies.push(t.elapsed());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    json!({
+        "n": count, "seconds": seconds, "per_sec": count as f64 / seconds,
+        "p50_ms": percentile_ms(&latencies, 0.50), "p99_ms": percentile_ms(&latencies, 0.99),
+    })
 }

@@ -9,6 +9,7 @@ use ezthrottle_core::{
 };
 
 use crate::cancel::{CancellableConnector, Cancellation};
+use crate::resolver::LiteralsFirst;
 use crate::{now_ms, workers, MAX_BODY_BYTES};
 
 /// Sends each request on the calling thread. One `ureq` agent per transport
@@ -26,7 +27,7 @@ impl Default for BlockingTransport {
         let agent = ureq::Agent::with_parts(
             config,
             CancellableConnector::default(),
-            ureq::unversioned::resolver::DefaultResolver::default(),
+            LiteralsFirst::default(),
         );
         Self { agent }
     }

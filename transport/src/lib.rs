@@ -31,6 +31,8 @@ mod blocking;
 #[cfg(feature = "blocking")]
 mod cancel;
 #[cfg(feature = "blocking")]
+mod resolver;
+#[cfg(feature = "blocking")]
 mod workers;
 
 #[cfg(feature = "async")]
