@@ -32,8 +32,9 @@ if $quick; then
     section "format"
     cargo fmt --all -- --check
     cargo fmt --manifest-path bindings-uniffi/Cargo.toml -- --check
-    section "lint (main workspace, native target)"
+    section "lint (main workspace, native target; the uniffi crate, its own workspace)"
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    (cd bindings-uniffi && cargo clippy --all-targets --features bindgen --locked -- -D warnings)
     section "docs (main workspace)"
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
     section "tests (unit, behaviour, properties, conformance vectors, doc examples)"
