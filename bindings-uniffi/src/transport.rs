@@ -5,13 +5,30 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ezthrottle_core::{run_async, Error, Operation, Target, TransportError};
+use ezthrottle_core::{run_async, shown_header_value, Error, Operation, Target, TransportError};
 
-/// One header.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// One header. Its `toString()` / `description` / `repr` show an
+/// `Authorization` value, which carries the API key, as `<redacted>`.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct HttpHeader {
     pub name: String,
     pub value: String,
+}
+
+impl std::fmt::Debug for HttpHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpHeader")
+            .field("name", &self.name)
+            .field("value", &shown_header_value(&self.name, &self.value))
+            .finish()
+    }
+}
+
+impl std::fmt::Display for HttpHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
 }
 
 /// Whom a request is for: the step's own URL (a FRUGAL local call) or the
@@ -22,58 +39,73 @@ pub enum RequestTarget {
     Gateway,
 }
 
-/// A request the SDK asks the transport to send. An object, not a record:
-/// its headers carry the API key, and its `toString()` / `description`
-/// (the core's `Debug`) shows them redacted.
-#[derive(uniffi::Object)]
-#[uniffi::export(Debug)]
+/// A request the SDK asks the transport to send: a value, handed over
+/// whole in one crossing. Its `toString()` / `description` / `repr` (the
+/// core's `Debug`) show the `Authorization` header, which carries the API
+/// key, as `<redacted>`.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct HttpRequest {
-    inner: ezthrottle_core::HttpRequest,
+    /// Whom it is for: a FRUGAL local call or the gateway.
+    pub target: RequestTarget,
+    pub method: String,
+    pub url: String,
+    /// In order; `Authorization` carries the API key: never log its value.
+    pub headers: Vec<HttpHeader>,
+    pub body: Option<String>,
+    /// Give up after this long and fail with `TransportFailure.Timeout`.
+    pub timeout_ms: i64,
+}
+
+impl From<&ezthrottle_core::HttpRequest> for HttpRequest {
+    fn from(request: &ezthrottle_core::HttpRequest) -> Self {
+        Self {
+            target: match request.target {
+                Target::Local => RequestTarget::Local,
+                Target::Gateway => RequestTarget::Gateway,
+            },
+            method: request.method.clone(),
+            url: request.url.clone(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| HttpHeader {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body: request.body.clone(),
+            timeout_ms: i64::try_from(request.timeout_ms).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 impl std::fmt::Debug for HttpRequest {
+    /// The core's format (and its redaction), so every binding logs a
+    /// request alike.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.inner.fmt(f)
+        ezthrottle_core::HttpRequest {
+            target: match self.target {
+                RequestTarget::Local => Target::Local,
+                RequestTarget::Gateway => Target::Gateway,
+            },
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            body: self.body.clone(),
+            timeout_ms: u64::try_from(self.timeout_ms).unwrap_or(0),
+        }
+        .fmt(f)
     }
 }
 
-#[uniffi::export]
-impl HttpRequest {
-    /// Whom it is for: a FRUGAL local call or the gateway.
-    pub fn target(&self) -> RequestTarget {
-        match self.inner.target {
-            Target::Local => RequestTarget::Local,
-            Target::Gateway => RequestTarget::Gateway,
-        }
-    }
-
-    pub fn method(&self) -> String {
-        self.inner.method.clone()
-    }
-
-    pub fn url(&self) -> String {
-        self.inner.url.clone()
-    }
-
-    /// In order; `Authorization` carries the API key: never log it.
-    pub fn headers(&self) -> Vec<HttpHeader> {
-        self.inner
-            .headers
-            .iter()
-            .map(|(name, value)| HttpHeader {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect()
-    }
-
-    pub fn body(&self) -> Option<String> {
-        self.inner.body.clone()
-    }
-
-    /// Give up after this long and fail with `TransportFailure.Timeout`.
-    pub fn timeout_ms(&self) -> i64 {
-        i64::try_from(self.inner.timeout_ms).unwrap_or(i64::MAX)
+impl std::fmt::Display for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 
@@ -115,7 +147,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TransportFailure {
 #[async_trait::async_trait]
 pub trait HttpTransport: Send + Sync {
     /// Send `request`; a status of any value is a response, not a failure.
-    async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure>;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure>;
 }
 
 /// The app's HTTP stack, called synchronously on the thread of the call
@@ -127,7 +159,7 @@ pub trait HttpTransport: Send + Sync {
 pub trait BlockingHttpTransport: Send + Sync {
     /// Send `request` and wait for the whole response; a status of any
     /// value is a response, not a failure.
-    fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, TransportFailure>;
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure>;
 }
 
 fn from_record(response: HttpResponse) -> Result<ezthrottle_core::HttpResponse, TransportError> {
@@ -229,7 +261,7 @@ async fn run_on_app<O: Operation>(
     op: &mut O,
 ) -> Result<O::Output, Error> {
     let send = |request| async move {
-        app.send(Arc::new(HttpRequest { inner: request }))
+        app.send(HttpRequest::from(&request))
             .await
             .map_err(to_core_failure)
             .and_then(from_record)
@@ -242,11 +274,9 @@ fn run_on_blocking_app<O: Operation>(
     op: &mut O,
 ) -> Result<O::Output, Error> {
     let send = |request: &ezthrottle_core::HttpRequest| {
-        app.send(Arc::new(HttpRequest {
-            inner: request.clone(),
-        }))
-        .map_err(to_core_failure)
-        .and_then(from_record)
+        app.send(HttpRequest::from(request))
+            .map_err(to_core_failure)
+            .and_then(from_record)
     };
     ezthrottle_core::blocking::run(op, send, now_ms)
 }

@@ -39,19 +39,23 @@ impl HttpRequest {
     }
 }
 
+/// What a log or `Debug` output shows of header `name`'s `value`: the value,
+/// except an `Authorization` header's (which carries the API key), shown as
+/// `<redacted>`. Bindings that hand headers to the host format them with this.
+pub fn shown_header_value<'a>(name: &str, value: &'a str) -> &'a str {
+    if name.eq_ignore_ascii_case("authorization") {
+        "<redacted>"
+    } else {
+        value
+    }
+}
+
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(k, v)| {
-                let shown = if k.eq_ignore_ascii_case("authorization") {
-                    "<redacted>"
-                } else {
-                    v.as_str()
-                };
-                (k.as_str(), shown)
-            })
+            .map(|(k, v)| (k.as_str(), shown_header_value(k, v)))
             .collect();
         f.debug_struct("HttpRequest")
             .field("target", &self.target)

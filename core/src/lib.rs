@@ -72,7 +72,7 @@ pub use gateway::{
     check_webhook_secret, read_gateway_answer, Envelope, Forwarded, SecretInfo, SubmitAnswer,
     JOBS_PATH, MIN_SECRET_LEN, PROXY_PATH, SECRETS_PATH,
 };
-pub use http::{HttpRequest, HttpResponse, Target};
+pub use http::{shown_header_value, HttpRequest, HttpResponse, Target};
 pub use job::{Headers, Job};
 pub use model::{
     ExecutionMode, IdempotentStrategy, LocalFailure, RegionPolicy, RetryPolicy, StepType, Trigger,

@@ -117,9 +117,9 @@ private suspend fun payload(v: Map<String, Any?>) {
     client(net).execute(step)
     val sent = net.gateway.first()
     val want = obj(expected)
-    compare(sent.url(), want["url"], "proxy_request.url")
-    compare(sent.headers().associate { it.name to it.value }, want["headers"], "proxy_request.headers")
-    val envelope = LinkedHashMap(obj(Json.parse(sent.body()!!)))
+    compare(sent.url, want["url"], "proxy_request.url")
+    compare(sent.headers.associate { it.name to it.value }, want["headers"], "proxy_request.headers")
+    val envelope = LinkedHashMap(obj(Json.parse(sent.body!!)))
     envelope["body"] = Json.parse(envelope["body"] as String)
     compare(envelope, want["envelope"], "proxy_request.envelope")
 }

@@ -46,9 +46,9 @@ suspend fun errors() {
         check("ck_secret_never_shown" !in auth.toString()) { "the key shows" }
         var shown = ""
         expectThrows<EzThrottleException.Authentication> {
-            submit(Answering { request -> shown = request.toString(); HttpResponse(401, emptyList(), "{}") })
+            submit(Answering { request -> shown = "$request ${request.headers}"; HttpResponse(401, emptyList(), "{}") })
         }
-        check("ck_secret_never_shown" !in shown && "redacted" in shown) { "a logged request shows the key: $shown" }
+        check("ck_secret_never_shown" !in shown && "redacted" in shown) { "a logged request or its headers show the key: $shown" }
         val refused = expectThrows<EzThrottleException.Validation> { Step().url("ftp://nope").payloadJson() }
         // The message is the human text every binding shows, not uniffi's `path=…, detail=…`.
         check(refused.message == "invalid url: ${refused.detail}") { "message: ${refused.message}" }

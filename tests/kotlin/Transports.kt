@@ -19,12 +19,12 @@ import kotlinx.coroutines.future.await
 
 /** The java.net.http request for `request`. */
 private fun javaRequest(request: HttpRequest): java.net.http.HttpRequest {
-    val body = request.body()?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
+    val body = request.body?.let { java.net.http.HttpRequest.BodyPublishers.ofString(it) }
         ?: java.net.http.HttpRequest.BodyPublishers.noBody()
-    val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url()))
-        .timeout(Duration.ofMillis(request.timeoutMs()))
-        .method(request.method(), body)
-    for (header in request.headers()) builder.header(header.name, header.value)
+    val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
+        .timeout(Duration.ofMillis(request.timeoutMs))
+        .method(request.method, body)
+    for (header in request.headers) builder.header(header.name, header.value)
     return builder.build()
 }
 
@@ -71,19 +71,19 @@ class ScriptedNetwork(private val answers: Map<String, Any?> = emptyMap(), priva
     val gateway = mutableListOf<HttpRequest>()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
-        if (request.target() == RequestTarget.GATEWAY) {
+        if (request.target == RequestTarget.GATEWAY) {
             gateway.add(request)
             @Suppress("UNCHECKED_CAST")
-            val envelope = Json.parse(request.body() ?: "") as Map<String, Any?>
+            val envelope = Json.parse(request.body ?: "") as Map<String, Any?>
             submitted.add(Json.parse(envelope["body"] as String))
             val answer = Json.write(mapOf("job_id" to "job_${submitted.size}", "status" to "queued"))
             val body = Json.write(mapOf("status" to "allowed", "forwarded_response" to mapOf("status_code" to 201L, "body" to answer)))
             return HttpResponse(200, emptyList(), body)
         }
-        local.add(listOf(request.method(), request.url()))
-        return when (val status = answers[request.url()] ?: localDefault.toLong()) {
+        local.add(listOf(request.method, request.url))
+        return when (val status = answers[request.url] ?: localDefault.toLong()) {
             "network_error" -> throw TransportFailure.Unreachable("connection refused")
-            else -> HttpResponse((status as Number).toInt(), emptyList(), "body-of ${request.url()}")
+            else -> HttpResponse((status as Number).toInt(), emptyList(), "body-of ${request.url}")
         }
     }
 }

@@ -63,17 +63,17 @@ class ScriptedNetwork(ez.HttpTransport):
         self.local, self.submitted, self.gateway = [], [], []
 
     async def send(self, request):
-        if request.target() == ez.RequestTarget.GATEWAY:
+        if request.target == ez.RequestTarget.GATEWAY:
             self.gateway.append(request)
-            self.submitted.append(json.loads(json.loads(request.body())["body"]))
+            self.submitted.append(json.loads(json.loads(request.body)["body"]))
             answer = json.dumps({"job_id": f"job_{len(self.submitted)}", "status": "queued"})
             body = json.dumps({"status": "allowed", "forwarded_response": {"status_code": 201, "body": answer}})
             return ez.HttpResponse(status=200, headers=[], body=body)
-        self.local.append([request.method(), request.url()])
-        status = self.answers.get(request.url(), self.local_default)
+        self.local.append([request.method, request.url])
+        status = self.answers.get(request.url, self.local_default)
         if status == "network_error":
             raise ez.TransportFailure.Unreachable("connection refused")
-        return ez.HttpResponse(status=status, headers=[], body=f"body-of {request.url()}")
+        return ez.HttpResponse(status=status, headers=[], body=f"body-of {request.url}")
 
 
 def client(net):
@@ -104,10 +104,12 @@ async def payloads(v):
         net = ScriptedNetwork(local_default=429)
         await client(net).execute(step)
         sent, want = net.gateway[0], v["proxy_request"]
-        compare(sent.url(), want["url"], "url", [])
-        compare({h.name: h.value for h in sent.headers()}, want["headers"], "headers", [])
-        assert API_KEY not in repr(sent), "a logged request shows the key"
-        envelope = json.loads(sent.body())
+        compare(sent.url, want["url"], "url", [])
+        compare({h.name: h.value for h in sent.headers}, want["headers"], "headers", [])
+        auth = next(h for h in sent.headers if h.name.lower() == "authorization")
+        for shown in (repr(sent), str(sent), repr(sent.headers), str(auth)):
+            assert API_KEY not in shown and "redacted" in shown, f"a logged request shows the key: {shown}"
+        envelope = json.loads(sent.body)
         envelope["body"] = json.loads(envelope["body"])
         compare(envelope, want["envelope"], "envelope", [])
 
@@ -182,7 +184,7 @@ async def cancellation_token():
 
     class Hanging(ez.HttpTransport):
         async def send(self, request):
-            sent.append(request.url())
+            sent.append(request.url)
             started.set()
             await asyncio.sleep(3600)
 

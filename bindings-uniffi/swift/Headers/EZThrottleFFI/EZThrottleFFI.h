@@ -251,14 +251,14 @@ typedef void (*UniffiCallbackInterfaceFallbackMethod0)(uint64_t, UniffiForeignFu
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BLOCKING_HTTP_TRANSPORT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BLOCKING_HTTP_TRANSPORT_METHOD0
-typedef void (*UniffiCallbackInterfaceBlockingHttpTransportMethod0)(uint64_t, uint64_t, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceBlockingHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
-typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, uint64_t, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
     );
 
 #endif
@@ -603,52 +603,7 @@ void uniffi_ezthrottle_fn_init_callback_vtable_blockinghttptransport(const Uniff
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_BLOCKINGHTTPTRANSPORT_SEND
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_BLOCKINGHTTPTRANSPORT_SEND
-RustBuffer uniffi_ezthrottle_fn_method_blockinghttptransport_send(uint64_t ptr, uint64_t request, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_HTTPREQUEST
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_HTTPREQUEST
-uint64_t uniffi_ezthrottle_fn_clone_httprequest(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FREE_HTTPREQUEST
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FREE_HTTPREQUEST
-void uniffi_ezthrottle_fn_free_httprequest(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_BODY
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_BODY
-RustBuffer uniffi_ezthrottle_fn_method_httprequest_body(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_HEADERS
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_HEADERS
-RustBuffer uniffi_ezthrottle_fn_method_httprequest_headers(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_METHOD
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_METHOD
-RustBuffer uniffi_ezthrottle_fn_method_httprequest_method(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_TARGET
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_TARGET
-RustBuffer uniffi_ezthrottle_fn_method_httprequest_target(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_TIMEOUT_MS
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_TIMEOUT_MS
-int64_t uniffi_ezthrottle_fn_method_httprequest_timeout_ms(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_URL
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_URL
-RustBuffer uniffi_ezthrottle_fn_method_httprequest_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_UNIFFI_TRAIT_DEBUG
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_UNIFFI_TRAIT_DEBUG
-RustBuffer uniffi_ezthrottle_fn_method_httprequest_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_ezthrottle_fn_method_blockinghttptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_HTTPTRANSPORT
@@ -668,7 +623,7 @@ void uniffi_ezthrottle_fn_init_callback_vtable_httptransport(const UniffiVTableC
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPTRANSPORT_SEND
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPTRANSPORT_SEND
-uint64_t uniffi_ezthrottle_fn_method_httptransport_send(uint64_t ptr, uint64_t request
+uint64_t uniffi_ezthrottle_fn_method_httptransport_send(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_WEBHOOKRECEIVER
@@ -694,6 +649,26 @@ uint64_t uniffi_ezthrottle_fn_method_webhookreceiver_receive(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLEERROR_DESCRIBE
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_EZTHROTTLEERROR_DESCRIBE
 RustBuffer uniffi_ezthrottle_fn_method_ezthrottleerror_describe(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPHEADER_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPHEADER_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_ezthrottle_fn_method_httpheader_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPHEADER_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPHEADER_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_ezthrottle_fn_method_httpheader_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_ezthrottle_fn_method_httprequest_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_HTTPREQUEST_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_ezthrottle_fn_method_httprequest_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FUNC_PARSE_WEBHOOK_EVENT
@@ -1273,42 +1248,6 @@ uint16_t uniffi_ezthrottle_checksum_method_step_webhooks(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_BLOCKINGHTTPTRANSPORT_SEND
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_BLOCKINGHTTPTRANSPORT_SEND
 uint16_t uniffi_ezthrottle_checksum_method_blockinghttptransport_send(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_BODY
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_BODY
-uint16_t uniffi_ezthrottle_checksum_method_httprequest_body(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_HEADERS
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_HEADERS
-uint16_t uniffi_ezthrottle_checksum_method_httprequest_headers(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_METHOD
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_METHOD
-uint16_t uniffi_ezthrottle_checksum_method_httprequest_method(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_TARGET
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_TARGET
-uint16_t uniffi_ezthrottle_checksum_method_httprequest_target(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_TIMEOUT_MS
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_TIMEOUT_MS
-uint16_t uniffi_ezthrottle_checksum_method_httprequest_timeout_ms(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_URL
-#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPREQUEST_URL
-uint16_t uniffi_ezthrottle_checksum_method_httprequest_url(void
     
 );
 #endif

@@ -711,7 +711,7 @@ fileprivate struct UniffiCallbackInterfaceBlockingHttpTransport {
         },
         send: { (
             uniffiHandle: UInt64,
-            request: UInt64,
+            request: RustBuffer,
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
@@ -1714,217 +1714,6 @@ public func FfiConverterTypeFallback_lower(_ value: Fallback) -> UInt64 {
 
 
 /**
- * A request the SDK asks the transport to send. An object, not a record:
- * its headers carry the API key, and its `toString()` / `description`
- * (the core's `Debug`) shows them redacted.
- */
-public protocol HttpRequestProtocol: AnyObject, Sendable {
-    
-    func body()  -> String?
-    
-    /**
-     * In order; `Authorization` carries the API key: never log it.
-     */
-    func headers()  -> [HttpHeader]
-    
-    func method()  -> String
-    
-    /**
-     * Whom it is for: a FRUGAL local call or the gateway.
-     */
-    func target()  -> RequestTarget
-    
-    /**
-     * Give up after this long and fail with `TransportFailure.Timeout`.
-     */
-    func timeoutMs()  -> Int64
-    
-    func url()  -> String
-    
-}
-/**
- * A request the SDK asks the transport to send. An object, not a record:
- * its headers carry the API key, and its `toString()` / `description`
- * (the core's `Debug`) shows them redacted.
- */
-open class HttpRequest: HttpRequestProtocol, @unchecked Sendable, CustomDebugStringConvertible {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_ezthrottle_fn_clone_httprequest(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_ezthrottle_fn_free_httprequest(handle, $0) }
-    }
-
-    
-
-    
-open func body() -> String?  {
-    return try!  FfiConverterOptionString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_body(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * In order; `Authorization` carries the API key: never log it.
-     */
-open func headers() -> [HttpHeader]  {
-    return try!  FfiConverterSequenceTypeHttpHeader.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_headers(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-open func method() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_method(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Whom it is for: a FRUGAL local call or the gateway.
-     */
-open func target() -> RequestTarget  {
-    return try!  FfiConverterTypeRequestTarget_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_target(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Give up after this long and fail with `TransportFailure.Timeout`.
-     */
-open func timeoutMs() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_timeout_ms(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-open func url() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_url(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-// The local Rust `Debug` implementation.
-public var debugDescription: String {
-    return try!  FfiConverterString.lift(
-        try! rustCall() {
-        uniffiCallStatus in
-    uniffi_ezthrottle_fn_method_httprequest_uniffi_trait_debug(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-    )
-}
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHttpRequest: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = HttpRequest
-
-    public static func lift(_ handle: UInt64) throws -> HttpRequest {
-        return HttpRequest(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: HttpRequest) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHttpRequest_lift(_ handle: UInt64) throws -> HttpRequest {
-    return try FfiConverterTypeHttpRequest.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> UInt64 {
-    return FfiConverterTypeHttpRequest.lower(value)
-}
-
-
-
-
-
-
-/**
  * The app's HTTP stack. Implement it over OkHttp / HttpURLConnection /
  * `java.net.http` on Android and the JVM, URLSession on Apple platforms.
  */
@@ -2042,7 +1831,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
         },
         send: { (
             uniffiHandle: UInt64,
-            request: UInt64,
+            request: RustBuffer,
             uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
@@ -3026,9 +2815,10 @@ public func FfiConverterTypeForwardRequest_lower(_ value: ForwardRequest) -> Rus
 
 
 /**
- * One header.
+ * One header. Its `toString()` / `description` / `repr` show an
+ * `Authorization` value, which carries the API key, as `<redacted>`.
  */
-public struct HttpHeader: Equatable, Hashable {
+public struct HttpHeader: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     public var name: String
     public var value: String
 
@@ -3042,6 +2832,28 @@ public struct HttpHeader: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_httpheader_uniffi_trait_debug(
+            FfiConverterTypeHttpHeader_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_httpheader_uniffi_trait_display(
+            FfiConverterTypeHttpHeader_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -3079,6 +2891,122 @@ public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHea
 #endif
 public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
     return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * A request the SDK asks the transport to send: a value, handed over
+ * whole in one crossing. Its `toString()` / `description` / `repr` (the
+ * core's `Debug`) show the `Authorization` header, which carries the API
+ * key, as `<redacted>`.
+ */
+public struct HttpRequest: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * Whom it is for: a FRUGAL local call or the gateway.
+     */
+    public var target: RequestTarget
+    public var method: String
+    public var url: String
+    /**
+     * In order; `Authorization` carries the API key: never log its value.
+     */
+    public var headers: [HttpHeader]
+    public var body: String?
+    /**
+     * Give up after this long and fail with `TransportFailure.Timeout`.
+     */
+    public var timeoutMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whom it is for: a FRUGAL local call or the gateway.
+         */target: RequestTarget, method: String, url: String, 
+        /**
+         * In order; `Authorization` carries the API key: never log its value.
+         */headers: [HttpHeader], body: String?, 
+        /**
+         * Give up after this long and fail with `TransportFailure.Timeout`.
+         */timeoutMs: Int64) {
+        self.target = target
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMs = timeoutMs
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_httprequest_uniffi_trait_debug(
+            FfiConverterTypeHttpRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_httprequest_uniffi_trait_display(
+            FfiConverterTypeHttpRequest_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                target: FfiConverterTypeRequestTarget.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterOptionString.read(from: &buf), 
+                timeoutMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterTypeRequestTarget.write(value.target, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterOptionString.write(value.body, into: &buf)
+        FfiConverterInt64.write(value.timeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
 }
 
 
@@ -5828,28 +5756,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_step_webhooks() != 65219) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_blockinghttptransport_send() != 38613) {
+    if (uniffi_ezthrottle_checksum_method_blockinghttptransport_send() != 32506) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_httprequest_body() != 17311) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ezthrottle_checksum_method_httprequest_headers() != 29365) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ezthrottle_checksum_method_httprequest_method() != 37040) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ezthrottle_checksum_method_httprequest_target() != 4833) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ezthrottle_checksum_method_httprequest_timeout_ms() != 64600) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ezthrottle_checksum_method_httprequest_url() != 16527) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_ezthrottle_checksum_method_httptransport_send() != 20556) {
+    if (uniffi_ezthrottle_checksum_method_httptransport_send() != 11239) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 57954) {
