@@ -20,7 +20,15 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1e3
 }
 
-async fn submits(client: &Client, run: &Value) -> Value {
+/// How the bench sends: the sandbox's reqwest driver, or the blocking ureq
+/// transport (the uniffi library's built-in one, here without the
+/// crossings a Kotlin or Swift submit adds).
+enum Driver<'a> {
+    Reqwest(&'a Client),
+    Ureq(&'a ClientConfig, BlockingTransport),
+}
+
+async fn submits(driver: &Driver<'_>, run: &Value, tag: &str) -> Value {
     let count = run["submits"].as_u64().unwrap();
     if count == 0 {
         return Value::Null;
@@ -31,9 +39,16 @@ async fn submits(client: &Client, run: &Value) -> Value {
         let t = Instant::now();
         let step = Step::from_calls(&run["submit"])
             .unwrap()
-            .idempotent_key(format!("bench-{}-rust-{i}", run["run_id"]));
-        let mut execution = client.config.execute(&step).unwrap();
-        let outcome = client.run(&mut execution).await.unwrap();
+            .idempotent_key(format!("bench-{}-{tag}-{i}", run["run_id"]));
+        let outcome = match driver {
+            Driver::Reqwest(client) => {
+                let mut execution = client.config.execute(&step).unwrap();
+                client.run(&mut execution).await.unwrap()
+            }
+            Driver::Ureq(config, transport) => {
+                transport.run(&mut config.execute(&step).unwrap()).unwrap()
+            }
+        };
         assert_eq!(outcome.to_json()["status"], "queued");
         latencies.push(t.elapsed());
     }
@@ -135,40 +150,17 @@ async fn main() {
             .build()
             .unwrap(),
     );
-    let submit = submits(&client, &run).await;
+    let submit = submits(&Driver::Reqwest(&client), &run, "rust").await;
     let frugal = frugal_overhead(&client, &run).await;
     let build = builds(&run);
     println!(
         "{}",
         json!({"client": "Rust (core + reqwest)", "submit": submit, "frugal": frugal, "build": build})
     );
-    let ureq = BlockingTransport::default();
+    let ureq = Driver::Ureq(&client.config, BlockingTransport::default());
+    let submit = submits(&ureq, &run, "rust-ureq").await;
     println!(
         "{}",
-        json!({"client": "Rust (core + ureq, blocking)", "submit": blocking_submits(&client.config, &ureq, &run), "frugal": null, "build": build})
+        json!({"client": "Rust (core + ureq, blocking)", "submit": submit, "frugal": null, "build": build})
     );
-}
-
-/// The uniffi library's built-in transport driven from Rust: what a Kotlin
-/// or Swift submit costs without the crossings.
-fn blocking_submits(config: &ClientConfig, transport: &BlockingTransport, run: &Value) -> Value {
-    let count = run["submits"].as_u64().unwrap();
-    let mut latencies = Vec::with_capacity(count as usize);
-    let started = Instant::now();
-    for i in 0..count {
-        let t = Instant::now();
-        let step = Step::from_calls(&run["submit"])
-            .unwrap()
-            .idempotent_key(format!("bench-{}-rust-ureq-{i}", run["run_id"]));
-        let mut execution = config.execute(&step).unwrap();
-        let outcome = transport.run(&mut execution).unwrap();
-        assert_eq!(outcome.to_json()["status"], "queued");
-        latencies.push(t.elapsed());
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    json!({
-        "n": count, "seconds": seconds, "per_sec": count as f64 / seconds,
-        "p50_ms": percentile_ms(&latencies, 0.50), "p99_ms": percentile_ms(&latencies, 0.99),
-    })
 }
