@@ -34,21 +34,29 @@ fn payload_bytes(payload: &JsValue) -> JsResult<Vec<u8>> {
     )))
 }
 
+/// `toleranceSecs` of a signature check's or handler's options: the
+/// default when absent, refused (as in every binding) when negative or
+/// fractional.
+fn tolerance(options: &Map<String, Value>) -> JsResult<u64> {
+    match options.get("tolerance_secs") {
+        None | Some(Value::Null) => Ok(DEFAULT_TOLERANCE_SECS),
+        Some(value) => ezthrottle_core::whole_number("tolerance_secs", value).js(),
+    }
+}
+
 /// `{ toleranceSecs?, now? }`: the tolerance, and the clock in unix seconds.
 fn clock(options: JsValue) -> JsResult<(i64, u64)> {
     let options = convert::options(options, "options").js()?;
-    let number = |key: &str| -> JsResult<Option<f64>> {
-        match options.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_f64()
-                .map(Some)
-                .ok_or_else(|| error_to_js(Error::validation(key, "must be a number"))),
-        }
+    let now = match options.get("now") {
+        None | Some(Value::Null) => (now_ms() / 1000) as i64,
+        Some(value) => value.as_i64().ok_or_else(|| {
+            error_to_js(Error::validation(
+                "now",
+                "must be a whole number of seconds since the Unix epoch",
+            ))
+        })?,
     };
-    let now = number("now")?.map_or((now_ms() / 1000) as i64, |n| n as i64);
-    let tolerance = number("tolerance_secs")?.map_or(DEFAULT_TOLERANCE_SECS, |n| n.max(0.0) as u64);
-    Ok((now, tolerance))
+    Ok((now, tolerance(&options)?))
 }
 
 fn verification_to_js(check: &Verification) -> JsValue {
@@ -195,17 +203,9 @@ impl WebhookHandler {
             convert::options(strip_functions(&options), "options").js()?;
         let primary = convert::field_text(&data, "primary_secret")
             .js()?
-            .ok_or_else(|| error_to_js(Error::validation("primarySecret", "is required")))?;
+            .ok_or_else(|| error_to_js(Error::validation("primary_secret", "is required")))?;
         let secondary = convert::field_text(&data, "secondary_secret").js()?;
-        let tolerance = match data.get("tolerance_secs") {
-            None | Some(Value::Null) => DEFAULT_TOLERANCE_SECS,
-            Some(value) => value.as_u64().ok_or_else(|| {
-                error_to_js(Error::validation(
-                    "toleranceSecs",
-                    "must be a whole number of seconds",
-                ))
-            })?,
-        };
+        let tolerance = tolerance(&data)?;
         let receiver = match client {
             Some(client) => client
                 .client

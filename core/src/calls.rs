@@ -376,6 +376,13 @@ pub fn non_negative(field: &str, value: i64) -> Result<u64> {
     integer(&Value::from(value), field, u64::MAX)
 }
 
+/// A whole number of a binding's loosely typed options (a JS number, a JSON
+/// value), refused with its field named when negative, fractional or not a
+/// number: `tolerance_secs`.
+pub fn whole_number(field: &str, value: &Value) -> Result<u64> {
+    integer(value, field, u64::MAX)
+}
+
 fn integer(value: &Value, path: &str, max: u64) -> Result<u64> {
     match value.as_u64() {
         Some(n) if n <= max => Ok(n),

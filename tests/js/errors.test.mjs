@@ -120,6 +120,19 @@ test("the official Node SDK's signature calls work unchanged: a bare tolerance, 
   );
 });
 
+test('a tolerance is a whole number of seconds, not negative, in every signature call and the handler', () => {
+  const signed = (tolerance) => verifyWebhookSignature('{}', 't=1,v1=00', 'whsec_primary_0123456789', tolerance);
+  const isTolerance = (e) => e instanceof ValidationError && e.path === 'tolerance_secs';
+  for (const bad of [-1, 1.5, '300', true]) {
+    assert.throws(() => signed({ toleranceSecs: bad }), isTolerance, `${bad}`);
+    assert.throws(() => signed(bad), typeof bad === 'number' ? isTolerance : undefined, `${bad}`);
+    assert.throws(() => webhookHandler({ primarySecret: 'whsec_primary_0123456789', toleranceSecs: bad }), isTolerance);
+  }
+  assert.equal(signed({ toleranceSecs: 0, now: 1 }).reason, 'signature_mismatch');
+  assert.throws(() => signed({ now: 1.5 }), (e) => e instanceof ValidationError && e.path === 'now');
+  assert.throws(() => webhookHandler({}), (e) => e instanceof ValidationError && e.path === 'primary_secret');
+});
+
 test('an empty secret, primary or secondary, verifies nothing (anyone can sign with it)', () => {
   const forged = 't=1764320000,v1=15c70733a562cb0253be2cf3b940df3548c4991445e59e072137fe30e8e23e15';
   const options = { now: 1764320000 };
