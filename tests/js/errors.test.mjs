@@ -176,3 +176,25 @@ test('hostile input to the client, signatures and handlers is refused, never a t
   await assert.rejects(clientWith(allowed(201, '{}')).submitJob({ url: 'https://a.example', nope: 1 }),
     (e) => e instanceof ValidationError && e.path === 'nope');
 });
+
+test('one-shot steps do not pile up in the WebAssembly memory; a step whose core copy was dropped builds it again', async () => {
+  // Finalizers cannot run inside a synchronous loop, so a copy left for the
+  // garbage collector grows the memory, which never shrinks. A fresh process,
+  // so that no earlier test's free memory absorbs the growth.
+  const { execFileSync } = await import('node:child_process');
+  const loop = `
+    import { Step } from 'ezthrottle';
+    const build = (i) => new Step().url('https://api.example.com/x').body('x'.repeat(300)).idempotentKey('k' + i);
+    for (let i = 0; i < 1000; i++) build(i).payloadJson();
+    const before = process.memoryUsage().external;
+    for (let i = 0; i < 20000; i++) { build(i).payloadJson(); build(i).payload(); }
+    console.log(process.memoryUsage().external - before);`;
+  const grown = Number(execFileSync(process.execPath, ['--input-type=module', '-e', loop], { encoding: 'utf8' }));
+  assert.ok(grown < 2e6, `the WebAssembly memory grew by ${(grown / 1e6).toFixed(1)} MB over 40,000 uses`);
+  const reused = new Step().url('https://api.example.com/reused').idempotentKey('r1');
+  const first = reused.payloadJson();
+  for (let i = 0; i < 40; i++) new Step().url(`https://api.example.com/${i}`).payloadJson();
+  assert.equal(reused.payloadJson(), first);
+  for (let i = 0; i < 40; i++) new Step().url(`https://api.example.com/${i}`).payloadJson();
+  assert.equal(reused.method('POST').payload().method, 'POST');
+});
