@@ -12,7 +12,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, to_js};
-use crate::errors::{to_js as error_to_js, IntoJs, JsResult};
+use crate::errors::{IntoJs, JsResult};
 use crate::exchange::Exchange;
 use crate::step::StepHandle;
 use crate::webhook::WebhookHandler;
@@ -54,12 +54,7 @@ impl ClientHandle {
         let options = convert::options(options, "options").js()?;
         let timeout_ms = match options.get("timeout_ms") {
             None | Some(Value::Null) => None,
-            Some(ms) => Some(ms.as_u64().ok_or_else(|| {
-                error_to_js(Error::validation(
-                    "timeoutMs",
-                    "must be a positive whole number of milliseconds",
-                ))
-            })?),
+            Some(ms) => Some(ezthrottle_core::whole_number("timeout_ms", ms).js()?),
         };
         let text = |name| convert::field_text(&options, name).js();
         let client = Client::new(ClientOptions {
@@ -144,8 +139,8 @@ impl ClientHandle {
         primary: JsValue,
         secondary: JsValue,
     ) -> JsResult<Exchange> {
-        let primary = convert::text(&primary, "primarySecret").js()?;
-        let secondary = convert::optional_text(&secondary, "secondarySecret").js()?;
+        let primary = convert::text(&primary, "primary_secret").js()?;
+        let secondary = convert::optional_text(&secondary, "secondary_secret").js()?;
         let call = self
             .client
             .create_webhook_secret(&primary, secondary.as_deref())
@@ -176,8 +171,8 @@ impl ClientHandle {
         new_secret: JsValue,
         current: JsValue,
     ) -> JsResult<Exchange> {
-        let new_secret = convert::text(&new_secret, "newSecret").js()?;
-        let current = convert::optional_text(&current, "currentSecret").js()?;
+        let new_secret = convert::text(&new_secret, "new_secret").js()?;
+        let current = convert::optional_text(&current, "current_secret").js()?;
         let rotation = self
             .client
             .rotate_webhook_secret(&new_secret, current.as_deref())
@@ -201,7 +196,7 @@ impl ClientHandle {
     /// A wait for `jobId`'s result to reach one of this client's handlers.
     #[wasm_bindgen(js_name = waitForResult)]
     pub fn wait_for_result(&self, job_id: JsValue) -> JsResult<WaitHandle> {
-        let job_id = convert::text(&job_id, "jobId").js()?;
+        let job_id = convert::text(&job_id, "job_id").js()?;
         Ok(WaitHandle {
             wait: Some(self.client.wait_for_result(&job_id)),
         })

@@ -96,7 +96,7 @@ impl SignedPayload {
             body: payload_bytes(payload)?,
             header: signature(header)?.unwrap_or_default(),
             primary: convert::text(primary, primary_field).js()?,
-            secondary: convert::optional_text(secondary, "secondarySecret").js()?,
+            secondary: convert::optional_text(secondary, "secondary_secret").js()?,
             now,
             tolerance,
         })
@@ -147,7 +147,7 @@ pub fn verify_with_both(
         &payload,
         &header,
         &primary,
-        "primarySecret",
+        "primary_secret",
         &secondary,
         options,
     )?;
@@ -174,7 +174,7 @@ pub fn verify_signature_strict(
         &payload,
         &header,
         &primary,
-        "primarySecret",
+        "primary_secret",
         &secondary,
         options,
     )?;

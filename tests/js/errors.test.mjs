@@ -133,6 +133,21 @@ test('a tolerance is a whole number of seconds, not negative, in every signature
   assert.throws(() => webhookHandler({}), (e) => e instanceof ValidationError && e.path === 'primary_secret');
 });
 
+test('every refusal names its field as the core and the other bindings do (snake_case)', async () => {
+  const at = (path) => (e) => e instanceof ValidationError && e.path === path;
+  for (const bad of [-1, 1.5, 'soon']) {
+    assert.throws(() => new EZThrottle({ apiKey: 'k', timeoutMs: bad }), at('timeout_ms'), `${bad}`);
+  }
+  const client = clientWith(allowed(201, '{}'));
+  await assert.rejects(async () => client.createWebhookSecret(42), at('primary_secret'));
+  await assert.rejects(async () => client.createWebhookSecret('whsec_primary_0123456789', 42), at('secondary_secret'));
+  await assert.rejects(async () => client.rotateWebhookSecret(42), at('new_secret'));
+  await assert.rejects(async () => client.waitForResult(42), at('job_id'));
+  assert.throws(() => tryVerifyWithSecrets('{}', 't=1,v1=00', 42, 's'), at('primary_secret'));
+  assert.throws(() => tryVerifyWithSecrets('{}', 't=1,v1=00', 's', 42), at('secondary_secret'));
+  assert.throws(() => verifyWebhookSignatureStrict('{}', 't=1,v1=00', 42, 300), at('primary_secret'));
+});
+
 test('an empty secret, primary or secondary, verifies nothing (anyone can sign with it)', () => {
   const forged = 't=1764320000,v1=15c70733a562cb0253be2cf3b940df3548c4991445e59e072137fe30e8e23e15';
   const options = { now: 1764320000 };
