@@ -52,10 +52,7 @@ impl ClientHandle {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<ClientHandle> {
         let options = convert::options(options, "options").js()?;
-        let timeout_ms = match options.get("timeout_ms") {
-            None | Some(Value::Null) => None,
-            Some(ms) => Some(ezthrottle_core::whole_number("timeout_ms", ms).js()?),
-        };
+        let timeout_ms = convert::field_whole_number(&options, "timeout_ms").js()?;
         let text = |name| convert::field_text(&options, name).js();
         let client = Client::new(ClientOptions {
             api_key: text("api_key")?,

@@ -48,6 +48,16 @@ pub fn field_text(options: &Map<String, Value>, key: &str) -> Result<Option<Stri
     }
 }
 
+/// A whole-number field of an options object read by [`options`]; absent
+/// or `null` is `None`, and anything but a non-negative whole number is
+/// refused as the core refuses it.
+pub fn field_whole_number(options: &Map<String, Value>, key: &str) -> Result<Option<u64>, Error> {
+    match options.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => ezthrottle_core::whole_number(key, value).map(Some),
+    }
+}
+
 /// A JSON value as a plain JS value.
 pub fn to_js(value: &Value) -> JsValue {
     parse(&ezthrottle_core::json::to_string(value))

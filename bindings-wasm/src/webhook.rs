@@ -38,10 +38,9 @@ fn payload_bytes(payload: &JsValue) -> JsResult<Vec<u8>> {
 /// default when absent, refused (as in every binding) when negative or
 /// fractional.
 fn tolerance(options: &Map<String, Value>) -> JsResult<u64> {
-    match options.get("tolerance_secs") {
-        None | Some(Value::Null) => Ok(DEFAULT_TOLERANCE_SECS),
-        Some(value) => ezthrottle_core::whole_number("tolerance_secs", value).js(),
-    }
+    Ok(convert::field_whole_number(options, "tolerance_secs")
+        .js()?
+        .unwrap_or(DEFAULT_TOLERANCE_SECS))
 }
 
 /// `{ toleranceSecs?, now? }`: the tolerance, and the clock in unix seconds.
