@@ -66,24 +66,21 @@ def frugal(client, step):
 
 
 def frugal_overhead(client, run):
-    count, rounds = run["frugal"], 10
+    count = run["frugal"]
     step = build(run["frugal_calls"])
     for _ in range(100):
         plain(run["frugal_plain"])
         frugal(client, step)
     plain_time = step_time = 0.0
-    for _ in range(rounds):
+    for _ in range(count):
         t = time.perf_counter()
-        for _ in range(count // rounds):
-            plain(run["frugal_plain"])
-        plain_time += time.perf_counter() - t
-        t = time.perf_counter()
-        for _ in range(count // rounds):
-            frugal(client, step)
-        step_time += time.perf_counter() - t
-    done = count // rounds * rounds
-    plain_ms, step_ms = plain_time * 1e3 / done, step_time * 1e3 / done
-    return {"n": done, "step_ms": step_ms, "plain_ms": plain_ms,
+        plain(run["frugal_plain"])
+        u = time.perf_counter()
+        frugal(client, step)
+        plain_time += u - t
+        step_time += time.perf_counter() - u
+    plain_ms, step_ms = plain_time * 1e3 / count, step_time * 1e3 / count
+    return {"n": count, "step_ms": step_ms, "plain_ms": plain_ms,
             "overhead_pct": (step_ms - plain_ms) / plain_ms * 100}
 
 

@@ -70,7 +70,7 @@ def main():
             print(f"| ↳ the same envelope POSTed plainly, same stack | {p['per_sec']:,.0f} | {p['p50_ms']:.2f} | "
                   f"{p['p99_ms']:.2f} | {times(plain_x, 1)} | | | | | | | the floor for the row above |")
     print(f"\nsubmit: {rows[0]['submit']['n']} sequential submits; frugal: {rows[0]['frugal']['n']:.0f} "
-          f"steps and as many plain requests, alternating rounds; build: {rows[0]['build']['n']} builds (twenty rounds, the fastest counts) of "
+          f"steps and as many plain requests, alternating call by call; build: {rows[0]['build']['n']} builds (twenty rounds, the fastest counts) of "
           "the `everything` vector to JSON.")
     if reference:
         draw(chart, ratios, today, machine)

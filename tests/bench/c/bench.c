@@ -123,7 +123,7 @@ static void frugal(ezt_client *client, const ezt_step *step) {
 }
 
 static void frugal_overhead(ezt_client *client, CURL *curl, const cJSON *run, char *out, size_t out_size) {
-    int count = cJSON_GetObjectItem(run, "frugal")->valueint, rounds = 10;
+    int count = cJSON_GetObjectItem(run, "frugal")->valueint;
     const cJSON *request = cJSON_GetObjectItem(run, "frugal_plain");
     char *calls = cJSON_PrintUnformatted(cJSON_GetObjectItem(run, "frugal_calls"));
     ezt_step *step = NULL;
@@ -133,17 +133,16 @@ static void frugal_overhead(ezt_client *client, CURL *curl, const cJSON *run, ch
         frugal(client, step);
     }
     double plain_time = 0, step_time = 0;
-    for (int r = 0; r < rounds; r++) {
+    for (int i = 0; i < count; i++) {
         double t = now_seconds();
-        for (int i = 0; i < count / rounds; i++) plain(curl, request);
-        plain_time += now_seconds() - t;
-        t = now_seconds();
-        for (int i = 0; i < count / rounds; i++) frugal(client, step);
-        step_time += now_seconds() - t;
+        plain(curl, request);
+        double u = now_seconds();
+        frugal(client, step);
+        plain_time += u - t;
+        step_time += now_seconds() - u;
     }
-    int done = count / rounds * rounds;
-    double plain_ms = plain_time * 1e3 / done, step_ms = step_time * 1e3 / done;
-    snprintf(out, out_size, "{\"n\":%d,\"step_ms\":%f,\"plain_ms\":%f,\"overhead_pct\":%f}", done, step_ms,
+    double plain_ms = plain_time * 1e3 / count, step_ms = step_time * 1e3 / count;
+    snprintf(out, out_size, "{\"n\":%d,\"step_ms\":%f,\"plain_ms\":%f,\"overhead_pct\":%f}", count, step_ms,
              plain_ms, (step_ms - plain_ms) / plain_ms * 100.0);
     ezt_step_free(step);
     cJSON_free(calls);

@@ -116,7 +116,6 @@ async function frugal(step) {
 
 async function frugalOverhead() {
   const count = run.frugal;
-  const rounds = 10;
   const step = build(run.frugal_calls, client);
   for (let i = 0; i < 100; i++) {
     await plain(run.frugal_plain);
@@ -124,18 +123,17 @@ async function frugalOverhead() {
   }
   let plainTime = 0;
   let stepTime = 0;
-  for (let r = 0; r < rounds; r++) {
-    let t = now();
-    for (let i = 0; i < count / rounds; i++) await plain(run.frugal_plain);
-    plainTime += now() - t;
-    t = now();
-    for (let i = 0; i < count / rounds; i++) await frugal(step);
-    stepTime += now() - t;
+  for (let i = 0; i < count; i++) {
+    const t = now();
+    await plain(run.frugal_plain);
+    const u = now();
+    await frugal(step);
+    plainTime += u - t;
+    stepTime += now() - u;
   }
-  const done = Math.floor(count / rounds) * rounds;
-  const plainMs = (plainTime * 1e3) / done;
-  const stepMs = (stepTime * 1e3) / done;
-  return { n: done, step_ms: stepMs, plain_ms: plainMs, overhead_pct: ((stepMs - plainMs) / plainMs) * 100 };
+  const plainMs = (plainTime * 1e3) / count;
+  const stepMs = (stepTime * 1e3) / count;
+  return { n: count, step_ms: stepMs, plain_ms: plainMs, overhead_pct: ((stepMs - plainMs) / plainMs) * 100 };
 }
 
 /** Twenty rounds of a twentieth each; the fastest counts (noise only adds). */
