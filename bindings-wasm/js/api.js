@@ -29,6 +29,9 @@ export const ExecutionMode = Object.freeze({ RACE: 'race', FANOUT: 'fanout' });
  * Each client's core handle, HTTP (`send`), and the polls of its pending
  * `waitForResult` calls (run after each delivery its handlers receive).
  */
+// setTimeout's longest delay; a longer one fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const clients = new WeakMap();
 
 function clientOf(client) {
@@ -116,15 +119,14 @@ export class EZThrottle {
   /**
    * Resolves to the result (the webhook event) of `jobId` once one of this
    * client's webhook handlers receives it, at once if one already has.
-   * Rejects with a `TimeoutError` after `timeoutMs`, or with the signal's
-   * reason when `signal` aborts; either way the wait is freed.
+   * Rejects with a `TimeoutError` after `timeoutMs` (a whole number; none
+   * waits without limit), or with the signal's reason when `signal` aborts;
+   * either way the wait is freed.
    */
   waitForResult(jobId, { timeoutMs, signal } = {}) {
-    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-      throw new TypeError('timeoutMs must be a non-negative number of milliseconds');
-    }
     const { handle, waits } = clientOf(this);
-    const wait = handle.waitForResult(jobId);
+    const wait = handle.waitForResult(jobId, timeoutMs);
+    const limit = wait.timeoutMs;
     return new Promise((resolve, reject) => {
       let timer;
       const end = () => {
@@ -152,14 +154,17 @@ export class EZThrottle {
       if (poll()) return;
       waits.add(poll);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          end();
-          const error = new TimeoutError(`no result for job ${jobId} within ${timeoutMs} ms`);
-          error.code = 'timeout';
-          reject(error);
-        }, timeoutMs);
-      }
+      const expire = () => {
+        end();
+        const error = new TimeoutError(`no result for job ${jobId} within ${limit} ms`);
+        error.code = 'timeout';
+        reject(error);
+      };
+      // Past MAX_TIMER_MS, wait in steps.
+      const arm = (left) => {
+        timer = left > MAX_TIMER_MS ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(expire, left);
+      };
+      if (limit !== undefined) arm(limit);
     });
   }
 

@@ -181,7 +181,11 @@ export interface SecretInfo {
 }
 
 export interface WaitOptions {
-  /** Reject with a `TimeoutError` after this many milliseconds (default: wait on). */
+  /**
+   * Reject with a `TimeoutError` after this many milliseconds (default: wait
+   * on). A whole number; anything else throws a `ValidationError` whose
+   * `path` is `timeout_ms`.
+   */
   timeoutMs?: number;
   /** Reject with the signal's reason when it aborts. */
   signal?: AbortSignal;

@@ -190,12 +190,15 @@ impl ClientHandle {
         self.client.pending_continuations()
     }
 
-    /// A wait for `jobId`'s result to reach one of this client's handlers.
+    /// A wait for `jobId`'s result to reach one of this client's handlers,
+    /// for at most `timeoutMs` (none: no limit).
     #[wasm_bindgen(js_name = waitForResult)]
-    pub fn wait_for_result(&self, job_id: JsValue) -> JsResult<WaitHandle> {
+    pub fn wait_for_result(&self, job_id: JsValue, timeout_ms: JsValue) -> JsResult<WaitHandle> {
         let job_id = convert::text(&job_id, "job_id").js()?;
+        let timeout_ms = convert::optional_whole_number(&timeout_ms, "timeout_ms").js()?;
         Ok(WaitHandle {
             wait: Some(self.client.wait_for_result(&job_id)),
+            timeout_ms,
         })
     }
 }
@@ -208,10 +211,19 @@ impl ClientHandle {
 #[derive(Debug)]
 pub struct WaitHandle {
     wait: Option<ResultWait>,
+    timeout_ms: Option<u64>,
 }
 
 #[wasm_bindgen]
 impl WaitHandle {
+    /// How long the JS side waits, in milliseconds, as checked; `undefined`
+    /// when there is no limit.
+    #[wasm_bindgen(getter = timeoutMs)]
+    pub fn timeout_ms(&self) -> Option<f64> {
+        // Above 2^53 ms (285,000 years) the nearest double is as good.
+        self.timeout_ms.map(|ms| ms as f64)
+    }
+
     /// The delivered event as JSON once it has arrived, else `undefined`.
     pub fn poll(&mut self) -> JsValue {
         let Some(wait) = self.wait.as_mut() else {

@@ -38,6 +38,16 @@ pub fn optional_text(value: &JsValue, field: &str) -> Result<Option<String>, Err
     text(value, field).map(Some)
 }
 
+/// An optional whole-number argument (`undefined` / `null` are none),
+/// refused as the core refuses it. `NaN` and the infinities, which JSON
+/// writes as `null`, are refused as `null` rather than read as none.
+pub fn optional_whole_number(value: &JsValue, field: &str) -> Result<Option<u64>, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    ezthrottle_core::whole_number(field, &to_json(value.clone(), field)?).map(Some)
+}
+
 /// A string field of an options object read by [`options`]; absent or
 /// `null` is `None`.
 pub fn field_text(options: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> {

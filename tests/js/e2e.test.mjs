@@ -257,8 +257,17 @@ test('waitForResult: a late wait ends at once; timeouts and aborts reject and fr
   controller.abort(new Error('stop'));
   await assert.rejects(aborted, { message: 'stop' });
   await assert.rejects(waiting.waitForResult('job-x', { signal: AbortSignal.abort(new Error('already')) }), { message: 'already' });
-  assert.throws(() => waiting.waitForResult('job-x', { timeoutMs: -1 }), TypeError);
-  assert.throws(() => waiting.waitForResult(42), ValidationError);
+  // The limit is refused as every binding refuses a timeout, naming it.
+  const isTimeout = (e) => e instanceof ValidationError && e.path === 'timeout_ms';
+  for (const timeoutMs of [-1, 1.5, NaN, Infinity, '100', true]) {
+    assert.throws(() => waiting.waitForResult('job-x', { timeoutMs }), isTimeout, String(timeoutMs));
+  }
+  assert.throws(() => waiting.waitForResult(42), (e) => e instanceof ValidationError && e.path === 'job_id');
+  // A limit past setTimeout's 32-bit range still waits (it would fire at once).
+  const far = new AbortController();
+  const long = waiting.waitForResult('job-that-never-ran', { timeoutMs: 3e9, signal: far.signal });
+  setTimeout(() => far.abort(new Error('still waiting')), 50);
+  await assert.rejects(long, { message: 'still waiting' });
 
   // A wait started before its delivery ends when one of its client's handlers
   // receives it, and only then; another client's wait is not ended by it.
