@@ -2,13 +2,15 @@
 
 use ezthrottle_core::Error;
 use serde_json::{Map, Value};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 // Values cross as JSON text: serde_json is in the core anyway, and the host's
 // JSON.parse / JSON.stringify are fast, so no second serializer ships.
 
 /// A JS value as JSON; `undefined` is `null`. Values JSON cannot hold
-/// (functions, symbols, BigInts, cycles) are refused with the field's name.
+/// (functions, symbols, BigInts, cycles, and `NaN` and the infinities,
+/// which `JSON.stringify` would quietly write as `null`) are refused with
+/// the field's name.
 pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
     if value.is_undefined() {
         return Ok(Value::Null);
@@ -18,7 +20,48 @@ pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
         .map_err(|e| refused(crate::exchange::describe(&e)))?
         .as_string()
         .ok_or_else(|| refused("a function or symbol".into()))?;
+    // Only text with a null in it can hide one: most values skip the walk.
+    if text.contains("null") {
+        if let Some((at, number)) = non_finite(&value) {
+            let at = at.strip_prefix('.').unwrap_or(&at);
+            return Err(refused(if at.is_empty() {
+                number.to_string()
+            } else {
+                format!("{at} is {number}")
+            }));
+        }
+    }
     ezthrottle_core::json::parse(&text).map_err(|e| refused(e.to_string()))
+}
+
+/// The first `NaN` or infinity inside `value`: where (`.retry.max`,
+/// `[2]`, empty for `value` itself) and its JS name.
+fn non_finite(value: &JsValue) -> Option<(String, &'static str)> {
+    if let Some(n) = value.as_f64() {
+        return match n {
+            f64::INFINITY => Some((String::new(), "Infinity")),
+            f64::NEG_INFINITY => Some((String::new(), "-Infinity")),
+            _ if n.is_nan() => Some((String::new(), "NaN")),
+            _ => None,
+        };
+    }
+    if !value.is_object() {
+        return None;
+    }
+    let inside = |key: String, item: &JsValue| non_finite(item).map(|(at, name)| (key + &at, name));
+    if js_sys::Array::is_array(value) {
+        let list = js_sys::Array::from(value);
+        return (0..list.length()).find_map(|i| inside(format!("[{i}]"), &list.get(i)));
+    }
+    js_sys::Object::entries(value.unchecked_ref())
+        .iter()
+        .find_map(|entry| {
+            let pair = js_sys::Array::from(&entry);
+            inside(
+                format!(".{}", pair.get(0).as_string().unwrap_or_default()),
+                &pair.get(1),
+            )
+        })
 }
 
 /// A required string argument. Exports take strings as `JsValue` and check

@@ -148,6 +148,24 @@ test('every refusal names its field as the core and the other bindings do (snake
   assert.throws(() => verifyWebhookSignatureStrict('{}', 't=1,v1=00', 42, 300), at('primary_secret'));
 });
 
+test('NaN and the infinities are refused, not written as null (which JSON.stringify does quietly)', () => {
+  const client = new EZThrottle({ apiKey: 'k', tracktagsUrl: 'http://gw.invalid' });
+  const step = () => new Step(client).url('https://a.example');
+  const refused = (path, where) => (e) => e instanceof ValidationError && e.path === path && e.message.includes(where);
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const name = String(bad);
+    // A null here would clear the policy: the step would build without it.
+    assert.throws(() => step().retryPolicy({ maxRetries: bad }).payloadJson(), refused('retry_policy', `maxRetries is ${name}`), name);
+    assert.throws(() => step().metadata({ order: { total: bad } }).payloadJson(), refused('metadata', `order.total is ${name}`), name);
+    assert.throws(() => step().retryAt(bad).payloadJson(), refused('retry_at', name), name);
+    assert.throws(() => step().regions(['iad', bad]).payloadJson(), refused('regions', `[1] is ${name}`), name);
+    assert.throws(() => new EZThrottle({ apiKey: 'k', timeoutMs: bad }), refused('options', `timeoutMs is ${name}`), name);
+    assert.throws(() => verifyWebhookSignature('{}', 't=1,v1=00', 'whsec_primary_0123456789', { toleranceSecs: bad }), refused('options', `toleranceSecs is ${name}`), name);
+  }
+  // A null that is really there is still a null.
+  assert.match(step().metadata({ note: null }).payloadJson(), /"note":null/);
+});
+
 test('an empty secret, primary or secondary, verifies nothing (anyone can sign with it)', () => {
   const forged = 't=1764320000,v1=15c70733a562cb0253be2cf3b940df3548c4991445e59e072137fe30e8e23e15';
   const options = { now: 1764320000 };
