@@ -44,10 +44,13 @@ memory Rust passed; without one it allocates native memory of its own (a
 malloc, a map entry and a cleaner registration, freed later by JNA's cleaner
 thread, which on two cores competes with the HTTP client's threads) and then
 uses Rust's memory anyway. The status's `error_buf` is JNA's own, set as the
-status is built, instead of a second one allocated by an initializer. Only
-these two classes: a by-value `RustBuffer` returned from Rust must keep its
-own memory (JNA builds it over a temporary). Measured in a FRUGAL step
-against the sandbox: ~70 -> ~60 us outside the transport's `send`.
+status is built, instead of a second one allocated by an initializer. A
+by-value `RustBuffer` gets a `(Pointer)` constructor too, but only JNA's
+placeholder (a zero address, for a field of a structure being built) is used
+as it is: a by-value result from Rust comes over a temporary and is copied
+into memory of its own, as JNA does without the constructor. A FRUGAL step
+with a canned answer: 32 -> ~20 us; against the sandbox, ~70 -> 50-65 us
+outside the transport's `send` (noisy there).
 
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
@@ -192,8 +195,8 @@ BUFFER = '''open class RustBuffer : Structure() {
 BUFFER_PATCHED = '''open class RustBuffer : Structure {
     constructor() : super()
     // Added by bindings-uniffi/patch-kotlin.py: a callback's out-parameter,
-    // over the memory Rust passed (see there).
-    constructor(memory: Pointer) : super(memory)
+    // over the memory Rust passed (see there); none allocates its own.
+    constructor(memory: Pointer?) : super(memory)
 
     // Note: `capacity` and `len` are actually `ULong` values, but JVM only supports signed values.
     // When dealing with these fields, make sure to call `toULong()`.
@@ -201,7 +204,16 @@ BUFFER_PATCHED = '''open class RustBuffer : Structure {
     @JvmField var len: Long = 0
     @JvmField var data: Pointer? = null
 
-    class ByValue: RustBuffer(), Structure.ByValue
+    class ByValue: RustBuffer, Structure.ByValue {
+        constructor() : super()
+        // JNA builds a structure's by-value fields over a placeholder (a
+        // zero address) until the structure around them is read or written;
+        // any other memory (a by-value result) is copied into its own, as
+        // JNA does without this constructor.
+        constructor(memory: Pointer) : super(if (Pointer.nativeValue(memory) == 0L) memory else null) {
+            if (Pointer.nativeValue(memory) != 0L) useMemory(memory)
+        }
+    }
     class ByReference: RustBuffer(), Structure.ByReference
 '''
 
