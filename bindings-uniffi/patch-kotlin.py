@@ -50,7 +50,9 @@ placeholder (a zero address, for a field of a structure being built) is used
 as it is: a by-value result from Rust comes over a temporary and is copied
 into memory of its own, as JNA does without the constructor. A FRUGAL step
 with a canned answer: 32 -> ~20 us; against the sandbox, ~70 -> 50-65 us
-outside the transport's `send` (noisy there).
+outside the transport's `send` (noisy there). Both classes also list their
+fields once per class (JNA copies the class's declared fields by reflection
+for every structure it builds): ~2 us more.
 
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
@@ -154,6 +156,11 @@ UNREACHABLE_PATCHED = '''            8 -> UniffiCauses.restore(
                 )'''
 
 CAUSES = r'''
+// Added by bindings-uniffi/patch-kotlin.py: each structure class's fields,
+// listed once. JNA lists them by reflection (a copy of the class's declared
+// fields) every time a structure is built; it sorts the list it gets, so
+// each gets a copy.
+private val uniffiFieldLists = java.util.concurrent.ConcurrentHashMap<Class<*>, MutableList<java.lang.reflect.Field>>()
 // Added by bindings-uniffi/patch-kotlin.py: a transport's exception kept as
 // the cause of the EzThrottleException.Unreachable it becomes (see there).
 internal object UniffiCauses {
@@ -197,6 +204,8 @@ BUFFER_PATCHED = '''open class RustBuffer : Structure {
     // Added by bindings-uniffi/patch-kotlin.py: a callback's out-parameter,
     // over the memory Rust passed (see there); none allocates its own.
     constructor(memory: Pointer?) : super(memory)
+    override fun getFieldList(): MutableList<java.lang.reflect.Field> =
+        java.util.ArrayList(uniffiFieldLists.getOrPut(javaClass) { super.getFieldList() })
 
     // Note: `capacity` and `len` are actually `ULong` values, but JVM only supports signed values.
     // When dealing with these fields, make sure to call `toULong()`.
@@ -229,6 +238,8 @@ STATUS_PATCHED = '''internal open class UniffiRustCallStatus : Structure {
     // Added by bindings-uniffi/patch-kotlin.py: a callback's status, over the
     // memory Rust passed (see there).
     constructor(memory: Pointer) : super(memory)
+    override fun getFieldList(): MutableList<java.lang.reflect.Field> =
+        java.util.ArrayList(uniffiFieldLists.getOrPut(javaClass) { super.getFieldList() })
 
     @JvmField var code: Byte = 0
     // JNA sets it as it constructs this structure: an initializer here would
