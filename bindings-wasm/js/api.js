@@ -25,13 +25,13 @@ export const RegionPolicy = Object.freeze({ FALLBACK: 'fallback', STRICT: 'stric
 /** Whether the first region to finish wins, or every region runs. */
 export const ExecutionMode = Object.freeze({ RACE: 'race', FANOUT: 'fanout' });
 
+// setTimeout's longest delay; a longer one fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Each client's core handle, HTTP (`send`), and the polls of its pending
  * `waitForResult` calls (run after each delivery its handlers receive).
  */
-// setTimeout's longest delay; a longer one fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 const clients = new WeakMap();
 
 function clientOf(client) {
