@@ -22,7 +22,7 @@ pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
         .ok_or_else(|| refused("a function or symbol".into()))?;
     // Only text with a null in it can hide one: most values skip the walk.
     if text.contains("null") {
-        if let Some((at, number)) = non_finite(&value) {
+        if let Some((at, number)) = non_finite(&value, 0) {
             let at = at.strip_prefix('.').unwrap_or(&at);
             return Err(refused(if at.is_empty() {
                 number.to_string()
@@ -35,8 +35,10 @@ pub fn to_json(value: JsValue, path: &str) -> Result<Value, Error> {
 }
 
 /// The first `NaN` or infinity inside `value`: where (`.retry.max`,
-/// `[2]`, empty for `value` itself) and its JS name.
-fn non_finite(value: &JsValue) -> Option<(String, &'static str)> {
+/// `[2]`, empty for `value` itself) and its JS name. Not below the depth
+/// the core's reader accepts: it refuses deeper values itself, and the walk
+/// stays within the WebAssembly stack.
+fn non_finite(value: &JsValue, depth: usize) -> Option<(String, &'static str)> {
     if let Some(n) = value.as_f64() {
         return match n {
             f64::INFINITY => Some((String::new(), "Infinity")),
@@ -45,10 +47,12 @@ fn non_finite(value: &JsValue) -> Option<(String, &'static str)> {
             _ => None,
         };
     }
-    if !value.is_object() {
+    if !value.is_object() || depth > ezthrottle_core::json::MAX_DEPTH {
         return None;
     }
-    let inside = |key: String, item: &JsValue| non_finite(item).map(|(at, name)| (key + &at, name));
+    let inside = |key: String, item: &JsValue| {
+        non_finite(item, depth + 1).map(|(at, name)| (key + &at, name))
+    };
     if js_sys::Array::is_array(value) {
         let list = js_sys::Array::from(value);
         return (0..list.length()).find_map(|i| inside(format!("[{i}]"), &list.get(i)));

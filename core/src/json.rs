@@ -18,6 +18,7 @@ mod float;
 mod read;
 mod write;
 
+pub use read::MAX_DEPTH;
 pub use write::{object_to_string, to_string};
 pub(crate) use write::{write_object, write_string, write_u64};
 

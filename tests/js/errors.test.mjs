@@ -162,6 +162,11 @@ test('NaN and the infinities are refused, not written as null (which JSON.string
     assert.throws(() => new EZThrottle({ apiKey: 'k', timeoutMs: bad }), refused('options', `timeoutMs is ${name}`), name);
     assert.throws(() => verifyWebhookSignature('{}', 't=1,v1=00', 'whsec_primary_0123456789', { toleranceSecs: bad }), refused('options', `toleranceSecs is ${name}`), name);
   }
+  // Deep values are refused too, and the search for the NaN stops where the
+  // core's reader stops (127 levels), whatever the JS stack allows.
+  const nested = (depth) => { let v = { n: NaN }; for (let i = 0; i < depth; i++) v = { a: v }; return v; };
+  assert.throws(() => step().metadata(nested(100)).payloadJson(), refused('metadata', `${'a.'.repeat(100)}n is NaN`));
+  assert.throws(() => step().metadata(nested(2000)).payloadJson(), (e) => e instanceof ValidationError && e.path === 'metadata');
   // A null that is really there is still a null.
   assert.match(step().metadata({ note: null }).payloadJson(), /"note":null/);
 });

@@ -5,7 +5,7 @@ use serde_json::{Map, Number, Value};
 use super::{float, JsonError};
 
 /// How deep arrays and objects may nest: serde_json's limit.
-const MAX_DEPTH: usize = 127;
+pub const MAX_DEPTH: usize = 127;
 
 pub(super) fn parse(text: &str, refuse_repeated_keys: bool) -> Result<Value, JsonError> {
     let mut reader = Reader {
