@@ -12,7 +12,7 @@ import {
 import { EZThrottleError, TimeoutError } from './errors.js';
 import { entrySend } from './bind.js';
 import { drive } from './drive.js';
-import { fetchSend } from './fetch-http.js';
+import { MAX_TIMER_MS, fetchSend } from './fetch-http.js';
 
 export * from './errors.js';
 
@@ -24,9 +24,6 @@ export const IdempotentStrategy = Object.freeze({ HASH: 'hash', UNIQUE: 'unique'
 export const RegionPolicy = Object.freeze({ FALLBACK: 'fallback', STRICT: 'strict' });
 /** Whether the first region to finish wins, or every region runs. */
 export const ExecutionMode = Object.freeze({ RACE: 'race', FANOUT: 'fanout' });
-
-// setTimeout's longest delay; a longer one fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Each client's core handle, HTTP (`send`), and the polls of its pending

@@ -6,7 +6,7 @@
 
 // The longest delay JS timers honour (about 24.8 days; Node fires a longer
 // one at once). The core's timeouts are at most a day, but a send takes any.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** As the Rust transports: a larger answer is refused. */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
