@@ -44,6 +44,7 @@ for language in kotlin python swift; do
 done
 
 python3 "$here/patch-kotlin.py" "$out/kotlin/dev/ezthrottle/ezthrottle.kt"
+python3 "$here/patch-python.py" "$out/python/ezthrottle.py"
 python3 "$here/patch-swift.py" "$out/swift/EZThrottle.swift"
 
 generated="$(mktemp -d)"

@@ -162,6 +162,22 @@ def refusals_name_the_field():
             raise AssertionError(f"{path}: accepted")
         except ez.EzThrottleError.Validation as e:
             assert e.path == path, f"{path}: refused as {e.path}"
+    # Values of the wrong type stop at uniffi's converters, as a TypeError
+    # (or a ValueError when out of range) that names the argument and field.
+    typed = [
+        (lambda: ez.Step().webhook_quorum("2"), TypeError, "quorum"),
+        (lambda: ez.Step().retry_at_ms(1.5), TypeError, "at_ms"),
+        (lambda: ez.Step().url(7), TypeError, "url"),
+        (lambda: ez.Step().webhook_quorum(2 ** 70), ValueError, "quorum"),
+        (lambda: ez.EzThrottle(ez.ClientOptions(api_key="ck_k", timeout_ms=1.5), None), TypeError, "options.timeout_ms"),
+        (lambda: ez.Step.with_options(ez.StepOptions(url=7)), TypeError, "options.url"),
+    ]
+    for call, kind, path in typed:
+        try:
+            call()
+            raise AssertionError(f"{path}: accepted")
+        except kind as e:
+            assert getattr(e, "path", None) == path and str(e).startswith(f"{path}: "), f"{path}: refused as {e!r}"
 
 
 def step_with_options():
