@@ -12,7 +12,7 @@ import {
 import { EZThrottleError, TimeoutError } from './errors.js';
 import { entrySend } from './bind.js';
 import { drive } from './drive.js';
-import { MAX_TIMER_MS, fetchSend } from './fetch-http.js';
+import { deadline, fetchSend } from './fetch-http.js';
 
 export * from './errors.js';
 
@@ -125,9 +125,9 @@ export class EZThrottle {
     const wait = handle.waitForResult(jobId, timeoutMs);
     const limit = wait.timeoutMs;
     return new Promise((resolve, reject) => {
-      let timer;
+      let cancel;
       const end = () => {
-        clearTimeout(timer);
+        cancel?.();
         signal?.removeEventListener('abort', onAbort);
         waits.delete(poll);
         wait.free(); // the core forgets the waiter
@@ -157,11 +157,7 @@ export class EZThrottle {
         error.code = 'timeout';
         reject(error);
       };
-      // Past MAX_TIMER_MS, wait in steps.
-      const arm = (left) => {
-        timer = left > MAX_TIMER_MS ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(expire, left);
-      };
-      if (limit !== undefined) arm(limit);
+      if (limit !== undefined) cancel = deadline(limit, expire);
     });
   }
 

@@ -6,12 +6,24 @@
 
 // The longest delay JS timers honour (about 24.8 days; Node fires a longer
 // one at once). The core's timeouts are at most a day, but a send takes any.
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** As the Rust transports: a larger answer is refused. */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-/** Call `fire` after `ms` milliseconds, however large `ms` is. */
-export const deadline = (ms, fire) => setTimeout(fire, Math.min(ms, MAX_TIMER_MS));
+/**
+ * Call `fire` after `ms` milliseconds, however large `ms` is (past
+ * MAX_TIMER_MS, in steps); returns the function that cancels it. `unref`:
+ * in Node, the pending deadline does not keep the process alive.
+ */
+export function deadline(ms, fire, unref = false) {
+  let timer;
+  const arm = (left) => {
+    timer = left > MAX_TIMER_MS ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(fire, left);
+    if (unref) timer?.unref?.();
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}
 
 /** A failed exchange; `kind` is how the core classifies it (`timeout`, `unreachable`, `other`). */
 export class SendError extends Error {
@@ -28,9 +40,8 @@ const describe = (error) => (error instanceof Error ? `${error.name}: ${error.me
 export function fetchSend(fetchFn) {
   return async (method, url, headers, body, timeoutMs) => {
     const controller = new AbortController();
-    const timer = deadline(timeoutMs, () => controller.abort());
     // Node: a pending deadline must not keep the process alive.
-    timer?.unref?.();
+    const cancel = deadline(timeoutMs, () => controller.abort(), true);
     // A rejection after our timer fired is the deadline; any other means no answer came back.
     const failed = (error) => new SendError(describe(error), controller.signal.aborted ? 'timeout' : 'unreachable');
     try {
@@ -51,7 +62,7 @@ export function fetchSend(fetchFn) {
       // Invalid UTF-8 becomes U+FFFD, as the Rust transports read it; a BOM is kept.
       return [response.status, flat, new TextDecoder('utf-8', { ignoreBOM: true }).decode(await read(response, failed))];
     } finally {
-      clearTimeout(timer);
+      cancel();
     }
   };
 }

@@ -33,7 +33,7 @@ export function send(method, url, headers, body, timeoutMs) {
     const settle = (then, value) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancel();
       then(value);
     };
     const fail = (message, kind) => {
@@ -42,7 +42,7 @@ export function send(method, url, headers, body, timeoutMs) {
       settle(reject, new SendError(message, kind));
       current?.destroy();
     };
-    const timer = deadline(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`, 'timeout'));
+    const cancel = deadline(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`, 'timeout'));
     const named = {};
     for (let i = 0; i + 1 < headers.length; i += 2) named[headers[i]] = headers[i + 1];
     if (body !== undefined && !Object.keys(named).some((n) => n.toLowerCase() === 'content-length')) {
