@@ -50,21 +50,21 @@ fn non_finite(value: &JsValue, depth: usize) -> Option<(String, &'static str)> {
     if !value.is_object() || depth > ezthrottle_core::json::MAX_DEPTH {
         return None;
     }
-    let inside = |key: String, item: &JsValue| {
-        non_finite(item, depth + 1).map(|(at, name)| (key + &at, name))
-    };
+    // A key's text is written only on the way back from a find.
     if js_sys::Array::is_array(value) {
         let list = js_sys::Array::from(value);
-        return (0..list.length()).find_map(|i| inside(format!("[{i}]"), &list.get(i)));
+        return (0..list.length()).find_map(|i| {
+            non_finite(&list.get(i), depth + 1).map(|(at, name)| (format!("[{i}]{at}"), name))
+        });
     }
     js_sys::Object::entries(value.unchecked_ref())
         .iter()
         .find_map(|entry| {
             let pair = js_sys::Array::from(&entry);
-            inside(
-                format!(".{}", pair.get(0).as_string().unwrap_or_default()),
-                &pair.get(1),
-            )
+            non_finite(&pair.get(1), depth + 1).map(|(at, name)| {
+                let key = pair.get(0).as_string().unwrap_or_default();
+                (format!(".{key}{at}"), name)
+            })
         })
 }
 
