@@ -86,8 +86,8 @@ pub fn optional_text(value: &JsValue, field: &str) -> Result<Option<String>, Err
 }
 
 /// An optional whole-number argument (`undefined` / `null` are none),
-/// refused as the core refuses it. `NaN` and the infinities, which JSON
-/// writes as `null`, are refused as `null` rather than read as none.
+/// refused as the core refuses it. `NaN` and the infinities are refused (by
+/// [`to_json`]) rather than read as none.
 pub fn optional_whole_number(value: &JsValue, field: &str) -> Result<Option<u64>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
