@@ -9,6 +9,7 @@ import dev.ezthrottle.HttpRequest
 import dev.ezthrottle.HttpResponse
 import dev.ezthrottle.HttpTransport
 import dev.ezthrottle.Step
+import dev.ezthrottle.StepOptions
 import dev.ezthrottle.TransportFailure
 import dev.ezthrottle.WebhookReceiver
 import dev.ezthrottle.verifySignature
@@ -69,6 +70,16 @@ suspend fun errors() {
         check(verifySignature(body, emptyKeyHeader, "", 1764320000L, 300L).reason == "signature_mismatch") { "empty secret" }
         check(verifyWithSecrets(body, emptyKeyHeader, "whsec_primary_0123456789", "", 1764320000L, 300L).reason == "both_secrets_failed") { "empty secondary" }
         check(Step().url("https://a.example").header("X-One", "1").header("X-Two", "2").payloadJson().contains("\"X-Two\":\"2\"")) { "single headers add up" }
+    }
+    Check.test("strings: any text crosses whole, a lone surrogate is refused") {
+        val text = "caf\u00e9 \u2603 \uD83D\uDE80 ?"
+        val json = Step().url("https://a.example").body(text).payloadJson()
+        check(json.contains("\"body\":\"$text\"")) { json }
+        val record = Step.withOptions(StepOptions(url = "https://a.example", body = text)).payloadJson()
+        check(record.contains("\"body\":\"$text\"")) { record }
+        // Half of a pair is not text: refused as it crosses (an argument, a record's field), never sent as "?".
+        expectThrows<java.nio.charset.CharacterCodingException> { Step().body("lone \uD83D here") }
+        expectThrows<java.nio.charset.CharacterCodingException> { Step.withOptions(StepOptions(url = "https://a.example", body = "\uDE80")) }
     }
     Check.test("errors: a Kotlin transport's failures come back typed") {
         val timeout = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw TransportFailure.Timeout("slow") }) }
