@@ -54,20 +54,29 @@ outside the transport's `send` (noisy there). Both classes also list their
 fields once per class (JNA copies the class's declared fields by reflection
 for every structure it builds): ~2 us more.
 
-6. RustBuffer reads and writes its three fields itself. JNA's `read` and
-`write` go through each field by reflection (a map of fields, a set of
-structures being read, a boxed value per field); a RustBuffer crosses
-several times per call. The offsets are fixed by the ABI (two u64s, then a
-pointer) on every target. The call status, which nests a RustBuffer, keeps
-JNA's own (which then calls this one for its buffer).
+6. RustBuffer and the call status read and write their fields themselves.
+JNA's `read` and `write` go through each field by reflection (a map of
+fields, a set of structures being read, a boxed value per field), before
+and after every call. RustBuffer's offsets are fixed by the ABI (two u64s,
+then a pointer); the status's buffer is at the offset JNA computed. A
+status read with an error gets a buffer of its own to lift and free (the
+one JNA nests in it may still be over its placeholder).
 
 7. Strings are encoded with String's own UTF-8 (a copy of the bytes for
 most strings) instead of a new CharsetEncoder per string; a string with a
 surrogate still goes through the encoder, which refuses a lone one (a
 CharacterCodingException), as uniffi's code does.
 
-6 and 7 together: a FRUGAL step with a canned answer ~23.5 -> ~18 us,
-payloadJson ~4.8 -> ~3.6 us.
+8. A by-value RustBuffer's native memory is reused. JNA gives each one
+fresh memory (a malloc, an entry in a shared map, a cleaner registration,
+freed later on JNA's cleaner thread), and a FRUGAL step makes several. The
+memory comes back to a small per-thread stack only when its structure is
+provably dead: after `RustBuffer.free`, and after `setValue` copied a
+callback's lowered result (the patch checks that every call is one).
+
+A FRUGAL step with a canned answer: 6 and 7, ~23.5 -> ~18 us (payloadJson
+~4.8 -> ~3.6 us); with 8, the status's own read and write and the field
+lists kept sorted, ~11.5-12.5 us (payloadJson ~2.4 us).
 
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
@@ -173,9 +182,49 @@ UNREACHABLE_PATCHED = '''            8 -> UniffiCauses.restore(
 CAUSES = r'''
 // Added by bindings-uniffi/patch-kotlin.py: each structure class's fields,
 // listed once. JNA lists them by reflection (a copy of the class's declared
-// fields) every time a structure is built; it sorts the list it gets, so
-// each gets a copy.
+// fields) every time a structure is built. The list is kept in the fields'
+// order: JNA only reads it, but for sorting it in place once per class,
+// which then swaps nothing.
 private val uniffiFieldLists = java.util.concurrent.ConcurrentHashMap<Class<*>, MutableList<java.lang.reflect.Field>>()
+// Added by bindings-uniffi/patch-kotlin.py: the native memory of by-value
+// RustBuffers, kept per thread. JNA gives each one fresh memory (a malloc,
+// an entry in a shared map, a cleaner registration, freed later on JNA's
+// cleaner thread); a call makes several and frees their buffers before it
+// returns. Memory comes back only where its structure is never used again
+// (RustBuffer.free, and setValue's copy of a callback's result); any other
+// keeps its memory, and the next buffer takes a new one.
+internal object UniffiBufferMemory {
+    private const val KEPT = 8
+    private class Kept : com.sun.jna.Memory {
+        constructor(size: Long) : super(size)
+    }
+    private class Free {
+        val memory = arrayOfNulls<Kept>(KEPT)
+        var count = 0
+    }
+    private val free = ThreadLocal.withInitial { Free() }
+
+    fun take(size: Int): com.sun.jna.Memory {
+        val kept = free.get()
+        if (kept.count > 0 && kept.memory[kept.count - 1]!!.size() == size.toLong()) {
+            kept.count -= 1
+            val memory = kept.memory[kept.count]!!
+            kept.memory[kept.count] = null
+            memory.clear()
+            return memory
+        }
+        return Kept(size.toLong()).also { it.clear() }
+    }
+
+    fun give(memory: Pointer) {
+        if (memory !is Kept) return
+        val kept = free.get()
+        if (kept.count < KEPT) {
+            kept.memory[kept.count] = memory
+            kept.count += 1
+        }
+    }
+}
 // Added by bindings-uniffi/patch-kotlin.py: a transport's exception kept as
 // the cause of the EzThrottleException.Unreachable it becomes (see there).
 internal object UniffiCauses {
@@ -220,7 +269,7 @@ BUFFER_PATCHED = '''open class RustBuffer : Structure {
     // over the memory Rust passed (see there); none allocates its own.
     constructor(memory: Pointer?) : super(memory)
     override fun getFieldList(): MutableList<java.lang.reflect.Field> =
-        java.util.ArrayList(uniffiFieldLists.getOrPut(javaClass) { super.getFieldList() })
+        uniffiFieldLists.getOrPut(javaClass) { java.util.ArrayList(super.getFieldList().sortedBy { fieldOrder.indexOf(it.name) }) }
     // Added by bindings-uniffi/patch-kotlin.py: the three fields read and
     // written directly (JNA's own read and write go through reflection for
     // each field). The offsets are the same on every ABI: two u64s, then a
@@ -255,6 +304,8 @@ BUFFER_PATCHED = '''open class RustBuffer : Structure {
         constructor(memory: Pointer) : super(if (Pointer.nativeValue(memory) == 0L) memory else null) {
             if (Pointer.nativeValue(memory) != 0L) useMemory(memory)
         }
+        // Memory this thread kept from a freed buffer, when it has one.
+        override fun autoAllocate(size: Int): com.sun.jna.Memory = UniffiBufferMemory.take(size)
     }
     class ByReference: RustBuffer(), Structure.ByReference
 '''
@@ -272,12 +323,38 @@ STATUS_PATCHED = '''internal open class UniffiRustCallStatus : Structure {
     // memory Rust passed (see there).
     constructor(memory: Pointer) : super(memory)
     override fun getFieldList(): MutableList<java.lang.reflect.Field> =
-        java.util.ArrayList(uniffiFieldLists.getOrPut(javaClass) { super.getFieldList() })
+        uniffiFieldLists.getOrPut(javaClass) { java.util.ArrayList(super.getFieldList().sortedBy { fieldOrder.indexOf(it.name) }) }
 
     @JvmField var code: Byte = 0
     // JNA sets it as it constructs this structure: an initializer here would
     // allocate a second one and throw the first away.
     lateinit var error_buf: RustBuffer.ByValue
+
+    // Read and written directly, as RustBuffer is (see there). The buffer's
+    // offset is JNA's (it depends on the ABI's alignment of a u64). A
+    // status read with an error gets a buffer of its own to lift and free:
+    // the one JNA nests may still be over its placeholder.
+    override fun read() {
+        val memory = pointer
+        if (Pointer.nativeValue(memory) == 0L) return
+        code = memory.getByte(0)
+        if (code == UNIFFI_CALL_SUCCESS) return
+        val at = fieldOffset("error_buf").toLong()
+        error_buf = RustBuffer.ByValue().also {
+            it.capacity = memory.getLong(at)
+            it.len = memory.getLong(at + 8)
+            it.data = memory.getPointer(at + 16)
+        }
+    }
+    override fun write() {
+        val memory = pointer
+        if (Pointer.nativeValue(memory) == 0L) return
+        memory.setByte(0, code)
+        val at = fieldOffset("error_buf").toLong()
+        memory.setLong(at, error_buf.capacity)
+        memory.setLong(at + 8, error_buf.len)
+        memory.setPointer(at + 16, error_buf.data)
+    }
 
     class ByValue: UniffiRustCallStatus(), Structure.ByValue
 '''
@@ -305,7 +382,41 @@ UTF8_PATCHED = '''    fun toUtf8(value: String): ByteBuffer {
         return ByteBuffer.wrap(value.toByteArray(Charsets.UTF_8))
     }'''
 
-PATCHES += [("FfiConverterString.toUtf8", UTF8, UTF8_PATCHED)]
+FREE = '''        internal fun free(buf: RustBuffer.ByValue) = uniffiRustCall() { status ->
+            UniffiLib.ffi_ezthrottle_rustbuffer_free(buf, status)
+        }'''
+
+FREE_PATCHED = '''        internal fun free(buf: RustBuffer.ByValue) {
+            uniffiRustCall() { status ->
+                UniffiLib.ffi_ezthrottle_rustbuffer_free(buf, status)
+            }
+            // Added by bindings-uniffi/patch-kotlin.py: a freed buffer's
+            // structure is never used again; its memory serves the next.
+            UniffiBufferMemory.give(buf.pointer)
+        }'''
+
+SET_VALUE = '''   internal fun setValue(other: RustBuffer) {
+        capacity = other.capacity
+        len = other.len
+        data = other.data
+    }'''
+
+SET_VALUE_PATCHED = '''   internal fun setValue(other: RustBuffer) {
+        capacity = other.capacity
+        len = other.len
+        data = other.data
+        // Added by bindings-uniffi/patch-kotlin.py: `other` is a callback's
+        // lowered result, never used again (patch-kotlin.py checks each
+        // call); its memory serves the next buffer.
+        UniffiBufferMemory.give(other.pointer)
+    }'''
+
+# Each call of setValue hands it a temporary: a callback's lowered result.
+SET_VALUE_CALL = re.compile(r"\.setValue\(")
+SET_VALUE_TEMPORARY = re.compile(r"uniffiOutReturn\.setValue\(FfiConverter\w+\.lower\(value\)\)")
+
+PATCHES += [("FfiConverterString.toUtf8", UTF8, UTF8_PATCHED), ("RustBuffer.free", FREE, FREE_PATCHED),
+            ("RustBuffer.setValue", SET_VALUE, SET_VALUE_PATCHED)]
 
 PATCHES += [("RustBuffer's constructors", BUFFER, BUFFER_PATCHED), ("UniffiRustCallStatus's constructors", STATUS, STATUS_PATCHED)]
 
@@ -335,6 +446,8 @@ def main():
         if text.count(original) != 1:
             sys.exit(f"{path}: {name} is not the text this patch expects; update patch-kotlin.py")
         text = text.replace(original, patched)
+    if len(SET_VALUE_CALL.findall(text)) != len(SET_VALUE_TEMPORARY.findall(text)):
+        sys.exit(f"{path}: RustBuffer.setValue is called with something other than a lowered result; update patch-kotlin.py")
     text = human_messages(path, text)
     text += CAUSES
     with open(path, "w") as f:
