@@ -9,10 +9,13 @@ exception type with the argument's name and, inside a record, the field's:
 `TypeError: options.timeout_ms: 'float' object cannot be interpreted as an
 integer`; the exception's `path` and `detail` hold the two parts.
 
-Only the checks of an argument (`check_lower(quorum)`) and of a record's
-field (`check_lower(value.timeout_ms)`) are rewritten; how many of each the
-generated text holds is asserted, so a uniffi upgrade that changes the
-shape fails here instead of silently losing the names.
+The checks of an argument (`check_lower(quorum)`), of a record's field
+(`check_lower(value.timeout_ms)`) and of a list's items and a dict's keys
+and values are rewritten; the names compose as the SDK's paths do:
+`options.fallback_on_error[1]`, `options.headers["X-A"]`,
+`options.webhooks[0].url`. How many of each the generated text holds is
+asserted, so a uniffi upgrade that changes the shape fails here instead of
+silently losing the names.
 
     python3 patch-python.py path/to/ezthrottle.py
 """
@@ -21,10 +24,17 @@ import sys
 
 # `        _UniffiFfiConverterInt64.check_lower(quorum)` in a function, and
 # `        _UniffiFfiConverterOptionalInt64.check_lower(value.timeout_ms)` in a
-# record's converter. Collections' items (`value`, `item`) are left alone.
+# record's converter. Collections' items (`value`, `item`) are named by
+# ITEMS and ENTRIES instead.
 CHECK = re.compile(r"^(\s+)(_UniffiFfiConverter\w+)\.check_lower\((value\.)?([a-z_][a-z0-9_]*)\)$", re.M)
 NOT_A_NAME = {"value", "item", "key"}
 ARGUMENTS, FIELDS = 85, 111
+# A sequence's items, by index.
+ITEMS = re.compile(r"^(\s+)for item in value:\n(\s+)(_UniffiFfiConverter\w+)\.check_lower\(item\)$", re.M)
+# A map's keys and values, by key.
+ENTRIES = re.compile(r"^(\s+)for \(key, value\) in items\.items\(\):\n(\s+)(_UniffiFfiConverter\w+)\.check_lower\(key\)\n"
+                     r"\s+(_UniffiFfiConverter\w+)\.check_lower\(value\)$", re.M)
+SEQUENCES, MAPS = 4, 1
 
 HELPER = '''
 
@@ -36,11 +46,16 @@ def _uniffi_check_named(converter, value, name):
     except (TypeError, ValueError) as error:
         inner = getattr(error, "path", None)
         detail = getattr(error, "detail", str(error))
-        path = f"{name}.{inner}" if inner else name
+        path = (name + inner if inner.startswith("[") else f"{name}.{inner}") if inner else name
         # The plain class: a subclass may not take a message alone.
         named = (TypeError if isinstance(error, TypeError) else ValueError)(f"{path}: {detail}")
         named.path, named.detail = path, detail
         raise named from None
+
+
+def _uniffi_quoted(key):
+    import json
+    return json.dumps(key) if isinstance(key, str) else repr(key)
 '''
 
 # The helper goes after the module's imports, before the first converter.
@@ -64,6 +79,15 @@ def main():
     text = CHECK.sub(named, text)
     if counts != {"arguments": ARGUMENTS, "fields": FIELDS}:
         sys.exit(f"{path}: {counts} checks, expected {ARGUMENTS} and {FIELDS}; update patch-python.py")
+    text, sequences = ITEMS.subn(
+        lambda m: f'{m[1]}for index, item in enumerate(value):\n{m[2]}_uniffi_check_named({m[3]}, item, f"[{{index}}]")', text)
+    # A key is named as itself (it is the wrong value); a value by its key, in JSON's quotes.
+    text, maps = ENTRIES.subn(
+        lambda m: (f'{m[1]}for (key, value) in items.items():\n'
+                   f'{m[2]}_uniffi_check_named({m[3]}, key, f"[{{key!r}}]")\n'
+                   f'{m[2]}_uniffi_check_named({m[4]}, value, f"[{{_uniffi_quoted(key)}}]")'), text)
+    if (sequences, maps) != (SEQUENCES, MAPS):
+        sys.exit(f"{path}: {sequences} sequences and {maps} maps, expected {SEQUENCES} and {MAPS}; update patch-python.py")
     if text.count(ANCHOR) != 1:
         sys.exit(f"{path}: no _UniffiRustBuffer class to put the helper before; update patch-python.py")
     text = text.replace(ANCHOR, HELPER + ANCHOR)

@@ -171,6 +171,13 @@ def refusals_name_the_field():
         (lambda: ez.Step().webhook_quorum(2 ** 70), ValueError, "quorum"),
         (lambda: ez.EzThrottle(ez.ClientOptions(api_key="ck_k", timeout_ms=1.5), None), TypeError, "options.timeout_ms"),
         (lambda: ez.Step.with_options(ez.StepOptions(url=7)), TypeError, "options.url"),
+        # Inside collections, as the SDK's own paths: index, key, then field.
+        (lambda: ez.Step().fallback_on_error([429, "x"]), TypeError, "codes[1]"),
+        (lambda: ez.Step().regions(["iad", None]), TypeError, "regions[1]"),
+        (lambda: ez.Step.with_options(ez.StepOptions(fallback_on_error=[429, 2 ** 40])), ValueError, "options.fallback_on_error[1]"),
+        (lambda: ez.Step.with_options(ez.StepOptions(headers={"X-A": 3})), TypeError, 'options.headers["X-A"]'),
+        (lambda: ez.Step.with_options(ez.StepOptions(headers={3: "x"})), TypeError, "options.headers[3]"),
+        (lambda: ez.Step.with_options(ez.StepOptions(webhooks=[ez.Webhook(url=5)])), TypeError, "options.webhooks[0].url"),
     ]
     for call, kind, path in typed:
         try:
