@@ -38,24 +38,36 @@ SEQUENCES, MAPS = 4, 1
 
 HELPER = '''
 
+import json as _uniffi_json
+
+
 # Added by bindings-uniffi/patch-python.py: a value of the wrong type names
-# its argument, and the record field it sits in.
+# its argument, the record field and the list index or dict key it sits in.
 def _uniffi_check_named(converter, value, name):
     try:
         converter.check_lower(value)
     except (TypeError, ValueError) as error:
-        inner = getattr(error, "path", None)
-        detail = getattr(error, "detail", str(error))
-        path = (name + inner if inner.startswith("[") else f"{name}.{inner}") if inner else name
-        # The plain class: a subclass may not take a message alone.
-        named = (TypeError if isinstance(error, TypeError) else ValueError)(f"{path}: {detail}")
-        named.path, named.detail = path, detail
-        raise named from None
+        raise _uniffi_named(error, name) from None
 
 
-def _uniffi_quoted(key):
-    import json
-    return json.dumps(key) if isinstance(key, str) else repr(key)
+# An item of a list (`at` its index) or a dict (`at` its key, for the key
+# itself and for its value): the name is written only when the check fails.
+def _uniffi_check_item(converter, value, at):
+    try:
+        converter.check_lower(value)
+    except (TypeError, ValueError) as error:
+        quoted = _uniffi_json.dumps(at) if isinstance(at, str) else repr(at)
+        raise _uniffi_named(error, f"[{quoted}]") from None
+
+
+def _uniffi_named(error, name):
+    inner = getattr(error, "path", None)
+    detail = getattr(error, "detail", str(error))
+    path = (name + inner if inner.startswith("[") else f"{name}.{inner}") if inner else name
+    # The plain class: a subclass may not take a message alone.
+    named = (TypeError if isinstance(error, TypeError) else ValueError)(f"{path}: {detail}")
+    named.path, named.detail = path, detail
+    return named
 '''
 
 # The helper goes after the module's imports, before the first converter.
@@ -80,12 +92,12 @@ def main():
     if counts != {"arguments": ARGUMENTS, "fields": FIELDS}:
         sys.exit(f"{path}: {counts} checks, expected {ARGUMENTS} and {FIELDS}; update patch-python.py")
     text, sequences = ITEMS.subn(
-        lambda m: f'{m[1]}for index, item in enumerate(value):\n{m[2]}_uniffi_check_named({m[3]}, item, f"[{{index}}]")', text)
-    # A key is named as itself (it is the wrong value); a value by its key, in JSON's quotes.
+        lambda m: f'{m[1]}for index, item in enumerate(value):\n{m[2]}_uniffi_check_item({m[3]}, item, index)', text)
+    # A key is named as itself (it is the wrong value); a value by its key.
     text, maps = ENTRIES.subn(
         lambda m: (f'{m[1]}for (key, value) in items.items():\n'
-                   f'{m[2]}_uniffi_check_named({m[3]}, key, f"[{{key!r}}]")\n'
-                   f'{m[2]}_uniffi_check_named({m[4]}, value, f"[{{_uniffi_quoted(key)}}]")'), text)
+                   f'{m[2]}_uniffi_check_item({m[3]}, key, key)\n'
+                   f'{m[2]}_uniffi_check_item({m[4]}, value, key)'), text)
     if (sequences, maps) != (SEQUENCES, MAPS):
         sys.exit(f"{path}: {sequences} sequences and {maps} maps, expected {SEQUENCES} and {MAPS}; update patch-python.py")
     if text.count(ANCHOR) != 1:
