@@ -26,8 +26,8 @@ pub use error::EzThrottleError;
 pub use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType};
 pub use step::{FallbackTrigger, RetryPolicy, Step, StepOptions, Webhook};
 pub use transport::{
-    BlockingHttpTransport, HttpHeader, HttpRequest, HttpResponse, HttpTransport, RequestTarget,
-    TransportFailure,
+    BlockingHttpTransport, BuiltinHttpTransport, HttpHeader, HttpRequest, HttpResponse,
+    HttpTransport, RequestTarget, TransportFailure,
 };
 pub use webhook::{
     parse_webhook_event, verify_signature, verify_signature_strict, verify_with_secrets,

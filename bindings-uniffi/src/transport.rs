@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ezthrottle_core::{run_async, shown_header_value, Error, Operation, Target, TransportError};
+use ezthrottle_core::{
+    run_async, shown_header_value, Error, Operation, Target, TransportError, TransportErrorKind,
+};
 
 /// One header. Its `toString()` / `description` / `repr` show an
 /// `Authorization` value, which carries the API key, as `<redacted>`.
@@ -80,10 +82,9 @@ impl From<&ezthrottle_core::HttpRequest> for HttpRequest {
     }
 }
 
-impl std::fmt::Debug for HttpRequest {
-    /// The core's format (and its redaction), so every binding logs a
-    /// request alike.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl HttpRequest {
+    /// The core's request; a negative timeout reads as 0.
+    fn to_core(&self) -> ezthrottle_core::HttpRequest {
         ezthrottle_core::HttpRequest {
             target: match self.target {
                 RequestTarget::Local => Target::Local,
@@ -99,7 +100,14 @@ impl std::fmt::Debug for HttpRequest {
             body: self.body.clone(),
             timeout_ms: u64::try_from(self.timeout_ms).unwrap_or(0),
         }
-        .fmt(f)
+    }
+}
+
+impl std::fmt::Debug for HttpRequest {
+    /// The core's format (and its redaction), so every binding logs a
+    /// request alike.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_core().fmt(f)
     }
 }
 
@@ -183,6 +191,31 @@ fn from_record(response: HttpResponse) -> Result<ezthrottle_core::HttpResponse, 
     })
 }
 
+impl From<ezthrottle_core::HttpResponse> for HttpResponse {
+    fn from(response: ezthrottle_core::HttpResponse) -> Self {
+        Self {
+            status: response.status.into(),
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(name, value)| HttpHeader { name, value })
+                .collect(),
+            body: response.body,
+        }
+    }
+}
+
+impl From<TransportError> for TransportFailure {
+    fn from(error: TransportError) -> Self {
+        let detail = error.message;
+        match error.kind {
+            TransportErrorKind::Timeout => Self::Timeout { detail },
+            TransportErrorKind::Unreachable => Self::Unreachable { detail },
+            TransportErrorKind::Other => Self::Other { detail },
+        }
+    }
+}
+
 fn to_core_failure(failure: TransportFailure) -> TransportError {
     match failure {
         TransportFailure::Timeout { detail } => TransportError::timeout(detail),
@@ -196,6 +229,54 @@ pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The built-in HTTP client on its own (ureq + rustls, Mozilla's roots):
+/// what a client made without a transport sends through. Wrap it in a
+/// [`BlockingHttpTransport`] to meter, log or add headers to the SDK's
+/// requests and hand each on, or send the app's own requests with it.
+///
+/// Exported by every build, so that one set of generated bindings fits
+/// them all; a build without the built-in transport refuses to make one.
+#[derive(Debug, uniffi::Object)]
+pub struct BuiltinHttpTransport {
+    #[cfg(feature = "builtin-transport")]
+    transport: ezthrottle_transport::BlockingTransport,
+}
+
+#[uniffi::export]
+impl BuiltinHttpTransport {
+    /// A client with its own pool of kept-alive connections; `Misuse` in a
+    /// build without the built-in transport.
+    #[uniffi::constructor]
+    pub fn new() -> Result<Arc<Self>, crate::EzThrottleError> {
+        #[cfg(feature = "builtin-transport")]
+        return Ok(Arc::new(Self {
+            transport: Default::default(),
+        }));
+        #[cfg(not(feature = "builtin-transport"))]
+        Err(no_builtin_transport())
+    }
+
+    /// Send `request` on the caller's thread and wait for the whole
+    /// response, within `request.timeoutMs` (a negative one times out at
+    /// once). A status of any value is a response, not a failure.
+    #[cfg_attr(not(feature = "builtin-transport"), allow(unused_variables))]
+    pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
+        #[cfg(feature = "builtin-transport")]
+        return Ok(self.transport.send(&request.to_core())?.into());
+        #[cfg(not(feature = "builtin-transport"))]
+        Err(TransportFailure::Other {
+            detail: no_builtin_transport().to_string(),
+        })
+    }
+}
+
+#[cfg(not(feature = "builtin-transport"))]
+fn no_builtin_transport() -> crate::EzThrottleError {
+    crate::EzThrottleError::Misuse {
+        detail: "this build has no built-in transport: pass an HttpTransport".into(),
+    }
 }
 
 /// Where a client's requests go.
@@ -222,9 +303,7 @@ impl Transport {
             #[cfg(feature = "builtin-transport")]
             None => Ok(Self::Builtin(Default::default())),
             #[cfg(not(feature = "builtin-transport"))]
-            None => Err(crate::EzThrottleError::Misuse {
-                detail: "this build has no built-in transport: pass an HttpTransport".into(),
-            }),
+            None => Err(no_builtin_transport()),
         }
     }
 

@@ -20,6 +20,7 @@ fun main(args: Array<String>) {
             EndToEnd(base, key, "builtin", null).apply { runAll(); waitForResult(); cancellation() }
             EndToEnd(base, key, "java.net.http", JavaHttpTransport()).runAll()
             EndToEnd(base, key, "java.net.http-blocking", null, JavaBlockingHttpTransport()).runAll()
+            builtinHttp(base, key)
         }
         Check.finish()
     }

@@ -65,5 +65,14 @@ without=$(stat -c %s "$root/target/uniffi/bare/release/libezthrottle.so")
 gz() { gzip -9 -c "$1" | wc -c; }
 echo "libezthrottle.so: $with bytes with the built-in transport (ureq + rustls), $without without ($(( (with - without) / 1024 )) KiB for it)"
 echo "gzipped: $(gz "$root/target/uniffi/release/libezthrottle.so") and $(gz "$root/target/uniffi/bare/release/libezthrottle.so") bytes"
+# One set of generated bindings serves both builds (Android's has no built-in
+# transport): they must export the same functions, or the bindings fail to load.
+exports() { nm -D --defined-only "$1" | awk '$3 ~ /^(uniffi|ffi)_ezthrottle_/ {print $3}' | sort; }
+if ! diff <(exports "$root/target/uniffi/release/libezthrottle.so") \
+    <(exports "$root/target/uniffi/bare/release/libezthrottle.so") >&2; then
+  echo "a build without the built-in transport exports other functions (above)" >&2
+  exit 1
+fi
+echo "both builds export the same $(exports "$root/target/uniffi/bare/release/libezthrottle.so" | wc -l) functions"
 # The stripped library still loads and answers (the bindings were generated from the debug build).
 java -Djna.library.path="$root/target/uniffi/release" -cp "$java_classes:$jar:$kotlin_classpath" JavaInterop

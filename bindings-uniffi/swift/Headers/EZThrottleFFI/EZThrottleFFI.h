@@ -606,6 +606,27 @@ void uniffi_ezthrottle_fn_init_callback_vtable_blockinghttptransport(const Uniff
 RustBuffer uniffi_ezthrottle_fn_method_blockinghttptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_BUILTINHTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_BUILTINHTTPTRANSPORT
+uint64_t uniffi_ezthrottle_fn_clone_builtinhttptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FREE_BUILTINHTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_FREE_BUILTINHTTPTRANSPORT
+void uniffi_ezthrottle_fn_free_builtinhttptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_BUILTINHTTPTRANSPORT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CONSTRUCTOR_BUILTINHTTPTRANSPORT_NEW
+uint64_t uniffi_ezthrottle_fn_constructor_builtinhttptransport_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_BUILTINHTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_METHOD_BUILTINHTTPTRANSPORT_SEND
+RustBuffer uniffi_ezthrottle_fn_method_builtinhttptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_HTTPTRANSPORT
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_FN_CLONE_HTTPTRANSPORT
 uint64_t uniffi_ezthrottle_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1251,6 +1272,12 @@ uint16_t uniffi_ezthrottle_checksum_method_blockinghttptransport_send(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_BUILTINHTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_BUILTINHTTPTRANSPORT_SEND
+uint16_t uniffi_ezthrottle_checksum_method_builtinhttptransport_send(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
 uint16_t uniffi_ezthrottle_checksum_method_httptransport_send(void
@@ -1290,6 +1317,12 @@ uint16_t uniffi_ezthrottle_checksum_constructor_step_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_STEP_WITH_OPTIONS
 #define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_STEP_WITH_OPTIONS
 uint16_t uniffi_ezthrottle_checksum_constructor_step_with_options(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_BUILTINHTTPTRANSPORT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_EZTHROTTLE_CHECKSUM_CONSTRUCTOR_BUILTINHTTPTRANSPORT_NEW
+uint16_t uniffi_ezthrottle_checksum_constructor_builtinhttptransport_new(void
     
 );
 #endif

@@ -814,6 +814,164 @@ public func FfiConverterTypeBlockingHttpTransport_lower(_ value: BlockingHttpTra
 
 
 /**
+ * The built-in HTTP client on its own (ureq + rustls, Mozilla's roots):
+ * what a client made without a transport sends through. Wrap it in a
+ * [`BlockingHttpTransport`] to meter, log or add headers to the SDK's
+ * requests and hand each on, or send the app's own requests with it.
+ *
+ * Exported by every build, so that one set of generated bindings fits
+ * them all; a build without the built-in transport refuses to make one.
+ */
+public protocol BuiltinHttpTransportProtocol: AnyObject, Sendable {
+    
+    /**
+     * Send `request` on the caller's thread and wait for the whole
+     * response, within `request.timeoutMs` (a negative one times out at
+     * once). A status of any value is a response, not a failure.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The built-in HTTP client on its own (ureq + rustls, Mozilla's roots):
+ * what a client made without a transport sends through. Wrap it in a
+ * [`BlockingHttpTransport`] to meter, log or add headers to the SDK's
+ * requests and hand each on, or send the app's own requests with it.
+ *
+ * Exported by every build, so that one set of generated bindings fits
+ * them all; a build without the built-in transport refuses to make one.
+ */
+open class BuiltinHttpTransport: BuiltinHttpTransportProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_ezthrottle_fn_clone_builtinhttptransport(self.handle, $0) }
+    }
+    /**
+     * A client with its own pool of kept-alive connections; `Misuse` in a
+     * build without the built-in transport.
+     */
+public convenience init()throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_constructor_builtinhttptransport_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_ezthrottle_fn_free_builtinhttptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Send `request` on the caller's thread and wait for the whole
+     * response, within `request.timeoutMs` (a negative one times out at
+     * once). A status of any value is a response, not a failure.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeTransportFailure_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_builtinhttptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBuiltinHttpTransport: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = BuiltinHttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> BuiltinHttpTransport {
+        return BuiltinHttpTransport(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: BuiltinHttpTransport) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BuiltinHttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: BuiltinHttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBuiltinHttpTransport_lift(_ handle: UInt64) throws -> BuiltinHttpTransport {
+    return try FfiConverterTypeBuiltinHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBuiltinHttpTransport_lower(_ value: BuiltinHttpTransport) -> UInt64 {
+    return FfiConverterTypeBuiltinHttpTransport.lower(value)
+}
+
+
+
+
+
+
+/**
  * Cancels every call it is handed to, in flight or later: the call
  * throws `Cancelled`, nothing more is sent, and the built-in transport
  * shuts the socket of the request in flight.
@@ -5759,6 +5917,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_blockinghttptransport_send() != 32506) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_builtinhttptransport_send() != 34203) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_httptransport_send() != 11239) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5778,6 +5939,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_step_with_options() != 20079) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_constructor_builtinhttptransport_new() != 31922) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_webhookreceiver_new() != 53682) {
