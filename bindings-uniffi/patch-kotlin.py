@@ -78,6 +78,14 @@ A FRUGAL step with a canned answer: 6 and 7, ~23.5 -> ~18 us (payloadJson
 ~4.8 -> ~3.6 us); with 8, the status's own read and write and the field
 lists kept sorted, ~11.5-12.5 us (payloadJson ~2.4 us).
 
+9. Java can implement a transport and call the companions. Kotlin declares
+no checked exceptions, so a Java class implementing BlockingHttpTransport
+could not throw TransportFailure (javac refuses an override that throws
+more than the interface's `send`), and the companions' constructors were
+`EzThrottle.Companion.withBlockingTransport` in Java. `send` now declares
+`@Throws(TransportFailure::class)` and the companions' functions are
+`@JvmStatic`.
+
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
 import re
@@ -422,6 +430,16 @@ PATCHES += [("RustBuffer's constructors", BUFFER, BUFFER_PATCHED), ("UniffiRustC
 
 PATCHES += [("the foreign call's unexpected exception", THROWN, THROWN_PATCHED), ("EzThrottleException.Unreachable's lifting", UNREACHABLE, UNREACHABLE_PATCHED)]
 
+# 9: Java. Each text occurs this many times, checked.
+JAVA = [
+    ("    fun `send`(`request`: HttpRequest): HttpResponse\n",
+     "    @Throws(TransportFailure::class)\n    fun `send`(`request`: HttpRequest): HttpResponse\n", 2),
+    ("    @Throws(EzThrottleException::class) fun `withBlockingTransport`(",
+     "    @JvmStatic @Throws(EzThrottleException::class) fun `withBlockingTransport`(", 1),
+    ("    @Throws(EzThrottleException::class) fun `withOptions`(",
+     "    @JvmStatic @Throws(EzThrottleException::class) fun `withOptions`(", 1),
+]
+
 # The EzThrottleException class, up to its companion; each variant's message.
 EXCEPTION = re.compile(r"sealed class EzThrottleException: kotlin\.Exception\(\) \{.*?companion object ErrorHandler", re.S)
 MESSAGE = re.compile(r"(override val message\n\s*get\(\) = )\"[^\n]*\"")
@@ -445,6 +463,10 @@ def main():
     for name, original, patched in PATCHES:
         if text.count(original) != 1:
             sys.exit(f"{path}: {name} is not the text this patch expects; update patch-kotlin.py")
+        text = text.replace(original, patched)
+    for original, patched, count in JAVA:
+        if text.count(original) != count:
+            sys.exit(f"{path}: {original.strip()!r} occurs {text.count(original)} times, not {count}; update patch-kotlin.py")
         text = text.replace(original, patched)
     if len(SET_VALUE_CALL.findall(text)) != len(SET_VALUE_TEMPORARY.findall(text)):
         sys.exit(f"{path}: RustBuffer.setValue is called with something other than a lowered result; update patch-kotlin.py")

@@ -1,18 +1,25 @@
 // Java calling the generated Kotlin bindings, as an Android app written in
 // Java would: no unsigned types and no suspend functions in the way. Builds
 // steps, executes and submits against the sandbox ($SANDBOX_URL,
-// $SANDBOX_KEY) with the blocking calls, verifies a signature, catches a
-// typed exception. Compiled by javac and run by tests/kotlin/run.sh.
+// $SANDBOX_KEY) with the blocking calls, through the built-in transport and
+// a transport written in Java, verifies a signature, catches a typed
+// exception. Compiled by javac and run by tests/kotlin/run.sh.
+import dev.ezthrottle.BlockingHttpTransport;
+import dev.ezthrottle.BuiltinHttpTransport;
 import dev.ezthrottle.ClientOptions;
 import dev.ezthrottle.EzThrottle;
 import dev.ezthrottle.EzThrottleException;
 import dev.ezthrottle.EzthrottleKt;
 import dev.ezthrottle.ExecuteResult;
+import dev.ezthrottle.HttpRequest;
+import dev.ezthrottle.HttpResponse;
 import dev.ezthrottle.IdempotentStrategy;
+import dev.ezthrottle.RequestTarget;
 import dev.ezthrottle.SignatureCheck;
 import dev.ezthrottle.Step;
 import dev.ezthrottle.StepType;
 import dev.ezthrottle.SubmitAnswer;
+import dev.ezthrottle.TransportFailure;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import javax.crypto.Mac;
@@ -24,6 +31,26 @@ public final class JavaInterop {
     private static void check(boolean ok, String what) {
         if (!ok) throw new AssertionError(what);
         passed++;
+    }
+
+    /** A Java app's own transport: the built-in client, wrapped; it can refuse the gateway as unreachable. */
+    private static final class Wrapped implements BlockingHttpTransport {
+        private final BuiltinHttpTransport http;
+        boolean refuseGateway = false;
+        int sent = 0;
+
+        Wrapped(BuiltinHttpTransport http) {
+            this.http = http;
+        }
+
+        @Override
+        public HttpResponse send(HttpRequest request) throws TransportFailure {
+            sent++;
+            if (refuseGateway && request.getTarget() == RequestTarget.GATEWAY) {
+                throw new TransportFailure.Unreachable("the app is offline");
+            }
+            return http.send(request);
+        }
     }
 
     /** The `X-EZThrottle-Signature` header EZThrottle sends, made here with the JDK. */
@@ -48,6 +75,22 @@ public final class JavaInterop {
             SubmitAnswer answer = client.submitBlocking(performance);
             check(answer.getStatus().equals("queued") && !answer.getJobId().isEmpty(), answer.getJson());
             check(client.pendingContinuations() == 0L, "no continuations");
+        }
+
+        try (BuiltinHttpTransport http = new BuiltinHttpTransport()) {
+            Wrapped wrapped = new Wrapped(http);
+            try (EzThrottle client = EzThrottle.withBlockingTransport(options, wrapped);
+                 Step frugal = new Step().url(base + "/upstream/status/200").stepType(StepType.FRUGAL);
+                 Step performance = new Step().url(base + "/upstream/status/200").idempotentStrategy(IdempotentStrategy.UNIQUE)) {
+                check(client.executeBlocking(frugal) instanceof ExecuteResult.Local, "a FRUGAL step through a Java transport");
+                wrapped.refuseGateway = true;
+                try {
+                    client.submitBlocking(performance);
+                    throw new AssertionError("a refused gateway submitted");
+                } catch (EzThrottleException.Unreachable e) {
+                    check(e.getMessage().contains("the app is offline") && wrapped.sent == 2, "unreachable: " + e);
+                }
+            }
         }
 
         String secret = "whsec_primary_0123456789";
