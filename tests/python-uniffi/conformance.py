@@ -4,10 +4,13 @@ language proving the generated layer), with a Python HttpTransport.
     PYTHONPATH=<generated python dir> python3 conformance.py <repo root>
 """
 import asyncio
+import http.server
 import json
 import os
 import re
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import ezthrottle as ez
@@ -230,12 +233,64 @@ async def cancellation_token():
         assert len(sent) == 1, "a call with a cancelled token sent something"
 
 
+def builtin_http_transport():
+    """The built-in HTTP client from Python against a loopback server: any
+    status is a response, failures are typed, and wrapped as the app's
+    transport it runs a FRUGAL step."""
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(503)
+            self.send_header("X-Seen", self.headers.get("X-Trace", ""))
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"busy")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        builtin = ez.BuiltinHttpTransport()
+
+        def request(url, timeout_ms=5000):
+            return ez.HttpRequest(target=ez.RequestTarget.LOCAL, method="GET", url=url,
+                                  headers=[ez.HttpHeader(name="X-Trace", value="t1")], body=None, timeout_ms=timeout_ms)
+
+        answer = builtin.send(request(base + "/x"))
+        assert answer.status == 503 and answer.body == "busy", answer
+        assert ez.HttpHeader(name="x-seen", value="t1") in answer.headers, answer.headers
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        for url, timeout_ms, failure in ((f"http://127.0.0.1:{port}/", 5000, ez.TransportFailure.Unreachable),
+                                         (base + "/x", -1, ez.TransportFailure.Timeout)):
+            try:
+                builtin.send(request(url, timeout_ms))
+                raise AssertionError(f"{url} answered")
+            except failure:
+                pass
+
+        class Wrapped(ez.BlockingHttpTransport):
+            def send(self, request):
+                return builtin.send(request)
+
+        client = ez.EzThrottle.with_blocking_transport(
+            ez.ClientOptions(api_key=API_KEY, tracktags_url="http://proxy.invalid"), Wrapped())
+        step = ez.Step().url(base + "/x").step_type(ez.StepType.FRUGAL).fallback_on_error([429])
+        result = client.execute_blocking(step)
+        assert result.is_local() and not result.success and result.status_code == 503, result
+    finally:
+        server.shutdown()
+
+
 async def main(root):
     folder = os.environ.get("EZTHROTTLE_VECTORS")
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
     runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
     passed, failed = 0, []
-    for check in (refusals_name_the_field, step_with_options, cancellation_token):
+    for check in (refusals_name_the_field, step_with_options, cancellation_token, builtin_http_transport):
         try:
             if asyncio.iscoroutine(done := check()):
                 await done
