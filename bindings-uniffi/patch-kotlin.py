@@ -84,7 +84,9 @@ could not throw TransportFailure (javac refuses an override that throws
 more than the interface's `send`), and the companions' constructors were
 `EzThrottle.Companion.withBlockingTransport` in Java. `send` now declares
 `@Throws(TransportFailure::class)` and the companions' functions are
-`@JvmStatic`.
+`@JvmStatic`. A record with defaults took every argument in Java (nineteen
+for StepOptions); its constructor is now `@JvmOverloads`, so Java leaves out
+the trailing ones (`new ClientOptions(apiKey, tracktagsUrl)`).
 
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
@@ -440,6 +442,27 @@ JAVA = [
      "    @JvmStatic @Throws(EzThrottleException::class) fun `withOptions`(", 1),
 ]
 
+# 9: records whose constructor has defaults; how many there are, checked.
+RECORD = re.compile(r"^data class (\w+) \(\n(.*?)\n\)\{", re.S | re.M)
+RECORDS_WITH_DEFAULTS = 6
+
+
+def java_overloads(path, text):
+    count = 0
+
+    def overload(record):
+        nonlocal count
+        if " = " not in record.group(2):
+            return record.group(0)
+        count += 1
+        return record.group(0).replace(f"data class {record.group(1)} (", f"data class {record.group(1)} @JvmOverloads constructor(", 1)
+
+    text = RECORD.sub(overload, text)
+    if count != RECORDS_WITH_DEFAULTS:
+        sys.exit(f"{path}: {count} records with defaults, expected {RECORDS_WITH_DEFAULTS}; update patch-kotlin.py")
+    return text
+
+
 # The EzThrottleException class, up to its companion; each variant's message.
 EXCEPTION = re.compile(r"sealed class EzThrottleException: kotlin\.Exception\(\) \{.*?companion object ErrorHandler", re.S)
 MESSAGE = re.compile(r"(override val message\n\s*get\(\) = )\"[^\n]*\"")
@@ -471,6 +494,7 @@ def main():
     if len(SET_VALUE_CALL.findall(text)) != len(SET_VALUE_TEMPORARY.findall(text)):
         sys.exit(f"{path}: RustBuffer.setValue is called with something other than a lowered result; update patch-kotlin.py")
     text = human_messages(path, text)
+    text = java_overloads(path, text)
     text += CAUSES
     with open(path, "w") as f:
         f.write(text)

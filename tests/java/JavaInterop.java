@@ -17,6 +17,7 @@ import dev.ezthrottle.IdempotentStrategy;
 import dev.ezthrottle.RequestTarget;
 import dev.ezthrottle.SignatureCheck;
 import dev.ezthrottle.Step;
+import dev.ezthrottle.StepOptions;
 import dev.ezthrottle.StepType;
 import dev.ezthrottle.SubmitAnswer;
 import dev.ezthrottle.TransportFailure;
@@ -64,7 +65,8 @@ public final class JavaInterop {
     public static void main(String[] args) throws Exception {
         String base = System.getenv("SANDBOX_URL");
         String key = System.getenv("SANDBOX_KEY");
-        ClientOptions options = new ClientOptions(key, base, base, null, null);
+        // Records with defaults take only the leading arguments in Java.
+        ClientOptions options = new ClientOptions(key, base, base);
         try (EzThrottle client = new EzThrottle(options, null);
              Step frugal = new Step().url(base + "/upstream/status/200").method("POST").stepType(StepType.FRUGAL);
              Step performance = new Step().url(base + "/upstream/status/200").idempotentStrategy(IdempotentStrategy.UNIQUE)) {
@@ -80,7 +82,7 @@ public final class JavaInterop {
         try (BuiltinHttpTransport http = new BuiltinHttpTransport()) {
             Wrapped wrapped = new Wrapped(http);
             try (EzThrottle client = EzThrottle.withBlockingTransport(options, wrapped);
-                 Step frugal = new Step().url(base + "/upstream/status/200").stepType(StepType.FRUGAL);
+                 Step frugal = Step.withOptions(new StepOptions(base + "/upstream/status/200", "GET", null, null, StepType.FRUGAL));
                  Step performance = new Step().url(base + "/upstream/status/200").idempotentStrategy(IdempotentStrategy.UNIQUE)) {
                 check(client.executeBlocking(frugal) instanceof ExecuteResult.Local, "a FRUGAL step through a Java transport");
                 wrapped.refuseGateway = true;
