@@ -432,14 +432,14 @@ PATCHES += [("RustBuffer's constructors", BUFFER, BUFFER_PATCHED), ("UniffiRustC
 
 PATCHES += [("the foreign call's unexpected exception", THROWN, THROWN_PATCHED), ("EzThrottleException.Unreachable's lifting", UNREACHABLE, UNREACHABLE_PATCHED)]
 
-# 9: Java. Each text occurs this many times, checked.
-JAVA = [
-    ("    fun `send`(`request`: HttpRequest): HttpResponse\n",
+# 9: Java. A fourth item is how many times the text occurs (otherwise once).
+PATCHES += [
+    ("the transports' send", "    fun `send`(`request`: HttpRequest): HttpResponse\n",
      "    @Throws(TransportFailure::class)\n    fun `send`(`request`: HttpRequest): HttpResponse\n", 2),
-    ("    @Throws(EzThrottleException::class) fun `withBlockingTransport`(",
-     "    @JvmStatic @Throws(EzThrottleException::class) fun `withBlockingTransport`(", 1),
-    ("    @Throws(EzThrottleException::class) fun `withOptions`(",
-     "    @JvmStatic @Throws(EzThrottleException::class) fun `withOptions`(", 1),
+    ("EzThrottle.withBlockingTransport", "    @Throws(EzThrottleException::class) fun `withBlockingTransport`(",
+     "    @JvmStatic @Throws(EzThrottleException::class) fun `withBlockingTransport`("),
+    ("Step.withOptions", "    @Throws(EzThrottleException::class) fun `withOptions`(",
+     "    @JvmStatic @Throws(EzThrottleException::class) fun `withOptions`("),
 ]
 
 # 9: records whose constructor has defaults; how many there are, checked.
@@ -483,13 +483,11 @@ def main():
     path = sys.argv[1]
     with open(path) as f:
         text = f.read()
-    for name, original, patched in PATCHES:
-        if text.count(original) != 1:
-            sys.exit(f"{path}: {name} is not the text this patch expects; update patch-kotlin.py")
-        text = text.replace(original, patched)
-    for original, patched, count in JAVA:
-        if text.count(original) != count:
-            sys.exit(f"{path}: {original.strip()!r} occurs {text.count(original)} times, not {count}; update patch-kotlin.py")
+    for name, original, patched, *times in PATCHES:
+        expected = times[0] if times else 1
+        if text.count(original) != expected:
+            sys.exit(f"{path}: {name} is not the text this patch expects "
+                     f"({text.count(original)} found, {expected} expected); update patch-kotlin.py")
         text = text.replace(original, patched)
     if len(SET_VALUE_CALL.findall(text)) != len(SET_VALUE_TEMPORARY.findall(text)):
         sys.exit(f"{path}: RustBuffer.setValue is called with something other than a lowered result; update patch-kotlin.py")

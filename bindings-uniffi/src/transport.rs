@@ -82,23 +82,23 @@ impl From<&ezthrottle_core::HttpRequest> for HttpRequest {
     }
 }
 
-impl HttpRequest {
-    /// The core's request; a negative timeout reads as 0.
-    fn to_core(&self) -> ezthrottle_core::HttpRequest {
-        ezthrottle_core::HttpRequest {
-            target: match self.target {
+impl From<HttpRequest> for ezthrottle_core::HttpRequest {
+    /// A negative timeout reads as 0.
+    fn from(request: HttpRequest) -> Self {
+        Self {
+            target: match request.target {
                 RequestTarget::Local => Target::Local,
                 RequestTarget::Gateway => Target::Gateway,
             },
-            method: self.method.clone(),
-            url: self.url.clone(),
-            headers: self
+            method: request.method,
+            url: request.url,
+            headers: request
                 .headers
-                .iter()
-                .map(|h| (h.name.clone(), h.value.clone()))
+                .into_iter()
+                .map(|h| (h.name, h.value))
                 .collect(),
-            body: self.body.clone(),
-            timeout_ms: u64::try_from(self.timeout_ms).unwrap_or(0),
+            body: request.body,
+            timeout_ms: u64::try_from(request.timeout_ms).unwrap_or(0),
         }
     }
 }
@@ -107,7 +107,7 @@ impl std::fmt::Debug for HttpRequest {
     /// The core's format (and its redaction), so every binding logs a
     /// request alike.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.to_core().fmt(f)
+        ezthrottle_core::HttpRequest::from(self.clone()).fmt(f)
     }
 }
 
@@ -264,7 +264,7 @@ impl BuiltinHttpTransport {
     #[cfg_attr(not(feature = "builtin-transport"), allow(unused_variables))]
     pub fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure> {
         #[cfg(feature = "builtin-transport")]
-        return Ok(self.transport.send(&request.to_core())?.into());
+        return Ok(self.transport.send(&request.into())?.into());
         #[cfg(not(feature = "builtin-transport"))]
         Err(TransportFailure::Other {
             detail: no_builtin_transport().to_string(),

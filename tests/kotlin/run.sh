@@ -68,11 +68,11 @@ echo "gzipped: $(gz "$root/target/uniffi/release/libezthrottle.so") and $(gz "$r
 # One set of generated bindings serves both builds (Android's has no built-in
 # transport): they must export the same functions, or the bindings fail to load.
 exports() { nm -D --defined-only "$1" | awk '$3 ~ /^(uniffi|ffi)_ezthrottle_/ {print $3}' | sort; }
-if ! diff <(exports "$root/target/uniffi/release/libezthrottle.so") \
-    <(exports "$root/target/uniffi/bare/release/libezthrottle.so") >&2; then
+bare_exports="$(exports "$root/target/uniffi/bare/release/libezthrottle.so")"
+if ! diff <(exports "$root/target/uniffi/release/libezthrottle.so") <(echo "$bare_exports") >&2; then
   echo "a build without the built-in transport exports other functions (above)" >&2
   exit 1
 fi
-echo "both builds export the same $(exports "$root/target/uniffi/bare/release/libezthrottle.so" | wc -l) functions"
+echo "both builds export the same $(echo "$bare_exports" | wc -l) functions"
 # The stripped library still loads and answers (the bindings were generated from the debug build).
 java -Djna.library.path="$root/target/uniffi/release" -cp "$java_classes:$jar:$kotlin_classpath" JavaInterop
