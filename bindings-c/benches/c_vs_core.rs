@@ -43,128 +43,108 @@ fn core_everything() -> String {
         .unwrap()
 }
 
-unsafe fn leaf(url: &CStr) -> *mut ezt_step {
-    let mut step = ptr::null_mut();
-    unsafe {
-        ezt_step_new(&mut step);
-        ezt_step_set_url(step, url.as_ptr());
+/// A step that only has its URL.
+fn leaf(url: &CStr) -> ezt_step_options {
+    ezt_step_options {
+        url: url.as_ptr(),
+        ..blank()
     }
-    step
 }
 
-/// The same payload through the C API with the typed setters, as a C
-/// program would build it (JSON only for the metadata).
+fn blank() -> ezt_step_options {
+    // SAFETY: every field is a pointer, a count or a number, for which zero is the default.
+    unsafe { std::mem::zeroed() }
+}
+
+/// The same payload through the C API, as a C program would build it: one
+/// options struct (JSON only for the metadata), one `ezt_step_new`.
 fn c_everything() -> String {
+    let headers = [ezt_header {
+        name: c"X-Trace".as_ptr(),
+        value: c"t1".as_ptr(),
+    }];
+    let ord = [c"ord".as_ptr()];
+    let hooks = [
+        ezt_webhook {
+            url: c"https://w1.example/h".as_ptr(),
+            regions: ptr::null(),
+            region_count: 0,
+            quorum_vote: EZT_QUORUM_VOTE_YES,
+        },
+        ezt_webhook {
+            url: c"https://w2.example/h".as_ptr(),
+            regions: ord.as_ptr(),
+            region_count: 1,
+            quorum_vote: EZT_QUORUM_VOTE_DEFAULT,
+        },
+    ];
+    let regions = [c"iad".as_ptr(), c"ord".as_ptr()];
+    let retry_codes = [429u16];
+    let retry = ezt_retry_policy {
+        max_retries: 1,
+        max_reroutes: EZT_RETRY_UNSET,
+        retry_codes: retry_codes.as_ptr(),
+        retry_code_count: 1,
+        reroute_codes: ptr::null(),
+        reroute_code_count: 0,
+    };
+    let (fb, ok, ko) = (
+        leaf(c"https://fb.example"),
+        leaf(c"https://ok.example"),
+        leaf(c"https://ko.example"),
+    );
+    let codes = [500u16];
+    let fallbacks = [ezt_fallback {
+        step: &fb,
+        trigger_on_error: codes.as_ptr(),
+        trigger_on_error_count: 1,
+        trigger_on_timeout_ms: 0,
+    }];
+    let options = ezt_step_options {
+        url: c"https://api.example.com/v1/charge".as_ptr(),
+        method: c"patch".as_ptr(),
+        headers: headers.as_ptr(),
+        header_count: 1,
+        body: c"{\"a\":1}".as_ptr(),
+        metadata_json: c"{\"k\":\"v\"}".as_ptr(),
+        webhooks: hooks.as_ptr(),
+        webhook_count: 2,
+        webhook_quorum: 2,
+        regions: regions.as_ptr(),
+        region_count: 2,
+        region_policy: EZT_REGION_POLICY_STRICT,
+        execution_mode: EZT_EXECUTION_FANOUT,
+        retry_policy: &retry,
+        retry_at_ms: 1_893_456_000_000,
+        idempotent_key: c"all-1".as_ptr(),
+        fallbacks: fallbacks.as_ptr(),
+        fallback_count: 1,
+        on_success: &ok,
+        on_failure: &ko,
+        on_failure_timeout_ms: 1000,
+        ..blank()
+    };
     unsafe {
-        let step = leaf(c"https://api.example.com/v1/charge");
-        ezt_step_set_method(step, c"patch".as_ptr());
-        ezt_step_add_header(step, c"X-Trace".as_ptr(), c"t1".as_ptr());
-        ezt_step_set_body(step, c"{\"a\":1}".as_ptr());
-        ezt_step_set_json(step, c"metadata".as_ptr(), c"{\"k\":\"v\"}".as_ptr());
-        ezt_step_add_webhook(step, c"https://w1.example/h".as_ptr(), ptr::null(), 0, 1);
-        let ord = [c"ord".as_ptr()];
-        ezt_step_add_webhook(
-            step,
-            c"https://w2.example/h".as_ptr(),
-            ord.as_ptr(),
-            1,
-            EZT_QUORUM_VOTE_UNSET,
-        );
-        ezt_step_set_webhook_quorum(step, 2);
-        let regions = [c"iad".as_ptr(), c"ord".as_ptr()];
-        ezt_step_set_regions(step, regions.as_ptr(), 2);
-        ezt_step_set_region_policy(step, EZT_REGION_POLICY_STRICT);
-        ezt_step_set_execution_mode(step, EZT_EXECUTION_FANOUT);
-        let retry_codes = [429u16];
-        ezt_step_set_retry_policy(
-            step,
-            1,
-            EZT_RETRY_UNSET,
-            retry_codes.as_ptr(),
-            1,
-            ptr::null(),
-            0,
-        );
-        ezt_step_set_retry_at_ms(step, 1_893_456_000_000);
-        ezt_step_set_idempotent_key(step, c"all-1".as_ptr());
-        let (fb, ok, ko) = (
-            leaf(c"https://fb.example"),
-            leaf(c"https://ok.example"),
-            leaf(c"https://ko.example"),
-        );
-        let codes = [500u16];
-        ezt_step_add_fallback(step, fb, codes.as_ptr(), 1, 0);
-        ezt_step_set_on_success(step, ok);
-        ezt_step_set_on_failure(step, ko, 1000);
+        let mut step = ptr::null_mut();
+        assert_eq!(ezt_step_new(&options, &mut step), ezt_status::EZT_OK);
         let mut json: *mut c_char = ptr::null_mut();
         assert_eq!(ezt_step_to_json(step, &mut json), ezt_status::EZT_OK);
         let text = CStr::from_ptr(json).to_str().unwrap().to_owned();
         ezt_string_free(json);
-        for s in [fb, ok, ko, step] {
-            ezt_step_free(s);
-        }
-        text
-    }
-}
-
-/// The same payload with every structured option given as JSON.
-fn c_everything_json() -> String {
-    unsafe {
-        let step = leaf(c"https://api.example.com/v1/charge");
-        ezt_step_set_method(step, c"patch".as_ptr());
-        ezt_step_add_header(step, c"X-Trace".as_ptr(), c"t1".as_ptr());
-        ezt_step_set_body(step, c"{\"a\":1}".as_ptr());
-        ezt_step_set_json(step, c"metadata".as_ptr(), c"{\"k\":\"v\"}".as_ptr());
-        ezt_step_set_json(
-            step,
-            c"webhooks".as_ptr(),
-            c"[{\"url\":\"https://w1.example/h\",\"has_quorum_vote\":true},{\"url\":\"https://w2.example/h\",\"regions\":[\"ord\"]}]".as_ptr(),
-        );
-        ezt_step_set_webhook_quorum(step, 2);
-        ezt_step_set_json(step, c"regions".as_ptr(), c"[\"iad\",\"ord\"]".as_ptr());
-        ezt_step_set_region_policy(step, EZT_REGION_POLICY_STRICT);
-        ezt_step_set_execution_mode(step, EZT_EXECUTION_FANOUT);
-        ezt_step_set_json(
-            step,
-            c"retry_policy".as_ptr(),
-            c"{\"max_retries\":1,\"retry_codes\":[429]}".as_ptr(),
-        );
-        ezt_step_set_retry_at_ms(step, 1_893_456_000_000);
-        ezt_step_set_idempotent_key(step, c"all-1".as_ptr());
-        let (fb, ok, ko) = (
-            leaf(c"https://fb.example"),
-            leaf(c"https://ok.example"),
-            leaf(c"https://ko.example"),
-        );
-        let codes = [500u16];
-        ezt_step_add_fallback(step, fb, codes.as_ptr(), 1, 0);
-        ezt_step_set_on_success(step, ok);
-        ezt_step_set_on_failure(step, ko, 1000);
-        let mut json: *mut c_char = ptr::null_mut();
-        assert_eq!(ezt_step_to_json(step, &mut json), ezt_status::EZT_OK);
-        let text = CStr::from_ptr(json).to_str().unwrap().to_owned();
-        ezt_string_free(json);
-        for s in [fb, ok, ko, step] {
-            ezt_step_free(s);
-        }
+        ezt_step_free(step);
         text
     }
 }
 
 fn bench(c: &mut Criterion) {
     assert_eq!(c_everything(), core_everything());
-    assert_eq!(c_everything_json(), core_everything());
     c.bench_function(
         "everything payload: Rust core (typed builder + build + JSON)",
         |b| b.iter(|| black_box(core_everything())),
     );
     c.bench_function(
-        "everything payload: C API, typed setters (+ ezt_step_to_json)",
+        "everything payload: C API, one ezt_step_options (+ ezt_step_to_json)",
         |b| b.iter(|| black_box(c_everything())),
-    );
-    c.bench_function(
-        "everything payload: C API, JSON setters for structured options",
-        |b| b.iter(|| black_box(c_everything_json())),
     );
 }
 

@@ -26,7 +26,7 @@
 
 /**
  * A FRUGAL step's local request timeout, in milliseconds, unless set with
- * `ezt_step_set_local_timeout_ms`.
+ * `ezt_step_options.local_timeout_ms`.
  */
 #define EZT_DEFAULT_LOCAL_TIMEOUT_MS 30000
 
@@ -41,52 +41,62 @@
 #define EZT_MIN_SECRET_LEN 16
 
 /**
- * `ezt_step_set_type`: submitted to EZThrottle at once (the default).
+ * `ezt_step_options.step_type`: submitted to EZThrottle at once (the default).
  */
 #define EZT_STEP_PERFORMANCE 0
 
 /**
- * `ezt_step_set_type`: run locally first, forwarded on chosen errors.
+ * `ezt_step_options.step_type`: run locally first, forwarded on chosen errors.
  */
 #define EZT_STEP_FRUGAL 1
 
 /**
- * `ezt_step_set_idempotent_strategy`: the service hashes the request (the default).
+ * `ezt_step_options.idempotent_strategy`: the service hashes the request (the default).
  */
 #define EZT_IDEMPOTENT_HASH 0
 
 /**
- * `ezt_step_set_idempotent_strategy`: a fresh UUID per build.
+ * `ezt_step_options.idempotent_strategy`: a fresh UUID per build.
  */
 #define EZT_IDEMPOTENT_UNIQUE 1
 
 /**
- * `ezt_step_set_region_policy`: route around a down region (the default).
+ * `ezt_step_options.region_policy`: route around a down region (the default).
  */
 #define EZT_REGION_POLICY_FALLBACK 0
 
 /**
- * `ezt_step_set_region_policy`: fail when a named region is down.
+ * `ezt_step_options.region_policy`: fail when a named region is down.
  */
 #define EZT_REGION_POLICY_STRICT 1
 
 /**
- * `ezt_step_set_execution_mode`: first region to finish wins (the default).
+ * `ezt_step_options.execution_mode`: first region to finish wins (the default).
  */
 #define EZT_EXECUTION_RACE 0
 
 /**
- * `ezt_step_set_execution_mode`: every region runs.
+ * `ezt_step_options.execution_mode`: every region runs.
  */
 #define EZT_EXECUTION_FANOUT 1
 
 /**
- * `ezt_step_add_webhook`: leave `has_quorum_vote` unset (the service counts it).
+ * `ezt_webhook.quorum_vote`: left out, so the service decides (the default).
  */
-#define EZT_QUORUM_VOTE_UNSET -1
+#define EZT_QUORUM_VOTE_DEFAULT 0
 
 /**
- * `ezt_step_set_retry_policy`: a count left to the service's default.
+ * `ezt_webhook.quorum_vote`: this webhook's delivery counts towards the quorum.
+ */
+#define EZT_QUORUM_VOTE_YES 1
+
+/**
+ * `ezt_webhook.quorum_vote`: this webhook's delivery does not count.
+ */
+#define EZT_QUORUM_VOTE_NO 2
+
+/**
+ * `ezt_retry_policy.max_retries` / `max_reroutes`: left out (0 is a count).
  */
 #define EZT_RETRY_UNSET -1
 
@@ -119,7 +129,7 @@
  * What an `ezt_` call returns. `EZT_OK` is 0; every failure also leaves a
  * message for `ezt_last_error_message()` on the calling thread.
  */
-typedef enum {
+typedef enum ezt_status {
   /**
    * Success.
    */
@@ -202,7 +212,7 @@ typedef enum {
 /**
  * Why a signature was accepted or refused.
  */
-typedef enum {
+typedef enum ezt_signature_reason {
   /**
    * Verified with the one secret given.
    */
@@ -272,7 +282,7 @@ typedef struct ezt_http_response ezt_http_response;
 typedef struct ezt_result ezt_result;
 
 /**
- * A step under construction. Not thread-safe: use one from one thread at a time.
+ * A built step (opaque). Not thread-safe: use one from one thread at a time.
  */
 typedef struct ezt_step ezt_step;
 
@@ -290,7 +300,7 @@ typedef struct ezt_webhook_receiver ezt_webhook_receiver;
 /**
  * How to build a client. Zero / NULL fields take the defaults.
  */
-typedef struct {
+typedef struct ezt_client_options {
   /**
    * The API key; NULL reads the environment variable `EZTHROTTLE_API_KEY`.
    */
@@ -324,8 +334,8 @@ typedef struct {
  * `EZT_TRANSPORT_FAILED`. Both pointers are valid only during the call.
  */
 typedef int (*ezt_transport_fn)(void *user_data,
-                                const ezt_http_request *request,
-                                ezt_http_response *response);
+                                const struct ezt_http_request *request,
+                                struct ezt_http_response *response);
 
 /**
  * The host's fallback for `ezt_forward_or_fallback`.
@@ -333,9 +343,188 @@ typedef int (*ezt_transport_fn)(void *user_data,
 typedef void (*ezt_fallback_fn)(void *user_data);
 
 /**
+ * One request header.
+ */
+typedef struct ezt_header {
+  const char *name;
+  const char *value;
+} ezt_header;
+
+/**
+ * A webhook that receives the job's result.
+ */
+typedef struct ezt_webhook {
+  /**
+   * Required.
+   */
+  const char *url;
+  /**
+   * The regions it is delivered from; NULL (count 0) for every region.
+   */
+  const char *const *regions;
+  size_t region_count;
+  /**
+   * `EZT_QUORUM_VOTE_DEFAULT`, `EZT_QUORUM_VOTE_YES` or `EZT_QUORUM_VOTE_NO`.
+   */
+  uint32_t quorum_vote;
+} ezt_webhook;
+
+/**
+ * How the service retries and reroutes the job.
+ */
+typedef struct ezt_retry_policy {
+  /**
+   * A count, or `EZT_RETRY_UNSET` to leave it out.
+   */
+  int64_t max_retries;
+  /**
+   * A count, or `EZT_RETRY_UNSET` to leave it out.
+   */
+  int64_t max_reroutes;
+  /**
+   * Statuses that are retried; NULL leaves them out.
+   */
+  const uint16_t *retry_codes;
+  size_t retry_code_count;
+  /**
+   * Statuses that are rerouted to another region; NULL leaves them out.
+   */
+  const uint16_t *reroute_codes;
+  size_t reroute_code_count;
+} ezt_retry_policy;
+
+/**
+ * A step tried instead of the one it belongs to, and when.
+ */
+typedef struct ezt_fallback {
+  /**
+   * Required.
+   */
+  const struct ezt_step_options *step;
+  /**
+   * Tried on these statuses; NULL for any failure.
+   */
+  const uint16_t *trigger_on_error;
+  size_t trigger_on_error_count;
+  /**
+   * Or tried after this many milliseconds without an answer; 0 for none.
+   * Give one trigger, not both.
+   */
+  uint64_t trigger_on_timeout_ms;
+} ezt_fallback;
+
+/**
+ * Everything a step can say. Zero and NULL fields take the defaults (a
+ * PERFORMANCE `GET` step), so designated initializers name only what
+ * differs:
+ *
+ * ```c
+ * ezt_header headers[] = {{"Content-Type", "application/json"}};
+ * ezt_step_options charge = {
+ *     .url = "https://api.example.com/charge",
+ *     .method = "POST",
+ *     .headers = headers, .header_count = 1,
+ *     .body = "{\"amount\":1000}",
+ *     .step_type = EZT_STEP_FRUGAL,
+ * };
+ * ```
+ *
+ * Arrays are a pointer and a count; a NULL pointer leaves the field out.
+ * The library copies what it needs: the caller keeps every struct and string.
+ */
+typedef struct ezt_step_options {
+  /**
+   * The target URL (absolute http or https). Required when built.
+   */
+  const char *url;
+  /**
+   * The HTTP method (upper-cased); NULL is `GET`.
+   */
+  const char *method;
+  const struct ezt_header *headers;
+  size_t header_count;
+  const char *body;
+  /**
+   * A JSON object echoed in the webhook.
+   */
+  const char *metadata_json;
+  /**
+   * `EZT_STEP_PERFORMANCE` or `EZT_STEP_FRUGAL`.
+   */
+  uint32_t step_type;
+  const struct ezt_webhook *webhooks;
+  size_t webhook_count;
+  /**
+   * How many webhooks must vote; 0 is the default (1).
+   */
+  uint32_t webhook_quorum;
+  /**
+   * Regions to run in, e.g. "iad".
+   */
+  const char *const *regions;
+  size_t region_count;
+  /**
+   * `EZT_REGION_POLICY_FALLBACK` or `EZT_REGION_POLICY_STRICT`.
+   */
+  uint32_t region_policy;
+  /**
+   * `EZT_EXECUTION_RACE` or `EZT_EXECUTION_FANOUT`.
+   */
+  uint32_t execution_mode;
+  /**
+   * NULL for the service's policy.
+   */
+  const struct ezt_retry_policy *retry_policy;
+  /**
+   * Not run before this instant (ms since the Unix epoch); 0 for now.
+   */
+  uint64_t retry_at_ms;
+  /**
+   * A custom idempotency key; it wins over the strategy.
+   */
+  const char *idempotent_key;
+  /**
+   * `EZT_IDEMPOTENT_HASH` or `EZT_IDEMPOTENT_UNIQUE`.
+   */
+  uint32_t idempotent_strategy;
+  /**
+   * Statuses of a FRUGAL step's local call that forward it to EZThrottle;
+   * NULL keeps the default (429 and 5xx), a count of 0 forwards on none.
+   */
+  const uint16_t *fallback_on_error;
+  size_t fallback_on_error_count;
+  /**
+   * A FRUGAL step's local timeout; 0 is `EZT_DEFAULT_LOCAL_TIMEOUT_MS`.
+   */
+  uint64_t local_timeout_ms;
+  /**
+   * Tried in order when this step fails.
+   */
+  const struct ezt_fallback *fallbacks;
+  size_t fallback_count;
+  /**
+   * The step spawned when this one succeeds; NULL for none.
+   */
+  const struct ezt_step_options *on_success;
+  /**
+   * The step spawned when every path of this one failed; NULL for none.
+   */
+  const struct ezt_step_options *on_failure;
+  /**
+   * How long the service waits before declaring that failure; 0 for its default.
+   */
+  uint64_t on_failure_timeout_ms;
+  /**
+   * What the step does, in words (used by the execution trace).
+   */
+  const char *description;
+  const char *response_description;
+} ezt_step_options;
+
+/**
  * A signature check, the same fields as in every binding.
  */
-typedef struct {
+typedef struct ezt_signature_check {
   /**
    * Whether the delivery is authentic.
    */
@@ -343,7 +532,7 @@ typedef struct {
   /**
    * Why it was accepted or refused.
    */
-  ezt_signature_reason reason;
+  enum ezt_signature_reason reason;
   /**
    * Whether `primary_reason` is set: for `EZT_SIGNATURE_BOTH_SECRETS_FAILED`.
    */
@@ -351,7 +540,7 @@ typedef struct {
   /**
    * Why the primary secret failed (rotation).
    */
-  ezt_signature_reason primary_reason;
+  enum ezt_signature_reason primary_reason;
   /**
    * Whether `timestamp` is set: the header had a readable one.
    */
@@ -375,10 +564,10 @@ extern "C" {
  * `transport` is a function of the `ezt_transport_fn` signature that stays
  * valid, with `user_data`, for the client's life; `out` is writable.
  */
-ezt_status ezt_client_new(const ezt_client_options *options,
-                          ezt_transport_fn transport,
-                          void *user_data,
-                          ezt_client **out);
+enum ezt_status ezt_client_new(const struct ezt_client_options *options,
+                               ezt_transport_fn transport,
+                               void *user_data,
+                               struct ezt_client **out);
 
 /**
  * Free a client. NULL is ignored.
@@ -386,7 +575,7 @@ ezt_status ezt_client_new(const ezt_client_options *options,
  * # Safety
  * `client` is NULL or a live client handle, not used afterwards.
  */
-void ezt_client_free(ezt_client *client);
+void ezt_client_free(struct ezt_client *client);
 
 /**
  * Execute a step (PERFORMANCE: submit; FRUGAL: run locally first, through
@@ -397,7 +586,9 @@ void ezt_client_free(ezt_client *client);
  * # Safety
  * `client` and `step` are live handles; `out` is writable.
  */
-ezt_status ezt_execute(const ezt_client *client, const ezt_step *step, ezt_result **out);
+enum ezt_status ezt_execute(const struct ezt_client *client,
+                            const struct ezt_step *step,
+                            struct ezt_result **out);
 
 /**
  * The result in the reference SDK's JSON shape. Owned by the result.
@@ -405,7 +596,7 @@ ezt_status ezt_execute(const ezt_client *client, const ezt_step *step, ezt_resul
  * # Safety
  * `result` is NULL or a live result handle.
  */
-const char *ezt_result_json(const ezt_result *result);
+const char *ezt_result_json(const struct ezt_result *result);
 
 /**
  * The job id when the job was submitted; NULL when it ran locally.
@@ -413,7 +604,7 @@ const char *ezt_result_json(const ezt_result *result);
  * # Safety
  * As `ezt_result_json`.
  */
-const char *ezt_result_job_id(const ezt_result *result);
+const char *ezt_result_job_id(const struct ezt_result *result);
 
 /**
  * "queued" / "duplicate" (submitted) or "success" / "failed" (local).
@@ -421,7 +612,7 @@ const char *ezt_result_job_id(const ezt_result *result);
  * # Safety
  * As `ezt_result_json`.
  */
-const char *ezt_result_status(const ezt_result *result);
+const char *ezt_result_status(const struct ezt_result *result);
 
 /**
  * The local status code; 0 when the job was submitted.
@@ -429,7 +620,7 @@ const char *ezt_result_status(const ezt_result *result);
  * # Safety
  * As `ezt_result_json`.
  */
-uint16_t ezt_result_status_code(const ezt_result *result);
+uint16_t ezt_result_status_code(const struct ezt_result *result);
 
 /**
  * Whether the step ran locally (FRUGAL) rather than being submitted.
@@ -437,7 +628,7 @@ uint16_t ezt_result_status_code(const ezt_result *result);
  * # Safety
  * As `ezt_result_json`.
  */
-bool ezt_result_executed_locally(const ezt_result *result);
+bool ezt_result_executed_locally(const struct ezt_result *result);
 
 /**
  * The execution trace, readable text (`1. [SUCCESS] GET https://…`).
@@ -445,7 +636,7 @@ bool ezt_result_executed_locally(const ezt_result *result);
  * # Safety
  * As `ezt_result_json`.
  */
-const char *ezt_result_trace(const ezt_result *result);
+const char *ezt_result_trace(const struct ezt_result *result);
 
 /**
  * Free a result. NULL is ignored.
@@ -453,7 +644,7 @@ const char *ezt_result_trace(const ezt_result *result);
  * # Safety
  * `result` is NULL or a live result handle, not used afterwards.
  */
-void ezt_result_free(ezt_result *result);
+void ezt_result_free(struct ezt_result *result);
 
 /**
  * Submit a job payload (JSON, PROTOCOL §2) as it is; the service's answer
@@ -462,7 +653,7 @@ void ezt_result_free(ezt_result *result);
  * # Safety
  * `client` is a live handle; `job_json` is NUL-terminated; `out` is writable.
  */
-ezt_status ezt_submit_job(const ezt_client *client, const char *job_json, char **out);
+enum ezt_status ezt_submit_job(const struct ezt_client *client, const char *job_json, char **out);
 
 /**
  * Submit a forwarded request (a `ForwardToEZThrottle` as JSON, see
@@ -472,7 +663,7 @@ ezt_status ezt_submit_job(const ezt_client *client, const char *job_json, char *
  * # Safety
  * `client` is a live handle; `forward_json` is NUL-terminated; `out` is writable.
  */
-ezt_status ezt_forward(const ezt_client *client, const char *forward_json, char **out);
+enum ezt_status ezt_forward(const struct ezt_client *client, const char *forward_json, char **out);
 
 /**
  * The legacy single-webhook call: `request_json` is `{"url", "webhook_url",
@@ -482,7 +673,9 @@ ezt_status ezt_forward(const ezt_client *client, const char *forward_json, char 
  * # Safety
  * `client` is a live handle; `request_json` is NUL-terminated; `out` is writable.
  */
-ezt_status ezt_queue_request(const ezt_client *client, const char *request_json, char **out);
+enum ezt_status ezt_queue_request(const struct ezt_client *client,
+                                  const char *request_json,
+                                  char **out);
 
 /**
  * Submit a forwarded request; only when EZThrottle cannot be reached at all
@@ -498,12 +691,12 @@ ezt_status ezt_queue_request(const ezt_client *client, const char *request_json,
  * `client` is a live handle; `forward_json` is NUL-terminated; `fallback` is
  * a valid function; `out` and `fell_back` are writable.
  */
-ezt_status ezt_forward_or_fallback(const ezt_client *client,
-                                   const char *forward_json,
-                                   ezt_fallback_fn fallback,
-                                   void *user_data,
-                                   char **out,
-                                   bool *fell_back);
+enum ezt_status ezt_forward_or_fallback(const struct ezt_client *client,
+                                        const char *forward_json,
+                                        ezt_fallback_fn fallback,
+                                        void *user_data,
+                                        char **out,
+                                        bool *fell_back);
 
 /**
  * Create or replace the webhook secrets (each at least `EZT_MIN_SECRET_LEN` characters;
@@ -513,10 +706,10 @@ ezt_status ezt_forward_or_fallback(const ezt_client *client,
  * `client` is a live handle; strings are NUL-terminated (or NULL where
  * allowed); `out` is writable.
  */
-ezt_status ezt_webhook_secret_create(const ezt_client *client,
-                                     const char *primary,
-                                     const char *secondary,
-                                     char **out);
+enum ezt_status ezt_webhook_secret_create(const struct ezt_client *client,
+                                          const char *primary,
+                                          const char *secondary,
+                                          char **out);
 
 /**
  * The webhook secrets, masked: `{"customer_id", "primary_secret",
@@ -526,7 +719,7 @@ ezt_status ezt_webhook_secret_create(const ezt_client *client,
  * # Safety
  * `client` is a live handle; `out` is writable.
  */
-ezt_status ezt_webhook_secret_get(const ezt_client *client, char **out);
+enum ezt_status ezt_webhook_secret_get(const struct ezt_client *client, char **out);
 
 /**
  * Remove the webhook secrets; the answer JSON through `*out`.
@@ -534,7 +727,7 @@ ezt_status ezt_webhook_secret_get(const ezt_client *client, char **out);
  * # Safety
  * `client` is a live handle; `out` is writable.
  */
-ezt_status ezt_webhook_secret_delete(const ezt_client *client, char **out);
+enum ezt_status ezt_webhook_secret_delete(const struct ezt_client *client, char **out);
 
 /**
  * Rotate: `new_secret` becomes primary and `current_secret` (when given; the
@@ -544,10 +737,10 @@ ezt_status ezt_webhook_secret_delete(const ezt_client *client, char **out);
  * `client` is a live handle; strings are NUL-terminated (or NULL where
  * allowed); `out` is writable.
  */
-ezt_status ezt_webhook_secret_rotate(const ezt_client *client,
-                                     const char *new_secret,
-                                     const char *current_secret,
-                                     char **out);
+enum ezt_status ezt_webhook_secret_rotate(const struct ezt_client *client,
+                                          const char *new_secret,
+                                          const char *current_secret,
+                                          char **out);
 
 /**
  * The message of the last failed call on this thread, or "" after a
@@ -600,11 +793,11 @@ const char *ezt_version(void);
  * receiver's life too; the secrets are NUL-terminated (the secondary may be
  * NULL); `out` is writable.
  */
-ezt_status ezt_webhook_receiver_new(const ezt_client *client,
-                                    const char *primary_secret,
-                                    const char *secondary_secret,
-                                    uint64_t tolerance_secs,
-                                    ezt_webhook_receiver **out);
+enum ezt_status ezt_webhook_receiver_new(const struct ezt_client *client,
+                                         const char *primary_secret,
+                                         const char *secondary_secret,
+                                         uint64_t tolerance_secs,
+                                         struct ezt_webhook_receiver **out);
 
 /**
  * Free a receiver. NULL is ignored.
@@ -612,7 +805,7 @@ ezt_status ezt_webhook_receiver_new(const ezt_client *client,
  * # Safety
  * `receiver` is NULL or a live receiver handle, not used afterwards.
  */
-void ezt_webhook_receiver_free(ezt_webhook_receiver *receiver);
+void ezt_webhook_receiver_free(struct ezt_webhook_receiver *receiver);
 
 /**
  * Handle one delivery: its raw body, its `X-EZThrottle-Signature` header
@@ -625,12 +818,12 @@ void ezt_webhook_receiver_free(ezt_webhook_receiver *receiver);
  * `receiver` is a live handle; `body` points to `length` bytes;
  * `signature_header` is NUL-terminated or NULL; `out` is writable.
  */
-ezt_status ezt_webhook_receive(const ezt_webhook_receiver *receiver,
-                               const uint8_t *body,
-                               size_t length,
-                               const char *signature_header,
-                               int64_t now_secs,
-                               ezt_delivery **out);
+enum ezt_status ezt_webhook_receive(const struct ezt_webhook_receiver *receiver,
+                                    const uint8_t *body,
+                                    size_t length,
+                                    const char *signature_header,
+                                    int64_t now_secs,
+                                    struct ezt_delivery **out);
 
 /**
  * The HTTP status to answer the sender: 200 accepted (or a replay,
@@ -639,7 +832,7 @@ ezt_status ezt_webhook_receive(const ezt_webhook_receiver *receiver,
  * # Safety
  * `delivery` is NULL or a live delivery handle.
  */
-uint16_t ezt_delivery_status(const ezt_delivery *delivery);
+uint16_t ezt_delivery_status(const struct ezt_delivery *delivery);
 
 /**
  * The JSON body to answer the sender. Owned by the delivery.
@@ -647,7 +840,7 @@ uint16_t ezt_delivery_status(const ezt_delivery *delivery);
  * # Safety
  * `delivery` is NULL or a live delivery handle.
  */
-const char *ezt_delivery_body(const ezt_delivery *delivery);
+const char *ezt_delivery_body(const struct ezt_delivery *delivery);
 
 /**
  * Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED` for a
@@ -656,7 +849,7 @@ const char *ezt_delivery_body(const ezt_delivery *delivery);
  * # Safety
  * `delivery` is NULL or a live delivery handle.
  */
-ezt_signature_reason ezt_delivery_reason(const ezt_delivery *delivery);
+enum ezt_signature_reason ezt_delivery_reason(const struct ezt_delivery *delivery);
 
 /**
  * The event, when the delivery was authentic, well-formed and new; else
@@ -666,7 +859,7 @@ ezt_signature_reason ezt_delivery_reason(const ezt_delivery *delivery);
  * # Safety
  * `delivery` is NULL or a live delivery handle.
  */
-const ezt_webhook_event *ezt_delivery_event(const ezt_delivery *delivery);
+const struct ezt_webhook_event *ezt_delivery_event(const struct ezt_delivery *delivery);
 
 /**
  * How the released follow-up step ran: `EZT_OK` with its result through
@@ -677,7 +870,8 @@ const ezt_webhook_event *ezt_delivery_event(const ezt_delivery *delivery);
  * # Safety
  * `delivery` is a live delivery handle; `result` is writable.
  */
-ezt_status ezt_delivery_follow_up(const ezt_delivery *delivery, const ezt_result **result);
+enum ezt_status ezt_delivery_follow_up(const struct ezt_delivery *delivery,
+                                       const struct ezt_result **result);
 
 /**
  * Free a delivery (its event and follow-up result with it). NULL is ignored.
@@ -685,7 +879,7 @@ ezt_status ezt_delivery_follow_up(const ezt_delivery *delivery, const ezt_result
  * # Safety
  * `delivery` is NULL or a live delivery handle, not used afterwards.
  */
-void ezt_delivery_free(ezt_delivery *delivery);
+void ezt_delivery_free(struct ezt_delivery *delivery);
 
 /**
  * Block until `job_id`'s result reaches one of `client`'s receivers (at
@@ -697,18 +891,21 @@ void ezt_delivery_free(ezt_delivery *delivery);
  * # Safety
  * `client` is a live handle; `job_id` is NUL-terminated; `out` is writable.
  */
-ezt_status ezt_wait_for_result(const ezt_client *client,
-                               const char *job_id,
-                               uint64_t timeout_ms,
-                               ezt_webhook_event **out);
+enum ezt_status ezt_wait_for_result(const struct ezt_client *client,
+                                    const char *job_id,
+                                    uint64_t timeout_ms,
+                                    struct ezt_webhook_event **out);
 
 /**
- * A new PERFORMANCE `GET` step, through `*out` (free with `ezt_step_free`).
+ * Build a step from its options, through `*out` (free with `ezt_step_free`).
+ * A refused field leaves `*out` untouched and names the field
+ * (`on_success.fallback[0].url`) in `ezt_last_error_path()`.
  *
  * # Safety
- * `out` is writable.
+ * `options` is NULL or a valid `ezt_step_options` (see its fields); `out`
+ * is writable.
  */
-ezt_status ezt_step_new(ezt_step **out);
+enum ezt_status ezt_step_new(const struct ezt_step_options *options, struct ezt_step **out);
 
 /**
  * A step from a JSON array of `[name, argument]` builder calls (the
@@ -717,7 +914,7 @@ ezt_status ezt_step_new(ezt_step **out);
  * # Safety
  * `calls_json` is NUL-terminated; `out` is writable.
  */
-ezt_status ezt_step_from_calls(const char *calls_json, ezt_step **out);
+enum ezt_status ezt_step_from_calls(const char *calls_json, struct ezt_step **out);
 
 /**
  * Free a step. NULL is ignored.
@@ -725,223 +922,27 @@ ezt_status ezt_step_from_calls(const char *calls_json, ezt_step **out);
  * # Safety
  * `step` is NULL or a live step handle, not used afterwards.
  */
-void ezt_step_free(ezt_step *step);
+void ezt_step_free(struct ezt_step *step);
 
 /**
- * Apply any builder option by its snake_case name with a JSON argument, as
- * in the conformance vectors: `ezt_step_set_json(step, "headers",
- * "{\"X-Trace\":\"t1\"}")`, `"webhooks"`, `"metadata"`, `"retry_policy"`,
- * `"regions"`, `"fallback_on_error"`, `"fallback"`, `"on_success"`, … .
+ * Change one option of a built step by its snake_case builder name with a
+ * JSON argument, as in the conformance vectors: `ezt_step_set_json(step,
+ * "idempotent_key", "\"order-7\"")`, `"headers"`, `"metadata"`, … . Setting
+ * an option again replaces it; a refused call leaves the step unchanged.
  *
  * # Safety
  * `step` is a live handle; `name` and `json` are NUL-terminated.
  */
-ezt_status ezt_step_set_json(ezt_step *step, const char *name, const char *json);
+enum ezt_status ezt_step_set_json(struct ezt_step *step, const char *name, const char *json);
 
 /**
- * The target URL (absolute http or https; checked when built).
- *
- * # Safety
- * `step` is a live handle; `value` is NUL-terminated.
- */
-ezt_status ezt_step_set_url(ezt_step *step, const char *value);
-
-/**
- * The HTTP method (upper-cased).
- *
- * # Safety
- * `step` is a live handle; `value` is NUL-terminated.
- */
-ezt_status ezt_step_set_method(ezt_step *step, const char *value);
-
-/**
- * The request body ("" is none).
- *
- * # Safety
- * `step` is a live handle; `value` is NUL-terminated.
- */
-ezt_status ezt_step_set_body(ezt_step *step, const char *value);
-
-/**
- * A custom idempotency key; it wins over the strategy.
- *
- * # Safety
- * `step` is a live handle; `value` is NUL-terminated.
- */
-ezt_status ezt_step_set_idempotent_key(ezt_step *step, const char *value);
-
-/**
- * What the step does, in words (for the execution trace).
- *
- * # Safety
- * `step` is a live handle; `value` is NUL-terminated.
- */
-ezt_status ezt_step_set_description(ezt_step *step, const char *value);
-
-/**
- * What the step's response means, in words (for the execution trace).
- *
- * # Safety
- * `step` is a live handle; `value` is NUL-terminated.
- */
-ezt_status ezt_step_set_response_description(ezt_step *step, const char *value);
-
-/**
- * Add a request header (copied).
- *
- * # Safety
- * `step` is a live handle; `name` and `value` are NUL-terminated.
- */
-ezt_status ezt_step_add_header(ezt_step *step, const char *name, const char *value);
-
-/**
- * `EZT_STEP_PERFORMANCE` or `EZT_STEP_FRUGAL`.
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_type(ezt_step *step, uint32_t step_type);
-
-/**
- * `EZT_IDEMPOTENT_HASH` or `EZT_IDEMPOTENT_UNIQUE`.
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_idempotent_strategy(ezt_step *step, uint32_t strategy);
-
-/**
- * `EZT_REGION_POLICY_FALLBACK` or `EZT_REGION_POLICY_STRICT`.
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_region_policy(ezt_step *step, uint32_t policy);
-
-/**
- * `EZT_EXECUTION_RACE` or `EZT_EXECUTION_FANOUT`.
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_execution_mode(ezt_step *step, uint32_t mode);
-
-/**
- * How many voting webhooks must accept the delivery (default 1).
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_webhook_quorum(ezt_step *step, uint32_t quorum);
-
-/**
- * Not run before this instant, in milliseconds since the Unix epoch.
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_retry_at_ms(ezt_step *step, uint64_t retry_at_ms);
-
-/**
- * FRUGAL only: the local request's timeout, in milliseconds (default
- * `EZT_DEFAULT_LOCAL_TIMEOUT_MS`).
- *
- * # Safety
- * `step` is a live handle.
- */
-ezt_status ezt_step_set_local_timeout_ms(ezt_step *step, uint64_t timeout_ms);
-
-/**
- * Add a fallback (a copy of `fallback`). Trigger: `codes` (`count` status
- * codes) for on-error, or `timeout_ms` for on-timeout, or neither (count 0,
- * timeout 0) for always; giving both is a validation error.
- *
- * # Safety
- * `step` and `fallback` are live handles, two different ones
- * (`EZT_ERR_INVALID_ARGUMENT` otherwise); `codes` points to `count` values
- * or is NULL when `count` is 0.
- */
-ezt_status ezt_step_add_fallback(ezt_step *step,
-                                 const ezt_step *fallback,
-                                 const uint16_t *codes,
-                                 size_t count,
-                                 uint64_t timeout_ms);
-
-/**
- * Run a copy of `child` when this step succeeds (replaces any earlier one).
- * `child` must be another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
- *
- * # Safety
- * `step` and `child` are live handles.
- */
-ezt_status ezt_step_set_on_success(ezt_step *step, const ezt_step *child);
-
-/**
- * Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
- * how long the service waits before declaring the failure. `child` must be
- * another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
- *
- * # Safety
- * `step` and `child` are live handles.
- */
-ezt_status ezt_step_set_on_failure(ezt_step *step, const ezt_step *child, uint64_t timeout_ms);
-
-/**
- * Validate the step and build its job payload JSON, through `*out` (free
- * with `ezt_string_free`). UNIQUE steps get a fresh key on every call.
+ * The step's job payload (JSON, as submitted), through `*out` (free with
+ * `ezt_string_free`). Validates the step first.
  *
  * # Safety
  * `step` is a live handle; `out` is writable.
  */
-ezt_status ezt_step_to_json(const ezt_step *step, char **out);
-
-/**
- * Add a webhook: its URL, the regions to deliver from (`region_count`
- * strings, or NULL / 0 for any), and `quorum_vote` 1 (counts toward the
- * quorum), 0 (does not) or `EZT_QUORUM_VOTE_UNSET`.
- *
- * # Safety
- * `step` is a live handle; `url` and each region are NUL-terminated;
- * `regions` points to `region_count` strings or is NULL when it is 0.
- */
-ezt_status ezt_step_add_webhook(ezt_step *step,
-                                const char *url,
-                                const char *const *regions,
-                                size_t region_count,
-                                int32_t quorum_vote);
-
-/**
- * Replace the regions to run in with `count` region codes (`iad`, `lax`, …).
- *
- * # Safety
- * `step` is a live handle; `regions` points to `count` NUL-terminated strings.
- */
-ezt_status ezt_step_set_regions(ezt_step *step, const char *const *regions, size_t count);
-
-/**
- * FRUGAL only: the local status codes that forward the job to EZThrottle
- * (default 429, 500, 502, 503, 504).
- *
- * # Safety
- * `step` is a live handle; `codes` points to `count` values.
- */
-ezt_status ezt_step_set_fallback_on_error(ezt_step *step, const uint16_t *codes, size_t count);
-
-/**
- * How the service retries: `max_retries` / `max_reroutes` (or
- * `EZT_RETRY_UNSET`), and the codes retried in the same region / moved to
- * another region (NULL leaves a list unset; a non-NULL list of 0 is empty).
- *
- * # Safety
- * `step` is a live handle; each code list is NULL or points to its count of values.
- */
-ezt_status ezt_step_set_retry_policy(ezt_step *step,
-                                     int64_t max_retries,
-                                     int64_t max_reroutes,
-                                     const uint16_t *retry_codes,
-                                     size_t retry_code_count,
-                                     const uint16_t *reroute_codes,
-                                     size_t reroute_code_count);
+enum ezt_status ezt_step_to_json(const struct ezt_step *step, char **out);
 
 /**
  * The request's method ("GET", "POST", …). Valid during the transport call.
@@ -949,7 +950,7 @@ ezt_status ezt_step_set_retry_policy(ezt_step *step,
  * # Safety
  * `request` is NULL or the pointer given to the transport, during the call.
  */
-const char *ezt_request_method(const ezt_http_request *request);
+const char *ezt_request_method(const struct ezt_http_request *request);
 
 /**
  * The request's absolute URL. Valid during the transport call.
@@ -957,7 +958,7 @@ const char *ezt_request_method(const ezt_http_request *request);
  * # Safety
  * As `ezt_request_method`.
  */
-const char *ezt_request_url(const ezt_http_request *request);
+const char *ezt_request_url(const struct ezt_http_request *request);
 
 /**
  * How many headers the request has.
@@ -965,7 +966,7 @@ const char *ezt_request_url(const ezt_http_request *request);
  * # Safety
  * As `ezt_request_method`.
  */
-size_t ezt_request_header_count(const ezt_http_request *request);
+size_t ezt_request_header_count(const struct ezt_http_request *request);
 
 /**
  * The name of header `index`, or NULL past the end.
@@ -973,7 +974,7 @@ size_t ezt_request_header_count(const ezt_http_request *request);
  * # Safety
  * As `ezt_request_method`.
  */
-const char *ezt_request_header_name(const ezt_http_request *request, size_t index);
+const char *ezt_request_header_name(const struct ezt_http_request *request, size_t index);
 
 /**
  * The value of header `index`, or NULL past the end.
@@ -981,7 +982,7 @@ const char *ezt_request_header_name(const ezt_http_request *request, size_t inde
  * # Safety
  * As `ezt_request_method`.
  */
-const char *ezt_request_header_value(const ezt_http_request *request, size_t index);
+const char *ezt_request_header_value(const struct ezt_http_request *request, size_t index);
 
 /**
  * The request body (NUL-terminated for convenience) or NULL when there is
@@ -990,7 +991,7 @@ const char *ezt_request_header_value(const ezt_http_request *request, size_t ind
  * # Safety
  * As `ezt_request_method`; `length` is NULL or writable.
  */
-const uint8_t *ezt_request_body(const ezt_http_request *request, size_t *length);
+const uint8_t *ezt_request_body(const struct ezt_http_request *request, size_t *length);
 
 /**
  * Give up after this many milliseconds and return `EZT_TRANSPORT_TIMEOUT`.
@@ -998,7 +999,7 @@ const uint8_t *ezt_request_body(const ezt_http_request *request, size_t *length)
  * # Safety
  * As `ezt_request_method`.
  */
-uint64_t ezt_request_timeout_ms(const ezt_http_request *request);
+uint64_t ezt_request_timeout_ms(const struct ezt_http_request *request);
 
 /**
  * Whether this is a step's own request run locally (FRUGAL), rather than a
@@ -1007,7 +1008,7 @@ uint64_t ezt_request_timeout_ms(const ezt_http_request *request);
  * # Safety
  * As `ezt_request_method`.
  */
-bool ezt_request_is_local(const ezt_http_request *request);
+bool ezt_request_is_local(const struct ezt_http_request *request);
 
 /**
  * Set the response status (100..=599). Setting it again replaces it.
@@ -1015,7 +1016,7 @@ bool ezt_request_is_local(const ezt_http_request *request);
  * # Safety
  * `response` is NULL or the pointer given to the transport, during the call.
  */
-ezt_status ezt_response_set_status(ezt_http_response *response, uint16_t status);
+enum ezt_status ezt_response_set_status(struct ezt_http_response *response, uint16_t status);
 
 /**
  * Add a response header (copied).
@@ -1023,9 +1024,9 @@ ezt_status ezt_response_set_status(ezt_http_response *response, uint16_t status)
  * # Safety
  * As `ezt_response_set_status`; `name` and `value` are NUL-terminated.
  */
-ezt_status ezt_response_add_header(ezt_http_response *response,
-                                   const char *name,
-                                   const char *value);
+enum ezt_status ezt_response_add_header(struct ezt_http_response *response,
+                                        const char *name,
+                                        const char *value);
 
 /**
  * Set the response body (copied; need not be NUL-terminated). Setting it
@@ -1034,7 +1035,9 @@ ezt_status ezt_response_add_header(ezt_http_response *response,
  * # Safety
  * As `ezt_response_set_status`; `body` points to `length` readable bytes.
  */
-ezt_status ezt_response_set_body(ezt_http_response *response, const uint8_t *body, size_t length);
+enum ezt_status ezt_response_set_body(struct ezt_http_response *response,
+                                      const uint8_t *body,
+                                      size_t length);
 
 /**
  * Append to the response body (copied): for hosts that receive it in parts.
@@ -1042,9 +1045,9 @@ ezt_status ezt_response_set_body(ezt_http_response *response, const uint8_t *bod
  * # Safety
  * As `ezt_response_set_body`.
  */
-ezt_status ezt_response_append_body(ezt_http_response *response,
-                                    const uint8_t *part,
-                                    size_t length);
+enum ezt_status ezt_response_append_body(struct ezt_http_response *response,
+                                         const uint8_t *part,
+                                         size_t length);
 
 /**
  * Describe a transport failure in the host's words (copied).
@@ -1052,7 +1055,7 @@ ezt_status ezt_response_append_body(ezt_http_response *response,
  * # Safety
  * As `ezt_response_set_status`; `message` is NUL-terminated.
  */
-ezt_status ezt_response_set_error(ezt_http_response *response, const char *message);
+enum ezt_status ezt_response_set_error(struct ezt_http_response *response, const char *message);
 
 /**
  * The stable snake_case code of a reason ("signature_mismatch"); static.
@@ -1072,14 +1075,14 @@ const char *ezt_signature_reason_name(int reason);
  * `body` points to `length` bytes; strings are NUL-terminated or NULL where
  * allowed; `check` is NULL or writable.
  */
-ezt_status ezt_webhook_verify(const uint8_t *body,
-                              size_t length,
-                              const char *signature_header,
-                              const char *primary_secret,
-                              const char *secondary_secret,
-                              int64_t now_secs,
-                              uint64_t tolerance_secs,
-                              ezt_signature_check *check);
+enum ezt_status ezt_webhook_verify(const uint8_t *body,
+                                   size_t length,
+                                   const char *signature_header,
+                                   const char *primary_secret,
+                                   const char *secondary_secret,
+                                   int64_t now_secs,
+                                   uint64_t tolerance_secs,
+                                   struct ezt_signature_check *check);
 
 /**
  * Parse a delivery's raw body (PROTOCOL §7) through `*out` (free with
@@ -1088,7 +1091,9 @@ ezt_status ezt_webhook_verify(const uint8_t *body,
  * # Safety
  * `body` points to `length` bytes; `out` is writable.
  */
-ezt_status ezt_webhook_parse(const uint8_t *body, size_t length, ezt_webhook_event **out);
+enum ezt_status ezt_webhook_parse(const uint8_t *body,
+                                  size_t length,
+                                  struct ezt_webhook_event **out);
 
 /**
  * The job's id.
@@ -1096,7 +1101,7 @@ ezt_status ezt_webhook_parse(const uint8_t *body, size_t length, ezt_webhook_eve
  * # Safety
  * `event` is NULL or a live event handle; strings are owned by it.
  */
-const char *ezt_webhook_event_job_id(const ezt_webhook_event *event);
+const char *ezt_webhook_event_job_id(const struct ezt_webhook_event *event);
 
 /**
  * The job's idempotency key, or NULL.
@@ -1104,7 +1109,7 @@ const char *ezt_webhook_event_job_id(const ezt_webhook_event *event);
  * # Safety
  * `event` is NULL or a live event handle; strings are owned by it.
  */
-const char *ezt_webhook_event_idempotent_key(const ezt_webhook_event *event);
+const char *ezt_webhook_event_idempotent_key(const struct ezt_webhook_event *event);
 
 /**
  * Whether the job succeeded (`"status": "success"`).
@@ -1112,7 +1117,7 @@ const char *ezt_webhook_event_idempotent_key(const ezt_webhook_event *event);
  * # Safety
  * `event` is NULL or a live event handle; strings are owned by it.
  */
-bool ezt_webhook_event_succeeded(const ezt_webhook_event *event);
+bool ezt_webhook_event_succeeded(const struct ezt_webhook_event *event);
 
 /**
  * The upstream status code, or 0 when there was no response.
@@ -1120,7 +1125,7 @@ bool ezt_webhook_event_succeeded(const ezt_webhook_event *event);
  * # Safety
  * `event` is NULL or a live event handle; strings are owned by it.
  */
-uint16_t ezt_webhook_event_response_status(const ezt_webhook_event *event);
+uint16_t ezt_webhook_event_response_status(const struct ezt_webhook_event *event);
 
 /**
  * The upstream body, or NULL when there was no response.
@@ -1128,7 +1133,7 @@ uint16_t ezt_webhook_event_response_status(const ezt_webhook_event *event);
  * # Safety
  * `event` is NULL or a live event handle; strings are owned by it.
  */
-const char *ezt_webhook_event_response_body(const ezt_webhook_event *event);
+const char *ezt_webhook_event_response_body(const struct ezt_webhook_event *event);
 
 /**
  * The job's metadata as a JSON object ("{}" when none).
@@ -1136,7 +1141,7 @@ const char *ezt_webhook_event_response_body(const ezt_webhook_event *event);
  * # Safety
  * `event` is NULL or a live event handle; strings are owned by it.
  */
-const char *ezt_webhook_event_metadata_json(const ezt_webhook_event *event);
+const char *ezt_webhook_event_metadata_json(const struct ezt_webhook_event *event);
 
 /**
  * Free an event. NULL is ignored.
@@ -1144,7 +1149,7 @@ const char *ezt_webhook_event_metadata_json(const ezt_webhook_event *event);
  * # Safety
  * `event` is NULL or a live event handle, not used afterwards.
  */
-void ezt_webhook_event_free(ezt_webhook_event *event);
+void ezt_webhook_event_free(struct ezt_webhook_event *event);
 
 #ifdef __cplusplus
 }  // extern "C"

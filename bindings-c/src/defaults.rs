@@ -8,7 +8,7 @@
 /// `ezt_client_options.timeout_ms` is 0.
 pub const EZT_DEFAULT_TIMEOUT_MS: u64 = 30_000;
 /// A FRUGAL step's local request timeout, in milliseconds, unless set with
-/// `ezt_step_set_local_timeout_ms`.
+/// `ezt_step_options.local_timeout_ms`.
 pub const EZT_DEFAULT_LOCAL_TIMEOUT_MS: u64 = 30_000;
 /// The default tolerance of a signature's timestamp, in seconds.
 pub const EZT_DEFAULT_TOLERANCE_SECS: u64 = 300;

@@ -186,10 +186,7 @@ pub(crate) unsafe fn read_handle<H, T: Copy>(
 /// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
 pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Failure> {
     if ptr.is_null() {
-        return Err(Failure::new(
-            ezt_status::EZT_ERR_NULL_ARGUMENT,
-            format!("argument `{name}` is NULL"),
-        ));
+        return Err(null_argument(name));
     }
     // SAFETY: non-NULL and NUL-terminated per the contract above.
     let bytes = unsafe { CStr::from_ptr(ptr) };
@@ -199,6 +196,14 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
             format!("argument `{name}` is not UTF-8 (byte {})", e.valid_up_to()),
         )
     })
+}
+
+/// The refusal of a required pointer that is NULL.
+pub(crate) fn null_argument(name: &str) -> Failure {
+    Failure::new(
+        ezt_status::EZT_ERR_NULL_ARGUMENT,
+        format!("argument `{name}` is NULL"),
+    )
 }
 
 /// Borrow an optional C string argument (NULL is `None`).

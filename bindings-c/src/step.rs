@@ -1,78 +1,458 @@
-//! The step builder. A step is owned by whoever created it; linking
-//! (fallback, on_success, on_failure) copies the linked step, so the caller
-//! still frees its own. Setting an option again replaces it.
+//! Steps. A caller describes a step in one `ezt_step_options` struct
+//! (designated initializers; zero and NULL fields take the defaults) and
+//! builds it with one call. Linked steps (fallbacks, on_success, on_failure)
+//! are options structs too, so a whole workflow crosses into the core at
+//! once, and the caller keeps every struct it passed.
+//!
+//! The struct becomes the core's builder calls (the conformance vectors'
+//! format): every refusal, and the path that names the refused field, is the
+//! core's. This module only reads C memory.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CStr};
 
-use ezthrottle_core::{Error, ExecutionMode, IdempotentStrategy, RegionPolicy, Step, StepType};
+use ezthrottle_core::validate::{join_path, MAX_NESTING};
+use ezthrottle_core::{
+    Error, ExecutionMode, IdempotentStrategy, RegionPolicy, RetryPolicy, Step, StepType, Trigger,
+    Webhook,
+};
+use serde_json::Value;
 
 use crate::ezt_status;
 use crate::ffi::{
-    give_box, give_string, guard, handle, handle_mut, json_arg, out_arg, str_arg, Failure,
+    give_box, give_string, guard, handle, handle_mut, json_arg, null_argument, out_arg, slice_arg,
+    str_arg, Failure,
 };
 
-/// A step under construction. Not thread-safe: use one from one thread at a time.
+/// A built step (opaque). Not thread-safe: use one from one thread at a time.
 pub struct ezt_step {
     pub(crate) inner: Step,
 }
 
-/// `ezt_step_set_type`: submitted to EZThrottle at once (the default).
+/// `ezt_step_options.step_type`: submitted to EZThrottle at once (the default).
 pub const EZT_STEP_PERFORMANCE: u32 = 0;
-/// `ezt_step_set_type`: run locally first, forwarded on chosen errors.
+/// `ezt_step_options.step_type`: run locally first, forwarded on chosen errors.
 pub const EZT_STEP_FRUGAL: u32 = 1;
-/// `ezt_step_set_idempotent_strategy`: the service hashes the request (the default).
+/// `ezt_step_options.idempotent_strategy`: the service hashes the request (the default).
 pub const EZT_IDEMPOTENT_HASH: u32 = 0;
-/// `ezt_step_set_idempotent_strategy`: a fresh UUID per build.
+/// `ezt_step_options.idempotent_strategy`: a fresh UUID per build.
 pub const EZT_IDEMPOTENT_UNIQUE: u32 = 1;
-/// `ezt_step_set_region_policy`: route around a down region (the default).
+/// `ezt_step_options.region_policy`: route around a down region (the default).
 pub const EZT_REGION_POLICY_FALLBACK: u32 = 0;
-/// `ezt_step_set_region_policy`: fail when a named region is down.
+/// `ezt_step_options.region_policy`: fail when a named region is down.
 pub const EZT_REGION_POLICY_STRICT: u32 = 1;
-/// `ezt_step_set_execution_mode`: first region to finish wins (the default).
+/// `ezt_step_options.execution_mode`: first region to finish wins (the default).
 pub const EZT_EXECUTION_RACE: u32 = 0;
-/// `ezt_step_set_execution_mode`: every region runs.
+/// `ezt_step_options.execution_mode`: every region runs.
 pub const EZT_EXECUTION_FANOUT: u32 = 1;
+/// `ezt_webhook.quorum_vote`: left out, so the service decides (the default).
+pub const EZT_QUORUM_VOTE_DEFAULT: u32 = 0;
+/// `ezt_webhook.quorum_vote`: this webhook's delivery counts towards the quorum.
+pub const EZT_QUORUM_VOTE_YES: u32 = 1;
+/// `ezt_webhook.quorum_vote`: this webhook's delivery does not count.
+pub const EZT_QUORUM_VOTE_NO: u32 = 2;
+/// `ezt_retry_policy.max_retries` / `max_reroutes`: left out (0 is a count).
+pub const EZT_RETRY_UNSET: i64 = -1;
 
-fn choice<T: Copy>(value: u32, field: &str, options: &[T]) -> Result<T, Failure> {
+/// One request header.
+#[repr(C)]
+pub struct ezt_header {
+    pub name: *const c_char,
+    pub value: *const c_char,
+}
+
+/// A webhook that receives the job's result.
+#[repr(C)]
+pub struct ezt_webhook {
+    /// Required.
+    pub url: *const c_char,
+    /// The regions it is delivered from; NULL (count 0) for every region.
+    pub regions: *const *const c_char,
+    pub region_count: usize,
+    /// `EZT_QUORUM_VOTE_DEFAULT`, `EZT_QUORUM_VOTE_YES` or `EZT_QUORUM_VOTE_NO`.
+    pub quorum_vote: u32,
+}
+
+/// How the service retries and reroutes the job.
+#[repr(C)]
+pub struct ezt_retry_policy {
+    /// A count, or `EZT_RETRY_UNSET` to leave it out.
+    pub max_retries: i64,
+    /// A count, or `EZT_RETRY_UNSET` to leave it out.
+    pub max_reroutes: i64,
+    /// Statuses that are retried; NULL leaves them out.
+    pub retry_codes: *const u16,
+    pub retry_code_count: usize,
+    /// Statuses that are rerouted to another region; NULL leaves them out.
+    pub reroute_codes: *const u16,
+    pub reroute_code_count: usize,
+}
+
+/// A step tried instead of the one it belongs to, and when.
+#[repr(C)]
+pub struct ezt_fallback {
+    /// Required.
+    pub step: *const ezt_step_options,
+    /// Tried on these statuses; NULL for any failure.
+    pub trigger_on_error: *const u16,
+    pub trigger_on_error_count: usize,
+    /// Or tried after this many milliseconds without an answer; 0 for none.
+    /// Give one trigger, not both.
+    pub trigger_on_timeout_ms: u64,
+}
+
+/// Everything a step can say. Zero and NULL fields take the defaults (a
+/// PERFORMANCE `GET` step), so designated initializers name only what
+/// differs:
+///
+/// ```c
+/// ezt_header headers[] = {{"Content-Type", "application/json"}};
+/// ezt_step_options charge = {
+///     .url = "https://api.example.com/charge",
+///     .method = "POST",
+///     .headers = headers, .header_count = 1,
+///     .body = "{\"amount\":1000}",
+///     .step_type = EZT_STEP_FRUGAL,
+/// };
+/// ```
+///
+/// Arrays are a pointer and a count; a NULL pointer leaves the field out.
+/// The library copies what it needs: the caller keeps every struct and string.
+#[repr(C)]
+pub struct ezt_step_options {
+    /// The target URL (absolute http or https). Required when built.
+    pub url: *const c_char,
+    /// The HTTP method (upper-cased); NULL is `GET`.
+    pub method: *const c_char,
+    pub headers: *const ezt_header,
+    pub header_count: usize,
+    pub body: *const c_char,
+    /// A JSON object echoed in the webhook.
+    pub metadata_json: *const c_char,
+    /// `EZT_STEP_PERFORMANCE` or `EZT_STEP_FRUGAL`.
+    pub step_type: u32,
+    pub webhooks: *const ezt_webhook,
+    pub webhook_count: usize,
+    /// How many webhooks must vote; 0 is the default (1).
+    pub webhook_quorum: u32,
+    /// Regions to run in, e.g. "iad".
+    pub regions: *const *const c_char,
+    pub region_count: usize,
+    /// `EZT_REGION_POLICY_FALLBACK` or `EZT_REGION_POLICY_STRICT`.
+    pub region_policy: u32,
+    /// `EZT_EXECUTION_RACE` or `EZT_EXECUTION_FANOUT`.
+    pub execution_mode: u32,
+    /// NULL for the service's policy.
+    pub retry_policy: *const ezt_retry_policy,
+    /// Not run before this instant (ms since the Unix epoch); 0 for now.
+    pub retry_at_ms: u64,
+    /// A custom idempotency key; it wins over the strategy.
+    pub idempotent_key: *const c_char,
+    /// `EZT_IDEMPOTENT_HASH` or `EZT_IDEMPOTENT_UNIQUE`.
+    pub idempotent_strategy: u32,
+    /// Statuses of a FRUGAL step's local call that forward it to EZThrottle;
+    /// NULL keeps the default (429 and 5xx), a count of 0 forwards on none.
+    pub fallback_on_error: *const u16,
+    pub fallback_on_error_count: usize,
+    /// A FRUGAL step's local timeout; 0 is `EZT_DEFAULT_LOCAL_TIMEOUT_MS`.
+    pub local_timeout_ms: u64,
+    /// Tried in order when this step fails.
+    pub fallbacks: *const ezt_fallback,
+    pub fallback_count: usize,
+    /// The step spawned when this one succeeds; NULL for none.
+    pub on_success: *const ezt_step_options,
+    /// The step spawned when every path of this one failed; NULL for none.
+    pub on_failure: *const ezt_step_options,
+    /// How long the service waits before declaring that failure; 0 for its default.
+    pub on_failure_timeout_ms: u64,
+    /// What the step does, in words (used by the execution trace).
+    pub description: *const c_char,
+    pub response_description: *const c_char,
+}
+
+/// A string field; NULL is absent. `path` names it in a refusal and is
+/// rendered only then.
+///
+/// # Safety
+/// `ptr` is NULL or a NUL-terminated string that outlives `'a`.
+unsafe fn text<'a>(
+    ptr: *const c_char,
+    path: impl FnOnce() -> String,
+) -> Result<Option<&'a str>, Failure> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL and NUL-terminated, as this helper's # Safety requires of its caller.
+    match unsafe { CStr::from_ptr(ptr) }.to_str() {
+        Ok(text) => Ok(Some(text)),
+        // SAFETY: as above; read again only to word the refusal as every argument's is.
+        Err(_) => unsafe { str_arg(ptr, &path()) }.map(Some),
+    }
+}
+
+/// A string that must be there.
+///
+/// # Safety
+/// As [`text`].
+unsafe fn required<'a>(ptr: *const c_char, path: impl Fn() -> String) -> Result<&'a str, Failure> {
+    // SAFETY: `ptr` is NULL or NUL-terminated, as this helper's # Safety requires of its caller.
+    match unsafe { text(ptr, &path) }? {
+        Some(text) => Ok(text),
+        None => Err(null_argument(&path())),
+    }
+}
+
+/// An array field: NULL with a count of 0 is absent.
+///
+/// # Safety
+/// `ptr` is NULL or points to `count` readable items that outlive `'a`.
+unsafe fn items<'a, T>(
+    ptr: *const T,
+    count: usize,
+    path: impl FnOnce() -> String,
+) -> Result<Option<&'a [T]>, Failure> {
+    if ptr.is_null() && count == 0 {
+        return Ok(None);
+    }
+    let name = if ptr.is_null() { path() } else { String::new() };
+    // SAFETY: as this helper's # Safety requires of its caller.
+    unsafe { slice_arg(ptr, count, &name) }.map(Some)
+}
+
+/// A builder call that sets one text option.
+type SetText = fn(Step, &str) -> Step;
+
+/// The option `value` of `options`, refused when it is none of its constants.
+fn choice<T: Copy>(value: u32, options: &[T], path: impl FnOnce() -> String) -> Result<T, Failure> {
     options.get(value as usize).copied().ok_or_else(|| {
-        Failure::new(
-            ezt_status::EZT_ERR_VALIDATION,
-            format!("invalid {field}: {value} is not one of its EZT_ constants"),
-        )
+        let why = format!("{value} is not one of its EZT_ constants");
+        Error::validation(path(), why).into()
     })
 }
 
-/// Change a live step handle: `check` does everything that can fail, reading
-/// the step; only then does `apply` change it, so a refused call leaves the
-/// step as it was.
+/// The step that `options` describe. `prefix` is where it sits, `depth` how
+/// deep: a step past the core's nesting limit is left blank, so that a cycle
+/// of pointers ends there and the core refuses the step when it is built.
 ///
 /// # Safety
-/// `step` is NULL or a live handle from `ezt_step_new` / `ezt_step_from_calls`.
-unsafe fn edit<A>(
-    step: *mut ezt_step,
-    check: impl FnOnce(&Step) -> Result<A, Failure>,
-    apply: impl FnOnce(Step, A) -> Step,
+/// Every pointer of `options` and of what it points to follows the header's
+/// contract: NULL, or valid for what its count says.
+unsafe fn build(options: &ezt_step_options, prefix: &str, depth: usize) -> Result<Step, Failure> {
+    let mut step = Step::new();
+    if depth > MAX_NESTING {
+        return Ok(step);
+    }
+    let at = |field: &str| join_path(prefix, field);
+    let texts: [(_, _, SetText); 6] = [
+        ("url", options.url, |s, v| s.url(v)),
+        ("method", options.method, |s, v| s.method(v)),
+        ("body", options.body, |s, v| s.body(v)),
+        ("idempotent_key", options.idempotent_key, |s, v| {
+            s.idempotent_key(v)
+        }),
+        ("description", options.description, |s, v| s.description(v)),
+        (
+            "response_description",
+            options.response_description,
+            |s, v| s.response_description(v),
+        ),
+    ];
+    // SAFETY (every block below): the pointers read are the options' own, which the caller
+    // vouches for as this function's # Safety requires.
+    for (name, ptr, set) in texts {
+        if let Some(text) = unsafe { text(ptr, || at(name)) }? {
+            step = set(step, text);
+        }
+    }
+    let headers = unsafe { items(options.headers, options.header_count, || at("headers")) }?;
+    for (i, header) in headers.unwrap_or_default().iter().enumerate() {
+        let here = || at(&format!("headers[{i}]"));
+        let name = unsafe { required(header.name, || here() + ".name") }?;
+        let value = unsafe { required(header.value, || here() + ".value") }?;
+        step = step.header(name, value);
+    }
+    if !options.metadata_json.is_null() {
+        let path = at("metadata_json");
+        match unsafe { json_arg(options.metadata_json, &path) }? {
+            Value::Object(metadata) => step = step.metadata(metadata),
+            _ => return Err(Error::validation(path, "must be a JSON object").into()),
+        }
+    }
+    let kinds = [StepType::Performance, StepType::Frugal];
+    let strategies = [IdempotentStrategy::Hash, IdempotentStrategy::Unique];
+    let policies = [RegionPolicy::Fallback, RegionPolicy::Strict];
+    let modes = [ExecutionMode::Race, ExecutionMode::Fanout];
+    step = step
+        .step_type(choice(options.step_type, &kinds, || at("step_type"))?)
+        .idempotent_strategy(choice(options.idempotent_strategy, &strategies, || {
+            at("idempotent_strategy")
+        })?)
+        .region_policy(choice(options.region_policy, &policies, || {
+            at("region_policy")
+        })?)
+        .execution_mode(choice(options.execution_mode, &modes, || {
+            at("execution_mode")
+        })?);
+    let hooks = unsafe { items(options.webhooks, options.webhook_count, || at("webhooks")) }?;
+    for (i, hook) in hooks.unwrap_or_default().iter().enumerate() {
+        step = step.webhook(unsafe { webhook(hook, || at(&format!("webhooks[{i}]"))) }?);
+    }
+    if options.webhook_quorum != 0 {
+        step = step.webhook_quorum(options.webhook_quorum);
+    }
+    if let Some(regions) =
+        unsafe { strings(options.regions, options.region_count, || at("regions")) }?
+    {
+        step = step.regions(regions);
+    }
+    if let Some(policy) = unsafe { options.retry_policy.as_ref() } {
+        step = step.retry_policy(unsafe { retry_policy(policy, || at("retry_policy")) }?);
+    }
+    if options.retry_at_ms != 0 {
+        step = step.retry_at_ms(options.retry_at_ms);
+    }
+    if options.local_timeout_ms != 0 {
+        step = step.local_timeout_ms(options.local_timeout_ms);
+    }
+    if options.on_failure_timeout_ms != 0 {
+        step = step.on_failure_timeout_ms(options.on_failure_timeout_ms);
+    }
+    let forward_on = (options.fallback_on_error, options.fallback_on_error_count);
+    if let Some(codes) = unsafe { items(forward_on.0, forward_on.1, || at("fallback_on_error")) }? {
+        step = step.fallback_on_error(codes.iter().copied());
+    }
+    let fallbacks = unsafe {
+        items(options.fallbacks, options.fallback_count, || {
+            at("fallbacks")
+        })
+    }?;
+    for (i, fallback) in fallbacks.unwrap_or_default().iter().enumerate() {
+        let (child, trigger) =
+            unsafe { fallback_of(fallback, &at(&format!("fallback[{i}]")), depth) }?;
+        step = step.fallback(child, trigger);
+    }
+    if let Some(child) = unsafe { options.on_success.as_ref() } {
+        step = step.on_success(unsafe { build(child, &at("on_success"), depth + 1) }?);
+    }
+    if let Some(child) = unsafe { options.on_failure.as_ref() } {
+        step = step.on_failure(unsafe { build(child, &at("on_failure"), depth + 1) }?);
+    }
+    Ok(step)
+}
+
+/// # Safety
+/// `ptr` is NULL or points to `count` NUL-terminated strings.
+unsafe fn strings(
+    ptr: *const *const c_char,
+    count: usize,
+    path: impl Fn() -> String,
+) -> Result<Option<Vec<String>>, Failure> {
+    // SAFETY: as this helper's # Safety requires of its caller.
+    let Some(list) = (unsafe { items(ptr, count, &path) })? else {
+        return Ok(None);
+    };
+    let texts = list.iter().enumerate().map(|(i, item)| {
+        // SAFETY: each item is a NUL-terminated string, per the contract.
+        unsafe { required(*item, || format!("{}[{i}]", path())) }.map(str::to_owned)
+    });
+    texts.collect::<Result<_, _>>().map(Some)
+}
+
+/// # Safety
+/// As [`build`].
+unsafe fn webhook(hook: &ezt_webhook, here: impl Fn() -> String) -> Result<Webhook, Failure> {
+    let at = |field: &str| join_path(&here(), field);
+    // SAFETY: the webhook's own pointers, as this function's # Safety requires.
+    let mut webhook = Webhook::new(unsafe { required(hook.url, || at("url")) }?);
+    // SAFETY: as above.
+    if let Some(regions) = unsafe { strings(hook.regions, hook.region_count, || at("regions")) }? {
+        webhook = webhook.regions(regions);
+    }
+    let votes = [None, Some(true), Some(false)];
+    if let Some(vote) = choice(hook.quorum_vote, &votes, || at("quorum_vote"))? {
+        webhook = webhook.quorum_vote(vote);
+    }
+    Ok(webhook)
+}
+
+/// # Safety
+/// As [`build`].
+unsafe fn retry_policy(
+    policy: &ezt_retry_policy,
+    here: impl Fn() -> String,
+) -> Result<RetryPolicy, Failure> {
+    let at = |field: &str| join_path(&here(), field);
+    let count = |value: i64, field: &str| match value {
+        EZT_RETRY_UNSET => Ok(None),
+        n => u32::try_from(n).map(Some).map_err(|_| {
+            Failure::from(Error::validation(at(field), format!("{n} is not a count")))
+        }),
+    };
+    let codes = |ptr: *const u16, count: usize, field: &str| {
+        // SAFETY: the policy's own arrays, as this function's # Safety requires.
+        unsafe { items(ptr, count, || at(field)) }.map(|codes| codes.map(<[u16]>::to_vec))
+    };
+    Ok(RetryPolicy {
+        max_retries: count(policy.max_retries, "max_retries")?,
+        max_reroutes: count(policy.max_reroutes, "max_reroutes")?,
+        retry_codes: codes(policy.retry_codes, policy.retry_code_count, "retry_codes")?,
+        reroute_codes: codes(
+            policy.reroute_codes,
+            policy.reroute_code_count,
+            "reroute_codes",
+        )?,
+    })
+}
+
+/// # Safety
+/// As [`build`].
+unsafe fn fallback_of(
+    fallback: &ezt_fallback,
+    here: &str,
+    depth: usize,
+) -> Result<(Step, Trigger), Failure> {
+    // SAFETY: the fallback's own pointers, as this function's # Safety requires.
+    let Some(options) = (unsafe { fallback.step.as_ref() }) else {
+        return Err(null_argument(&join_path(here, "step")));
+    };
+    // SAFETY: as above.
+    let step = unsafe { build(options, here, depth + 1) }?;
+    let on_error = (fallback.trigger_on_error, fallback.trigger_on_error_count);
+    // SAFETY: as above.
+    let codes = unsafe {
+        items(on_error.0, on_error.1, || {
+            join_path(here, "trigger_on_error")
+        })
+    }?;
+    let on_timeout = Some(fallback.trigger_on_timeout_ms).filter(|ms| *ms != 0);
+    let trigger = Trigger::from_parts(codes.map(<[u16]>::to_vec), on_timeout, here)?;
+    Ok((step, trigger))
+}
+
+/// Build a step from its options, through `*out` (free with `ezt_step_free`).
+/// A refused field leaves `*out` untouched and names the field
+/// (`on_success.fallback[0].url`) in `ezt_last_error_path()`.
+///
+/// # Safety
+/// `options` is NULL or a valid `ezt_step_options` (see its fields); `out`
+/// is writable.
+#[no_mangle]
+pub unsafe extern "C" fn ezt_step_new(
+    options: *const ezt_step_options,
+    out: *mut *mut ezt_step,
 ) -> ezt_status {
     guard(|| {
-        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile, as this
-        // helper's own # Safety requires of its caller.
-        let step = unsafe { handle_mut(step, "step") }?;
-        let checked = check(&step.inner)?;
-        step.inner = apply(std::mem::take(&mut step.inner), checked);
-        Ok(())
-    })
-}
-
-/// A new PERFORMANCE `GET` step, through `*out` (free with `ezt_step_free`).
-///
-/// # Safety
-/// `out` is writable.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_new(out: *mut *mut ezt_step) -> ezt_status {
-    guard(|| {
         let out = out_arg(out, "out")?;
+        // SAFETY: NULL or a valid options struct, as `ezt_step_new`'s # Safety requires.
+        let options = unsafe { options.as_ref() }.ok_or_else(|| {
+            Failure::new(
+                ezt_status::EZT_ERR_NULL_ARGUMENT,
+                "argument `options` is NULL",
+            )
+        })?;
+        // SAFETY: as above.
+        let inner = unsafe { build(options, "", 0) }?;
         // SAFETY: checked above.
-        unsafe { give_box(out, ezt_step { inner: Step::new() }) };
+        unsafe { give_box(out, ezt_step { inner }) };
         Ok(())
     })
 }
@@ -111,10 +491,10 @@ pub unsafe extern "C" fn ezt_step_free(step: *mut ezt_step) {
     }
 }
 
-/// Apply any builder option by its snake_case name with a JSON argument, as
-/// in the conformance vectors: `ezt_step_set_json(step, "headers",
-/// "{\"X-Trace\":\"t1\"}")`, `"webhooks"`, `"metadata"`, `"retry_policy"`,
-/// `"regions"`, `"fallback_on_error"`, `"fallback"`, `"on_success"`, … .
+/// Change one option of a built step by its snake_case builder name with a
+/// JSON argument, as in the conformance vectors: `ezt_step_set_json(step,
+/// "idempotent_key", "\"order-7\"")`, `"headers"`, `"metadata"`, … . Setting
+/// an option again replaces it; a refused call leaves the step unchanged.
 ///
 /// # Safety
 /// `step` is a live handle; `name` and `json` are NUL-terminated.
@@ -142,368 +522,8 @@ pub unsafe extern "C" fn ezt_step_set_json(
     })
 }
 
-/// Set a text option of a live step handle.
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-unsafe fn set_text(
-    step: *mut ezt_step,
-    value: *const c_char,
-    set: fn(Step, &str) -> Step,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `value` is NULL or
-    // a NUL-terminated string readable for the call, as this helper's own # Safety requires of
-    // its caller.
-    unsafe { edit(step, |_| str_arg(value, "value"), set) }
-}
-
-/// The target URL (absolute http or https; checked when built).
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_url(step: *mut ezt_step, value: *const c_char) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
-    // NULL or a NUL-terminated string, as `ezt_step_set_url`'s # Safety requires of its caller.
-    unsafe { set_text(step, value, |s, v| s.url(v)) }
-}
-
-/// The HTTP method (upper-cased).
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_method(
-    step: *mut ezt_step,
-    value: *const c_char,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
-    // NULL or a NUL-terminated string, as `ezt_step_set_method`'s # Safety requires of its
-    // caller.
-    unsafe { set_text(step, value, |s, v| s.method(v)) }
-}
-
-/// The request body ("" is none).
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_body(
-    step: *mut ezt_step,
-    value: *const c_char,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
-    // NULL or a NUL-terminated string, as `ezt_step_set_body`'s # Safety requires of its caller.
-    unsafe { set_text(step, value, |s, v| s.body(v)) }
-}
-
-/// A custom idempotency key; it wins over the strategy.
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_idempotent_key(
-    step: *mut ezt_step,
-    value: *const c_char,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
-    // NULL or a NUL-terminated string, as `ezt_step_set_idempotent_key`'s # Safety requires of
-    // its caller.
-    unsafe { set_text(step, value, |s, v| s.idempotent_key(v)) }
-}
-
-/// What the step does, in words (for the execution trace).
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_description(
-    step: *mut ezt_step,
-    value: *const c_char,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
-    // NULL or a NUL-terminated string, as `ezt_step_set_description`'s # Safety requires of its
-    // caller.
-    unsafe { set_text(step, value, |s, v| s.description(v)) }
-}
-
-/// What the step's response means, in words (for the execution trace).
-///
-/// # Safety
-/// `step` is a live handle; `value` is NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_response_description(
-    step: *mut ezt_step,
-    value: *const c_char,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, and `value` is
-    // NULL or a NUL-terminated string, as `ezt_step_set_response_description`'s # Safety requires
-    // of its caller.
-    unsafe { set_text(step, value, |s, v| s.response_description(v)) }
-}
-
-/// Add a request header (copied).
-///
-/// # Safety
-/// `step` is a live handle; `name` and `value` are NUL-terminated.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_add_header(
-    step: *mut ezt_step,
-    name: *const c_char,
-    value: *const c_char,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `name` is NULL or
-    // a NUL-terminated string readable for the call; `value` is NULL or a NUL-terminated string
-    // readable for the call, as `ezt_step_add_header`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| Ok((str_arg(name, "name")?, str_arg(value, "value")?)),
-            |s, (n, v)| s.header(n, v),
-        )
-    }
-}
-
-/// `EZT_STEP_PERFORMANCE` or `EZT_STEP_FRUGAL`.
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_type(step: *mut ezt_step, step_type: u32) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_type`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| {
-                choice(
-                    step_type,
-                    "type",
-                    &[StepType::Performance, StepType::Frugal],
-                )
-            },
-            Step::step_type,
-        )
-    }
-}
-
-/// `EZT_IDEMPOTENT_HASH` or `EZT_IDEMPOTENT_UNIQUE`.
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_idempotent_strategy(
-    step: *mut ezt_step,
-    strategy: u32,
-) -> ezt_status {
-    let options = [IdempotentStrategy::Hash, IdempotentStrategy::Unique];
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_idempotent_strategy`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| choice(strategy, "idempotent_strategy", &options),
-            Step::idempotent_strategy,
-        )
-    }
-}
-
-/// `EZT_REGION_POLICY_FALLBACK` or `EZT_REGION_POLICY_STRICT`.
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_region_policy(
-    step: *mut ezt_step,
-    policy: u32,
-) -> ezt_status {
-    let options = [RegionPolicy::Fallback, RegionPolicy::Strict];
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_region_policy`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| choice(policy, "region_policy", &options),
-            Step::region_policy,
-        )
-    }
-}
-
-/// `EZT_EXECUTION_RACE` or `EZT_EXECUTION_FANOUT`.
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_execution_mode(step: *mut ezt_step, mode: u32) -> ezt_status {
-    let options = [ExecutionMode::Race, ExecutionMode::Fanout];
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_execution_mode`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| choice(mode, "execution_mode", &options),
-            Step::execution_mode,
-        )
-    }
-}
-
-/// How many voting webhooks must accept the delivery (default 1).
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_webhook_quorum(
-    step: *mut ezt_step,
-    quorum: u32,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_webhook_quorum`'s # Safety requires of its caller.
-    unsafe { edit(step, |_| Ok(quorum), Step::webhook_quorum) }
-}
-
-/// Not run before this instant, in milliseconds since the Unix epoch.
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_retry_at_ms(
-    step: *mut ezt_step,
-    retry_at_ms: u64,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_retry_at_ms`'s # Safety requires of its caller.
-    unsafe { edit(step, |_| Ok(retry_at_ms), Step::retry_at_ms) }
-}
-
-/// FRUGAL only: the local request's timeout, in milliseconds (default
-/// `EZT_DEFAULT_LOCAL_TIMEOUT_MS`).
-///
-/// # Safety
-/// `step` is a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_local_timeout_ms(
-    step: *mut ezt_step,
-    timeout_ms: u64,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_local_timeout_ms`'s # Safety requires of its caller.
-    unsafe { edit(step, |_| Ok(timeout_ms), Step::local_timeout_ms) }
-}
-
-/// Add a fallback (a copy of `fallback`). Trigger: `codes` (`count` status
-/// codes) for on-error, or `timeout_ms` for on-timeout, or neither (count 0,
-/// timeout 0) for always; giving both is a validation error.
-///
-/// # Safety
-/// `step` and `fallback` are live handles, two different ones
-/// (`EZT_ERR_INVALID_ARGUMENT` otherwise); `codes` points to `count` values
-/// or is NULL when `count` is 0.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_add_fallback(
-    step: *mut ezt_step,
-    fallback: *const ezt_step,
-    codes: *const u16,
-    count: usize,
-    timeout_ms: u64,
-) -> ezt_status {
-    // SAFETY: `codes` is NULL or points to `count` readable items for the call, as
-    // `ezt_step_add_fallback`'s # Safety requires of its caller.
-    let codes = match unsafe { crate::ffi::slice_arg(codes, count, "codes") } {
-        Ok(codes) => codes.to_vec(),
-        Err(failure) => return guard(|| Err(failure)),
-    };
-    // Zero values are "not given"; the core decides what the pair means.
-    let options = serde_json::json!({
-        "trigger_on_error": (!codes.is_empty()).then_some(codes),
-        "trigger_on_timeout": (timeout_ms > 0).then_some(timeout_ms),
-    });
-    // SAFETY: `step` and `fallback` are NULL or live handles, as `ezt_step_add_fallback`'s #
-    // Safety requires of its caller.
-    unsafe {
-        link(step, fallback, "fallback", |s, copy| {
-            s.attach("fallback", copy, &options)
-        })
-    }
-}
-
-/// Run a copy of `child` when this step succeeds (replaces any earlier one).
-/// `child` must be another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
-///
-/// # Safety
-/// `step` and `child` are live handles.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_on_success(
-    step: *mut ezt_step,
-    child: *const ezt_step,
-) -> ezt_status {
-    // SAFETY: as `ezt_step_set_on_success`'s # Safety requires of its caller.
-    unsafe {
-        link(step, child, "child", |s, child| {
-            *s = std::mem::take(s).on_success(child);
-            Ok(())
-        })
-    }
-}
-
-/// Run a copy of `child` when every path failed; `timeout_ms` (0 for none) is
-/// how long the service waits before declaring the failure. `child` must be
-/// another step than `step` (`EZT_ERR_INVALID_ARGUMENT`).
-///
-/// # Safety
-/// `step` and `child` are live handles.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_on_failure(
-    step: *mut ezt_step,
-    child: *const ezt_step,
-    timeout_ms: u64,
-) -> ezt_status {
-    // SAFETY: as `ezt_step_set_on_failure`'s # Safety requires of its caller.
-    unsafe {
-        link(step, child, "child", |s, child| {
-            let step = std::mem::take(s);
-            *s = match timeout_ms {
-                0 => step.on_failure(child),
-                ms => step.on_failure_after(child, ms),
-            };
-            Ok(())
-        })
-    }
-}
-
-/// Link a copy of `linked` to `step`. One handle as both is refused: Rust
-/// would hold a `&mut` and a `&` to it at once (undefined behaviour), and a
-/// step that is its own follow-up is a mistake. The copy is taken, and its
-/// borrow ended, before `step` is borrowed mutably.
-///
-/// # Safety
-/// `step` is NULL or a live handle that no other call uses meanwhile;
-/// `linked` is NULL or a live handle of this library.
-unsafe fn link(
-    step: *mut ezt_step,
-    linked: *const ezt_step,
-    name: &str,
-    apply: impl FnOnce(&mut Step, Step) -> Result<(), Error>,
-) -> ezt_status {
-    guard(|| {
-        if std::ptr::eq(step.cast_const(), linked) && !step.is_null() {
-            return Err(Failure::new(
-                ezt_status::EZT_ERR_INVALID_ARGUMENT,
-                format!("`{name}` is the step itself: link another step (a copy of it)"),
-            ));
-        }
-        // SAFETY: `linked` is NULL or a live handle, as this helper's # Safety requires; the
-        // reference ends with the clone.
-        let copy = unsafe { handle(linked, name) }?.inner.clone();
-        // SAFETY: `step` is NULL or a live handle that no other call uses meanwhile, as this
-        // helper's # Safety requires; no other reference to it is alive now.
-        let step = unsafe { handle_mut(step, "step") }?;
-        apply(&mut step.inner, copy)?;
-        Ok(())
-    })
-}
-
-/// Validate the step and build its job payload JSON, through `*out` (free
-/// with `ezt_string_free`). UNIQUE steps get a fresh key on every call.
+/// The step's job payload (JSON, as submitted), through `*out` (free with
+/// `ezt_string_free`). Validates the step first.
 ///
 /// # Safety
 /// `step` is a live handle; `out` is writable.
@@ -514,190 +534,10 @@ pub unsafe extern "C" fn ezt_step_to_json(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: `step` is NULL or a live handle of this library, not freed during the call, as
-        // `ezt_step_to_json`'s # Safety requires of its caller.
+        // SAFETY: `step` is NULL or a live handle, as `ezt_step_to_json`'s # Safety requires.
         let json = unsafe { handle(step, "step") }?.inner.to_json()?;
         // SAFETY: checked above.
         unsafe { give_string(out, json) };
         Ok(())
     })
-}
-
-/// Read `count` C strings.
-///
-/// # Safety
-/// `items` points to `count` NUL-terminated strings (or is NULL when `count` is 0).
-unsafe fn strings_arg(
-    items: *const *const c_char,
-    count: usize,
-    name: &str,
-) -> Result<Vec<String>, Failure> {
-    // SAFETY: `items` is NULL or points to `count` readable items for the call, as this helper's
-    // own # Safety requires of its caller.
-    let pointers = unsafe { crate::ffi::slice_arg(items, count, name) }?;
-    pointers
-        .iter()
-        .enumerate()
-        // SAFETY: each pointer is a NUL-terminated string per the contract.
-        .map(|(i, p)| unsafe { str_arg(*p, &format!("{name}[{i}]")) }.map(str::to_owned))
-        .collect()
-}
-
-/// Read an optional list of status codes: NULL is "not set".
-///
-/// # Safety
-/// `codes` is NULL or points to `count` values.
-unsafe fn codes_arg(
-    codes: *const u16,
-    count: usize,
-    name: &str,
-) -> Result<Option<Vec<u16>>, Failure> {
-    if codes.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: `codes` is NULL or points to `count` readable items for the call, as this helper's
-    // own # Safety requires of its caller.
-    Ok(Some(
-        unsafe { crate::ffi::slice_arg(codes, count, name) }?.to_vec(),
-    ))
-}
-
-/// `ezt_step_add_webhook`: leave `has_quorum_vote` unset (the service counts it).
-pub const EZT_QUORUM_VOTE_UNSET: i32 = -1;
-
-/// Add a webhook: its URL, the regions to deliver from (`region_count`
-/// strings, or NULL / 0 for any), and `quorum_vote` 1 (counts toward the
-/// quorum), 0 (does not) or `EZT_QUORUM_VOTE_UNSET`.
-///
-/// # Safety
-/// `step` is a live handle; `url` and each region are NUL-terminated;
-/// `regions` points to `region_count` strings or is NULL when it is 0.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_add_webhook(
-    step: *mut ezt_step,
-    url: *const c_char,
-    regions: *const *const c_char,
-    region_count: usize,
-    quorum_vote: i32,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `url` is NULL or a
-    // NUL-terminated string readable for the call, as `ezt_step_add_webhook`'s # Safety requires
-    // of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| {
-                let mut hook = ezthrottle_core::Webhook::new(str_arg(url, "url")?);
-                if region_count > 0 {
-                    hook = hook.regions(strings_arg(regions, region_count, "regions")?);
-                }
-                match quorum_vote {
-                    EZT_QUORUM_VOTE_UNSET => {}
-                    0 | 1 => hook = hook.quorum_vote(quorum_vote == 1),
-                    other => {
-                        return Err(Error::validation(
-                            "quorum_vote",
-                            format!("{other} is not 0, 1 or EZT_QUORUM_VOTE_UNSET"),
-                        )
-                        .into())
-                    }
-                }
-                Ok(hook)
-            },
-            Step::webhook,
-        )
-    }
-}
-
-/// Replace the regions to run in with `count` region codes (`iad`, `lax`, …).
-///
-/// # Safety
-/// `step` is a live handle; `regions` points to `count` NUL-terminated strings.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_regions(
-    step: *mut ezt_step,
-    regions: *const *const c_char,
-    count: usize,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_regions`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| strings_arg(regions, count, "regions"),
-            |s, r| s.regions(r),
-        )
-    }
-}
-
-/// FRUGAL only: the local status codes that forward the job to EZThrottle
-/// (default 429, 500, 502, 503, 504).
-///
-/// # Safety
-/// `step` is a live handle; `codes` points to `count` values.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_fallback_on_error(
-    step: *mut ezt_step,
-    codes: *const u16,
-    count: usize,
-) -> ezt_status {
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile; `codes` is NULL or
-    // points to `count` readable items for the call, as `ezt_step_set_fallback_on_error`'s #
-    // Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| Ok(crate::ffi::slice_arg(codes, count, "codes")?.to_vec()),
-            |s, c| s.fallback_on_error(c),
-        )
-    }
-}
-
-/// `ezt_step_set_retry_policy`: a count left to the service's default.
-pub const EZT_RETRY_UNSET: i64 = -1;
-
-/// How the service retries: `max_retries` / `max_reroutes` (or
-/// `EZT_RETRY_UNSET`), and the codes retried in the same region / moved to
-/// another region (NULL leaves a list unset; a non-NULL list of 0 is empty).
-///
-/// # Safety
-/// `step` is a live handle; each code list is NULL or points to its count of values.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_step_set_retry_policy(
-    step: *mut ezt_step,
-    max_retries: i64,
-    max_reroutes: i64,
-    retry_codes: *const u16,
-    retry_code_count: usize,
-    reroute_codes: *const u16,
-    reroute_code_count: usize,
-) -> ezt_status {
-    let count = |value: i64, field: &str| -> Result<Option<u32>, Failure> {
-        match value {
-            EZT_RETRY_UNSET => Ok(None),
-            v => u32::try_from(v).map(Some).map_err(|_| {
-                Error::validation(
-                    format!("retry_policy.{field}"),
-                    format!("{v} is not a count"),
-                )
-                .into()
-            }),
-        }
-    };
-    // SAFETY: `step` is NULL or a live step that no other call uses meanwhile, as
-    // `ezt_step_set_retry_policy`'s # Safety requires of its caller.
-    unsafe {
-        edit(
-            step,
-            |_| {
-                Ok(ezthrottle_core::RetryPolicy {
-                    max_retries: count(max_retries, "max_retries")?,
-                    max_reroutes: count(max_reroutes, "max_reroutes")?,
-                    retry_codes: codes_arg(retry_codes, retry_code_count, "retry_codes")?,
-                    reroute_codes: codes_arg(reroute_codes, reroute_code_count, "reroute_codes")?,
-                })
-            },
-            |s, policy| s.retry_policy(policy),
-        )
-    }
 }

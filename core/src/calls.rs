@@ -304,30 +304,15 @@ fn on_failure(child: Step, spec: &Map<String, Value>, here: &str) -> Result<Edit
     })
 }
 
-/// When a fallback runs. The one statement of "codes or timeout, not both".
+/// When a fallback runs, read from its spec.
 fn trigger(spec: &Map<String, Value>, here: &str) -> Result<Trigger> {
-    Ok(
-        match (
-            optional(spec, "trigger_on_error"),
-            optional(spec, "trigger_on_timeout"),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(Error::validation(
-                    join_path(here, "trigger"),
-                    "give trigger_on_error or trigger_on_timeout, not both",
-                ))
-            }
-            (Some(codes), None) => {
-                Trigger::OnError(status_codes(codes, &join_path(here, "trigger_on_error"))?)
-            }
-            (None, Some(ms)) => Trigger::OnTimeout(integer(
-                ms,
-                &join_path(here, "trigger_on_timeout"),
-                u64::MAX,
-            )?),
-            (None, None) => Trigger::Always,
-        },
-    )
+    let on_error = read(spec, "trigger_on_error", |codes, _| {
+        status_codes(codes, &join_path(here, "trigger_on_error"))
+    })?;
+    let on_timeout = read(spec, "trigger_on_timeout", |ms, _| {
+        integer(ms, &join_path(here, "trigger_on_timeout"), u64::MAX)
+    })?;
+    Trigger::from_parts(on_error, on_timeout, here)
 }
 
 fn string<'v>(value: &'v Value, path: &str) -> Result<&'v str> {

@@ -196,6 +196,25 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// The trigger of the fallback at `path` from what was given: status
+    /// codes, a timeout, or neither (always). The one statement of "codes
+    /// or timeout, not both".
+    pub fn from_parts(
+        on_error: Option<Vec<u16>>,
+        on_timeout_ms: Option<u64>,
+        path: &str,
+    ) -> Result<Self, Error> {
+        match (on_error, on_timeout_ms) {
+            (Some(_), Some(_)) => Err(Error::validation(
+                crate::validate::join_path(path, "trigger"),
+                "give trigger_on_error or trigger_on_timeout, not both",
+            )),
+            (Some(codes), None) => Ok(Self::OnError(codes)),
+            (None, Some(ms)) => Ok(Self::OnTimeout(ms)),
+            (None, None) => Ok(Self::Always),
+        }
+    }
+
     /// Whether this trigger fires for a local attempt that ended in `failure`.
     ///
     /// Codes match only a status; a network error has none. An `on_timeout`

@@ -31,7 +31,8 @@ const FRAMING_HEADERS: [&str; 6] = [
     "te",
 ];
 
-pub(crate) fn join_path(prefix: &str, path: &str) -> String {
+/// `path` inside `prefix`: `on_success` + `url` is `on_success.url`; either may be empty.
+pub fn join_path(prefix: &str, path: &str) -> String {
     match (prefix.is_empty(), path.is_empty()) {
         (true, _) => path.to_owned(),
         (false, true) => prefix.to_owned(),

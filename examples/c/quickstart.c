@@ -24,19 +24,25 @@ int main(int argc, char **argv) {
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *curl = curl_easy_init();
-    ezt_client_options options = {.api_key = NULL /* EZTHROTTLE_API_KEY */, .tracktags_url = gateway};
+    ezt_client_options client_options = {.api_key = NULL /* EZTHROTTLE_API_KEY */, .tracktags_url = gateway};
     ezt_client *client = NULL;
-    ezt_status status = ezt_client_new(&options, ezt_curl_transport, curl, &client);
+    ezt_status status = ezt_client_new(&client_options, ezt_curl_transport, curl, &client);
     if (status != EZT_OK) return fail("ezt_client_new", status);
 
+    ezt_header headers[] = {{"Content-Type", "application/json"}};
+    ezt_webhook hooks[] = {{.url = "https://app.example/webhook"}};
+    ezt_step_options charge = {
+        .url = url,
+        .method = "POST",
+        .headers = headers,
+        .header_count = 1,
+        .body = "{\"amount\":1000}",
+        .step_type = EZT_STEP_FRUGAL,
+        .webhooks = hooks,
+        .webhook_count = 1,
+    };
     ezt_step *step = NULL;
-    ezt_step_new(&step);
-    ezt_step_set_url(step, url);
-    ezt_step_set_method(step, "POST");
-    ezt_step_add_header(step, "Content-Type", "application/json");
-    ezt_step_set_body(step, "{\"amount\":1000}");
-    ezt_step_set_type(step, EZT_STEP_FRUGAL);
-    ezt_step_set_json(step, "webhooks", "[{\"url\": \"https://app.example/webhook\"}]");
+    if ((status = ezt_step_new(&charge, &step)) != EZT_OK) return fail("ezt_step_new", status);
 
     char *payload = NULL;
     if ((status = ezt_step_to_json(step, &payload)) != EZT_OK) return fail("ezt_step_to_json", status);

@@ -74,17 +74,10 @@ static const char *hook(const char *name) {
     return url_of("%s", path);
 }
 
-static ezt_step *step_to(const char *url) {
+static ezt_step *step_of(const ezt_step_options *options) {
     ezt_step *step = NULL;
-    ezt_step_new(&step);
-    CHECK(ezt_step_set_url(step, url) == EZT_OK, "url: %s", ezt_last_error_message());
+    CHECK(ezt_step_new(options, &step) == EZT_OK, "step: %s", ezt_last_error_message());
     return step;
-}
-
-static void add_webhook(ezt_step *step, const char *name) {
-    char json[512];
-    snprintf(json, sizeof json, "[{\"url\": \"%s\"}]", hook(name));
-    CHECK(ezt_step_set_json(step, "webhooks", json) == EZT_OK, "webhooks: %s", ezt_last_error_message());
 }
 
 /* Execute; the result's job id (copied into `job_id`) or "" when it ran locally. */
@@ -100,9 +93,9 @@ static ezt_result *execute(ezt_step *step, char *job_id, size_t size) {
 }
 
 static void performance_basic(void) {
-    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
-    ezt_step_set_method(step, "POST");
-    add_webhook(step, "basic");
+    ezt_webhook hooks[] = {{.url = hook("basic")}};
+    ezt_step *step = step_of(&(ezt_step_options){
+        .url = url_of("/upstream/status/%s", "200"), .method = "POST", .webhooks = hooks, .webhook_count = 1});
     char id[128];
     ezt_result_free(execute(step, id, sizeof id));
     ezt_webhook_event *events[1] = {NULL};
@@ -115,10 +108,14 @@ static void performance_basic(void) {
 }
 
 static void multi_region_race(void) {
-    ezt_step *step = step_to(url_of("/upstream/delay/%s", "100"));
-    ezt_step_set_json(step, "regions", "[\"iad\", \"lax\", \"ord\"]");
-    ezt_step_set_execution_mode(step, EZT_EXECUTION_RACE);
-    add_webhook(step, "race");
+    const char *regions[] = {"iad", "lax", "ord"};
+    ezt_webhook hooks[] = {{.url = hook("race")}};
+    ezt_step *step = step_of(&(ezt_step_options){.url = url_of("/upstream/delay/%s", "100"),
+                                                 .regions = regions,
+                                                 .region_count = 3,
+                                                 .execution_mode = EZT_EXECUTION_RACE,
+                                                 .webhooks = hooks,
+                                                 .webhook_count = 1});
     char id[128];
     ezt_result_free(execute(step, id, sizeof id));
     ezt_webhook_event *events[1] = {NULL};
@@ -133,14 +130,19 @@ static void multi_region_race(void) {
 }
 
 static void fallback_chain(void) {
-    ezt_step *step = step_to(url_of("/upstream/status/%s", "500"));
-    ezt_step_set_json(step, "retry_policy", "{\"max_retries\": 0}");
-    add_webhook(step, "fallback");
-    ezt_step *slow = step_to(url_of("/upstream/delay/%s", "3000"));
-    ezt_step *good = step_to(url_of("/upstream/status/%s", "200"));
+    ezt_step_options slow = {.url = url_of("/upstream/delay/%s", "3000")};
+    ezt_step_options good = {.url = url_of("/upstream/status/%s", "200")};
     uint16_t codes[] = {500};
-    CHECK(ezt_step_add_fallback(step, slow, codes, 1, 0) == EZT_OK, "%s", ezt_last_error_message());
-    CHECK(ezt_step_add_fallback(step, good, NULL, 0, 1000) == EZT_OK, "%s", ezt_last_error_message());
+    ezt_fallback fallbacks[] = {{.step = &slow, .trigger_on_error = codes, .trigger_on_error_count = 1},
+                                {.step = &good, .trigger_on_timeout_ms = 1000}};
+    ezt_retry_policy no_retries = {.max_retries = 0, .max_reroutes = EZT_RETRY_UNSET};
+    ezt_webhook hooks[] = {{.url = hook("fallback")}};
+    ezt_step *step = step_of(&(ezt_step_options){.url = url_of("/upstream/status/%s", "500"),
+                                                 .retry_policy = &no_retries,
+                                                 .webhooks = hooks,
+                                                 .webhook_count = 1,
+                                                 .fallbacks = fallbacks,
+                                                 .fallback_count = 2});
     ezt_result_free(execute(step, NULL, 0));
     ezt_webhook_event *events[1] = {NULL};
     if (webhooks("fallback", 1, events) == 1) {
@@ -148,17 +150,14 @@ static void fallback_chain(void) {
         CHECK(strcmp(ezt_webhook_event_response_body(events[0]), "status 200") == 0, "from the last fallback");
         ezt_webhook_event_free(events[0]);
     }
-    ezt_step_free(slow);
-    ezt_step_free(good);
     ezt_step_free(step);
 }
 
 static void on_success_workflow(void) {
-    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
-    add_webhook(step, "parent");
-    ezt_step *child = step_to(url_of("/upstream/%s", "echo"));
-    add_webhook(child, "child");
-    ezt_step_set_on_success(step, child);
+    ezt_webhook child_hooks[] = {{.url = hook("child")}}, parent_hooks[] = {{.url = hook("parent")}};
+    ezt_step_options child = {.url = url_of("/upstream/%s", "echo"), .webhooks = child_hooks, .webhook_count = 1};
+    ezt_step *step = step_of(&(ezt_step_options){
+        .url = url_of("/upstream/status/%s", "200"), .webhooks = parent_hooks, .webhook_count = 1, .on_success = &child});
     char id[128];
     ezt_result_free(execute(step, id, sizeof id));
     ezt_webhook_event *parent[1] = {NULL}, *second[1] = {NULL};
@@ -169,16 +168,13 @@ static void on_success_workflow(void) {
     }
     ezt_webhook_event_free(parent[0]);
     ezt_webhook_event_free(second[0]);
-    ezt_step_free(child);
     ezt_step_free(step);
 }
 
 static void hash_dedupe(void) {
     char path[128];
     snprintf(path, sizeof path, "/upstream/count/c-%s-hash", run_id);
-    ezt_step *step = step_to(url_of("%s", path));
-    ezt_step_set_method(step, "POST");
-    ezt_step_set_body(step, "{\"amount\":1000}");
+    ezt_step *step = step_of(&(ezt_step_options){.url = url_of("%s", path), .method = "POST", .body = "{\"amount\":1000}"});
     char first[128], second[128];
     ezt_result *one = execute(step, first, sizeof first);
     ezt_result *two = execute(step, second, sizeof second);
@@ -190,8 +186,8 @@ static void hash_dedupe(void) {
 }
 
 static void unique_strategy(void) {
-    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
-    ezt_step_set_idempotent_strategy(step, EZT_IDEMPOTENT_UNIQUE);
+    ezt_step *step = step_of(
+        &(ezt_step_options){.url = url_of("/upstream/status/%s", "200"), .idempotent_strategy = EZT_IDEMPOTENT_UNIQUE});
     char first[128], second[128];
     ezt_result_free(execute(step, first, sizeof first));
     ezt_result_free(execute(step, second, sizeof second));
@@ -200,8 +196,7 @@ static void unique_strategy(void) {
 }
 
 static void frugal_local(void) {
-    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
-    ezt_step_set_type(step, EZT_STEP_FRUGAL);
+    ezt_step *step = step_of(&(ezt_step_options){.url = url_of("/upstream/status/%s", "200"), .step_type = EZT_STEP_FRUGAL});
     ezt_result *result = execute(step, NULL, 0);
     CHECK(result != NULL && ezt_result_executed_locally(result) && ezt_result_status_code(result) == 200, "ran locally");
     CHECK(result != NULL && ezt_result_job_id(result) == NULL, "nothing submitted");
@@ -213,9 +208,9 @@ static void frugal_local(void) {
 static void frugal_forwarded(void) {
     char path[128];
     snprintf(path, sizeof path, "/upstream/flaky/c-%s/1/429", run_id);
-    ezt_step *step = step_to(url_of("%s", path));
-    ezt_step_set_type(step, EZT_STEP_FRUGAL);
-    add_webhook(step, "frugal");
+    ezt_webhook hooks[] = {{.url = hook("frugal")}};
+    ezt_step *step = step_of(&(ezt_step_options){
+        .url = url_of("%s", path), .step_type = EZT_STEP_FRUGAL, .webhooks = hooks, .webhook_count = 1});
     char id[128];
     ezt_result_free(execute(step, id, sizeof id));
     CHECK(id[0] != '\0', "forwarded as a job");
@@ -285,9 +280,11 @@ static void secret_rotation(void) {
           "rotated: %s", secrets ? secrets : "NULL");
     ezt_string_free(secrets);
     /* A delivery signed with the new primary verifies during the rotation. */
-    ezt_step *step = step_to(url_of("/upstream/status/%s", "200"));
-    ezt_step_set_idempotent_strategy(step, EZT_IDEMPOTENT_UNIQUE);
-    add_webhook(step, "rotated");
+    ezt_webhook hooks[] = {{.url = hook("rotated")}};
+    ezt_step *step = step_of(&(ezt_step_options){.url = url_of("/upstream/status/%s", "200"),
+                                                 .idempotent_strategy = EZT_IDEMPOTENT_UNIQUE,
+                                                 .webhooks = hooks,
+                                                 .webhook_count = 1});
     ezt_result_free(execute(step, NULL, 0));
     char box[128];
     snprintf(box, sizeof box, "/receiver/c-%s-rotated", run_id);

@@ -1,6 +1,6 @@
 /*
  * Misuse: NULL handles and strings, invalid UTF-8, malformed JSON, transports
- * that fail or return garbage, setters called twice. Each call returns a
+ * that fail or return garbage, options that point at themselves. Each call returns a
  * status and leaves a message; nothing crashes or leaks (run under valgrind).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -53,9 +53,19 @@ static ezt_client *client_over(canned *c) {
 
 static ezt_step *step_for(const char *url) {
     ezt_step *step = NULL;
-    EXPECT(ezt_step_new(&step), EZT_OK);
-    EXPECT(ezt_step_set_url(step, url), EZT_OK);
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = url}, &step), EZT_OK);
     return step;
+}
+
+/* The step's payload, or NULL when it is refused (the status is checked). */
+static char *payload_of(const ezt_step_options *options, ezt_status expected) {
+    ezt_step *step = NULL;
+    char *json = NULL;
+    ezt_status status = ezt_step_new(options, &step);
+    if (status == EZT_OK) status = ezt_step_to_json(step, &json);
+    CHECK(status == expected, "got %d, expected %d (%s)", (int)status, (int)expected, ezt_last_error_message());
+    ezt_step_free(step);
+    return json;
 }
 
 static ezt_status execute_with(canned *c, ezt_step *step) {
@@ -69,40 +79,55 @@ static ezt_status execute_with(canned *c, ezt_step *step) {
 
 static void null_arguments(void) {
     ezt_step *step = step_for("https://a.example");
+    ezt_step *none = NULL;
     char *out = NULL;
-    EXPECT(ezt_step_new(NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_step_set_url(NULL, "https://a.example"), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_step_set_url(step, NULL), EZT_ERR_NULL_ARGUMENT);
+    ezt_step_options options = {.url = "https://a.example"};
+    EXPECT(ezt_step_new(NULL, &none), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_new(&options, NULL), EZT_ERR_NULL_ARGUMENT);
     EXPECT(ezt_step_set_json(step, NULL, "{}"), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_set_json(NULL, "url", "\"https://a.example\""), EZT_ERR_NULL_ARGUMENT);
     EXPECT(ezt_step_to_json(NULL, &out), EZT_ERR_NULL_ARGUMENT);
     EXPECT(ezt_step_to_json(step, NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_step_add_fallback(step, NULL, NULL, 0, 0), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_step_add_fallback(step, step, NULL, 3, 0), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_step_set_on_success(step, NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_client_new(NULL, NULL, NULL, NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_execute(NULL, step, NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_submit_job(NULL, "{}", &out), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_webhook_verify(NULL, 4, "t=1,v1=a", "secret_secret_16", NULL, 0, 300, NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_webhook_verify((const uint8_t *)"{}", 2, "t=1,v1=a", NULL, NULL, 0, 300, NULL), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_webhook_parse(NULL, 0, NULL), EZT_ERR_NULL_ARGUMENT);
-    CHECK(out == NULL, "nothing was returned");
-    /* Accessors and frees take NULL quietly. */
-    CHECK(ezt_result_json(NULL) == NULL && ezt_result_status_code(NULL) == 0, "result accessors");
-    CHECK(ezt_webhook_event_job_id(NULL) == NULL && !ezt_webhook_event_succeeded(NULL), "event accessors");
-    CHECK(ezt_request_url(NULL) == NULL && ezt_request_header_count(NULL) == 0, "request accessors");
-    EXPECT(ezt_response_set_status(NULL, 200), EZT_ERR_NULL_ARGUMENT);
-    ezt_step_free(NULL);
+    /* A NULL inside the options is refused and named. */
+    ezt_header headers[] = {{"X-A", "1"}, {NULL, "2"}};
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .headers = headers, .header_count = 2}, &none),
+           EZT_ERR_NULL_ARGUMENT);
+    CHECK(strstr(ezt_last_error_message(), "headers[1].name") != NULL, "%s", ezt_last_error_message());
+    ezt_fallback fallbacks[] = {{.step = NULL}};
+    ezt_step_options child = {.url = "https://b.example", .fallbacks = fallbacks, .fallback_count = 1};
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .on_success = &child}, &none), EZT_ERR_NULL_ARGUMENT);
+    CHECK(strstr(ezt_last_error_message(), "on_success.fallback[0].step") != NULL, "%s", ezt_last_error_message());
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .regions = NULL, .region_count = 3}, &none),
+           EZT_ERR_NULL_ARGUMENT);
+    CHECK(strstr(ezt_last_error_message(), "regions") != NULL, "%s", ezt_last_error_message());
+    const char *regions[] = {"iad", NULL};
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .regions = regions, .region_count = 2}, &none),
+           EZT_ERR_NULL_ARGUMENT);
+    CHECK(strstr(ezt_last_error_message(), "regions[1]") != NULL, "%s", ezt_last_error_message());
+    CHECK(none == NULL, "nothing was returned");
     ezt_client_free(NULL);
     ezt_result_free(NULL);
     ezt_webhook_event_free(NULL);
     ezt_string_free(NULL);
+    ezt_step_free(NULL);
     ezt_step_free(step);
 }
 
 static void invalid_utf8_and_json(void) {
     ezt_step *step = step_for("https://a.example");
-    EXPECT(ezt_step_set_url(step, "https://a.example/\xff\xfe"), EZT_ERR_INVALID_UTF8);
-    EXPECT(ezt_step_add_header(step, "X-A", "\xc3\x28"), EZT_ERR_INVALID_UTF8);
+    ezt_step *none = NULL;
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example/\xff\xfe"}, &none), EZT_ERR_INVALID_UTF8);
+    CHECK(strstr(ezt_last_error_message(), "`url`") != NULL, "%s", ezt_last_error_message());
+    ezt_header headers[] = {{"X-A", "\xc3\x28"}};
+    ezt_step_options child = {.url = "https://b.example", .headers = headers, .header_count = 1};
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .on_failure = &child}, &none), EZT_ERR_INVALID_UTF8);
+    CHECK(strstr(ezt_last_error_message(), "on_failure.headers[0].value") != NULL, "%s", ezt_last_error_message());
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .metadata_json = "{\"a\": "}, &none), EZT_ERR_INVALID_JSON);
+    CHECK(strstr(ezt_last_error_message(), "metadata_json") != NULL, "%s", ezt_last_error_message());
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .metadata_json = "[1]"}, &none), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "metadata_json") == 0, "path %s", ezt_last_error_path());
+    CHECK(none == NULL, "nothing was returned");
+    EXPECT(ezt_step_set_json(step, "url", "\"https://a.example/\xff\""), EZT_ERR_INVALID_UTF8);
     EXPECT(ezt_step_set_json(step, "headers", "{\"X-A\": "), EZT_ERR_INVALID_JSON);
     EXPECT(ezt_step_set_json(step, "headers", "[1, 2]"), EZT_ERR_VALIDATION);
     EXPECT(ezt_step_set_json(step, "no_such_option", "1"), EZT_ERR_VALIDATION);
@@ -128,95 +153,108 @@ static void invalid_utf8_and_json(void) {
 }
 
 static void validation_names_the_nested_field(void) {
-    ezt_step *step = step_for("https://a.example");
-    ezt_step *child = step_for("ftp://files.example");
-    EXPECT(ezt_step_set_on_success(step, child), EZT_OK);
-    char *json = NULL;
-    EXPECT(ezt_step_to_json(step, &json), EZT_ERR_VALIDATION);
+    ezt_step_options ftp = {.url = "ftp://files.example"};
+    ezt_step_options options = {.url = "https://a.example", .on_success = &ftp};
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
     CHECK(strcmp(ezt_last_error_path(), "on_success.url") == 0, "path %s", ezt_last_error_path());
     CHECK(strstr(ezt_last_error_message(), "ftp") != NULL, "message %s", ezt_last_error_message());
     uint16_t codes[] = {500};
-    EXPECT(ezt_step_add_fallback(step, child, codes, 1, 1000), EZT_ERR_VALIDATION);
-    EXPECT(ezt_step_set_type(step, 7), EZT_ERR_VALIDATION);
-    EXPECT(ezt_step_set_method(step, "GE T"), EZT_OK); /* checked when built */
+    ezt_fallback both[] = {{.step = &ftp, .trigger_on_error = codes, .trigger_on_error_count = 1, .trigger_on_timeout_ms = 1000}};
+    ezt_step_options with_fallback = {.url = "https://a.example", .fallbacks = both, .fallback_count = 1};
+    CHECK(payload_of(&(ezt_step_options){.url = "https://a.example", .on_failure = &with_fallback}, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strcmp(ezt_last_error_path(), "on_failure.fallback[0].trigger") == 0, "path %s", ezt_last_error_path());
+    CHECK(payload_of(&(ezt_step_options){.url = "https://a.example", .step_type = 7}, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strcmp(ezt_last_error_path(), "step_type") == 0, "path %s", ezt_last_error_path());
+    CHECK(payload_of(&(ezt_step_options){.url = "https://a.example", .execution_mode = 2}, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strcmp(ezt_last_error_path(), "execution_mode") == 0, "path %s", ezt_last_error_path());
+    ezt_step *step = step_for("https://a.example");
+    EXPECT(ezt_step_set_json(step, "method", "\"GE T\""), EZT_OK); /* checked when built */
+    char *json = NULL;
     EXPECT(ezt_step_to_json(step, &json), EZT_ERR_VALIDATION);
     CHECK(strcmp(ezt_last_error_path(), "method") == 0, "path %s", ezt_last_error_path());
     canned c = {EZT_TRANSPORT_OK, 200, "{}", NULL, 0};
     EXPECT(execute_with(&c, step), EZT_ERR_VALIDATION);
     CHECK(c.calls == 0, "nothing is sent when validation fails");
-    ezt_step_free(child);
     ezt_step_free(step);
 }
 
-static void double_setters_replace(void) {
-    ezt_step *step = step_for("https://first.example");
-    ezt_step *one = step_for("https://one.example");
-    ezt_step *two = step_for("https://two.example");
-    EXPECT(ezt_step_set_url(step, "https://second.example"), EZT_OK);
-    EXPECT(ezt_step_set_body(step, "a"), EZT_OK);
-    EXPECT(ezt_step_set_body(step, "b"), EZT_OK);
-    EXPECT(ezt_step_set_on_success(step, one), EZT_OK);
-    EXPECT(ezt_step_set_on_success(step, two), EZT_OK);
-    EXPECT(ezt_step_set_on_failure(step, one, 0), EZT_OK);
-    EXPECT(ezt_step_set_on_failure(step, two, 500), EZT_OK);
-    EXPECT(ezt_step_set_json(step, "headers", "{\"X-A\": \"1\"}"), EZT_OK);
+/* The step copies what it needs: the caller's structs and strings can change
+   or go once it is built; ezt_step_set_json replaces an option. */
+static void options_are_copied_and_set_json_replaces(void) {
+    char url[64] = "https://second.example";
+    char body[8] = "b";
+    ezt_header headers[] = {{"X-A", "1"}};
+    ezt_step_options two = {.url = "https://two.example"};
+    ezt_step_options options = {
+        .url = url, .method = "post", .body = body, .headers = headers, .header_count = 1, .on_success = &two, .on_failure = &two,
+        .on_failure_timeout_ms = 500};
+    ezt_step *step = NULL;
+    EXPECT(ezt_step_new(&options, &step), EZT_OK);
+    strcpy(url, "https://changed.example");
+    body[0] = 'x';
+    two.url = "https://changed.example";
     EXPECT(ezt_step_set_json(step, "headers", "{\"X-B\": \"2\"}"), EZT_OK);
-    ezt_step_free(one); /* the step holds its own copy */
     char *json = NULL;
     EXPECT(ezt_step_to_json(step, &json), EZT_OK);
     const char *expected = "{\"url\":\"https://second.example\",\"method\":\"POST\",\"headers\":{\"X-B\":\"2\"},\"body\":\"b\","
                            "\"on_success\":{\"url\":\"https://two.example\",\"method\":\"GET\"},"
                            "\"on_failure\":{\"url\":\"https://two.example\",\"method\":\"GET\"},\"on_failure_timeout_ms\":500}";
-    EXPECT(ezt_step_set_method(step, "post"), EZT_OK);
-    ezt_string_free(json);
-    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
     CHECK(json != NULL && strcmp(json, expected) == 0, "got %s", json);
     ezt_string_free(json);
-    ezt_step_free(two);
     ezt_step_free(step);
 }
 
-/* One handle as both the step and the step linked to it is refused (the
- * Rust side would alias a mutable reference), and the step is unchanged. */
-static void linking_a_step_to_itself(void) {
-    ezt_step *step = step_for("https://self.example");
-    EXPECT(ezt_step_set_on_success(step, step), EZT_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(ezt_last_error_message(), "the step itself") != NULL, "%s", ezt_last_error_message());
-    EXPECT(ezt_step_set_on_failure(step, step, 0), EZT_ERR_INVALID_ARGUMENT);
-    EXPECT(ezt_step_add_fallback(step, step, NULL, 0, 0), EZT_ERR_INVALID_ARGUMENT);
-    char *json = NULL;
-    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
-    CHECK(json != NULL && strcmp(json, "{\"url\":\"https://self.example\",\"method\":\"GET\"}") == 0, "got %s", json);
-    ezt_string_free(json);
-    ezt_step_free(step);
+/* Options that point at themselves: the chain ends at the core's nesting
+   limit and the step is refused when built, naming where; nothing overflows. */
+static void a_step_linked_to_itself(void) {
+    ezt_step_options options = {.url = "https://self.example"};
+    options.on_success = &options;
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strstr(ezt_last_error_message(), "nested more than") != NULL, "%s", ezt_last_error_message());
+    CHECK(strncmp(ezt_last_error_path(), "on_success.on_success.", 22) == 0, "path %s", ezt_last_error_path());
+    ezt_fallback fallbacks[] = {{.step = &options}};
+    options.on_success = NULL;
+    options.fallbacks = fallbacks;
+    options.fallback_count = 1;
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strncmp(ezt_last_error_path(), "fallback[0].fallback[0].", 24) == 0, "path %s", ezt_last_error_path());
 }
 
-static void typed_structured_setters(void) {
-    ezt_step *step = step_for("https://a.example");
+static void webhooks_regions_retry_policy(void) {
     const char *regions[] = {"iad", "lax"};
-    EXPECT(ezt_step_add_webhook(step, "https://h.example/1", NULL, 0, 1), EZT_OK);
-    EXPECT(ezt_step_add_webhook(step, "https://h.example/2", regions, 1, EZT_QUORUM_VOTE_UNSET), EZT_OK);
-    EXPECT(ezt_step_add_webhook(step, "https://h.example/3", NULL, 0, 7), EZT_ERR_VALIDATION);
-    EXPECT(ezt_step_add_webhook(step, "https://h.example/3", NULL, 2, 1), EZT_ERR_NULL_ARGUMENT);
-    EXPECT(ezt_step_set_regions(step, regions, 2), EZT_OK);
+    ezt_webhook hooks[] = {{.url = "https://h.example/1", .quorum_vote = EZT_QUORUM_VOTE_YES},
+                           {.url = "https://h.example/2", .regions = regions, .region_count = 1},
+                           {.url = "https://h.example/3", .quorum_vote = 7}};
     uint16_t retry[] = {429, 503};
-    EXPECT(ezt_step_set_retry_policy(step, 2, EZT_RETRY_UNSET, retry, 2, NULL, 0), EZT_OK);
-    EXPECT(ezt_step_set_retry_policy(step, -7, EZT_RETRY_UNSET, NULL, 0, NULL, 0), EZT_ERR_VALIDATION);
-    CHECK(strcmp(ezt_last_error_path(), "retry_policy.max_retries") == 0, "path %s", ezt_last_error_path());
-    uint16_t forward_on[] = {503};
-    EXPECT(ezt_step_set_fallback_on_error(step, forward_on, 1), EZT_OK);
-    char *json = NULL;
-    EXPECT(ezt_step_to_json(step, &json), EZT_OK);
+    ezt_retry_policy policy = {.max_retries = 2, .max_reroutes = EZT_RETRY_UNSET, .retry_codes = retry, .retry_code_count = 2};
+    ezt_step_options options = {.url = "https://a.example",
+                                .webhooks = hooks,
+                                .webhook_count = 2,
+                                .regions = regions,
+                                .region_count = 2,
+                                .retry_policy = &policy};
+    char *json = payload_of(&options, EZT_OK);
     const char *expected = "{\"url\":\"https://a.example\",\"method\":\"GET\",\"webhooks\":[{\"url\":\"https://h.example/1\","
                            "\"has_quorum_vote\":true},{\"url\":\"https://h.example/2\",\"regions\":[\"iad\"]}],"
                            "\"regions\":[\"iad\",\"lax\"],\"retry_policy\":{\"max_retries\":2,\"retry_codes\":[429,503]}}";
     CHECK(json != NULL && strcmp(json, expected) == 0, "got %s", json);
     ezt_string_free(json);
+    options.webhook_count = 3;
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strcmp(ezt_last_error_path(), "webhooks[2].quorum_vote") == 0, "path %s", ezt_last_error_path());
+    hooks[2] = (ezt_webhook){.url = "https://h.example/3", .regions = NULL, .region_count = 2};
+    CHECK(payload_of(&options, EZT_ERR_NULL_ARGUMENT) == NULL, "refused");
+    CHECK(strstr(ezt_last_error_message(), "webhooks[2].regions") != NULL, "%s", ezt_last_error_message());
+    options.webhook_count = 2;
+    policy.max_retries = -7;
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strcmp(ezt_last_error_path(), "retry_policy.max_retries") == 0, "path %s", ezt_last_error_path());
+    policy.max_retries = 0;
     uint16_t bad[] = {99};
-    EXPECT(ezt_step_set_fallback_on_error(step, bad, 1), EZT_OK);
-    EXPECT(ezt_step_to_json(step, &json), EZT_ERR_VALIDATION);
+    options.fallback_on_error = bad;
+    options.fallback_on_error_count = 1;
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
     CHECK(strcmp(ezt_last_error_path(), "fallback_on_error[0]") == 0, "path %s", ezt_last_error_path());
-    ezt_step_free(step);
 }
 
 static void transports_that_fail_or_lie(void) {
@@ -307,9 +345,9 @@ static void client_configuration(void) {
 
 static void messages_are_per_call(void) {
     ezt_step *step = NULL;
-    EXPECT(ezt_step_new(NULL), EZT_ERR_NULL_ARGUMENT);
+    EXPECT(ezt_step_new(NULL, &step), EZT_ERR_NULL_ARGUMENT);
     CHECK(strlen(ezt_last_error_message()) > 0, "a failure leaves a message");
-    EXPECT(ezt_step_new(&step), EZT_OK);
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example"}, &step), EZT_OK);
     CHECK(strcmp(ezt_last_error_message(), "") == 0, "a success clears it");
     CHECK(ezt_last_error_retry_at_ms() == -1, "no retry_at");
     CHECK(strcmp(ezt_version(), "0.1.0") == 0, "version %s", ezt_version());
@@ -361,12 +399,11 @@ typedef struct {
 static int work(void *argument) {
     worker *w = argument;
     for (int i = 0; i < 40; i++) {
-        ezt_step *step = NULL;
-        ezt_step_new(&step);
         /* Odd workers make every other step invalid: their errors must stay theirs. */
         bool invalid = (w->index % 2 == 1) && (i % 2 == 0);
-        ezt_step_set_url(step, invalid ? "not a url" : "https://a.example/local");
-        ezt_step_set_type(step, EZT_STEP_FRUGAL);
+        ezt_step_options options = {.url = invalid ? "not a url" : "https://a.example/local", .step_type = EZT_STEP_FRUGAL};
+        ezt_step *step = NULL;
+        ezt_step_new(&options, &step);
         ezt_result *result = NULL;
         ezt_status status = ezt_execute(w->client, step, &result);
         if (invalid) {
@@ -447,9 +484,9 @@ int main(void) {
         {"NULL arguments", null_arguments},
         {"invalid UTF-8 and malformed JSON", invalid_utf8_and_json},
         {"validation names the nested field, nothing sent", validation_names_the_nested_field},
-        {"setters called twice replace", double_setters_replace},
-        {"a step linked to itself is refused", linking_a_step_to_itself},
-        {"typed setters for webhooks, regions, retry policy", typed_structured_setters},
+        {"options are copied; ezt_step_set_json replaces", options_are_copied_and_set_json_replaces},
+        {"a step linked to itself ends at the nesting limit", a_step_linked_to_itself},
+        {"webhooks, regions, retry policy", webhooks_regions_retry_policy},
         {"transports that fail or return garbage", transports_that_fail_or_lie},
         {"forward-or-fallback falls back only when unreachable", forward_or_fallback_only_when_unreachable},
         {"client configuration", client_configuration},

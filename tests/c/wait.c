@@ -150,16 +150,12 @@ static void wait_receive_follow_up_replay(void) {
     pthread_t thread;
     pthread_create(&thread, NULL, serve_one, &server);
 
-    ezt_step *step = NULL, *next = NULL;
-    ezt_step_new(&step);
-    ezt_step_set_url(step, target);
+    ezt_step_options next = {.url = notify, .step_type = EZT_STEP_FRUGAL};
     /* A job of its own: a HASH duplicate of an earlier run's would answer
        with that job, delivered long ago to another server. */
-    ezt_step_set_idempotent_strategy(step, EZT_IDEMPOTENT_UNIQUE);
-    ezt_step_new(&next);
-    ezt_step_set_url(next, notify);
-    ezt_step_set_type(next, EZT_STEP_FRUGAL);
-    CHECK(ezt_step_set_on_success(step, next) == EZT_OK, "%s", ezt_last_error_message());
+    ezt_step_options first = {.url = target, .idempotent_strategy = EZT_IDEMPOTENT_UNIQUE, .on_success = &next};
+    ezt_step *step = NULL;
+    CHECK(ezt_step_new(&first, &step) == EZT_OK, "%s", ezt_last_error_message());
     ezt_result *result = NULL;
     CHECK(ezt_execute(client, step, &result) == EZT_OK, "execute: %s", ezt_last_error_message());
     const char *job_id = result ? ezt_result_job_id(result) : NULL;
@@ -205,7 +201,6 @@ static void wait_receive_follow_up_replay(void) {
 
     ezt_webhook_event_free(event);
     ezt_result_free(result);
-    ezt_step_free(next);
     ezt_step_free(step);
     ezt_webhook_receiver_free(server.receiver);
     free(server.body);

@@ -52,8 +52,8 @@ static void submits(ezt_client *client, const cJSON *run, char *out, size_t out_
         ezt_step *step = NULL;
         must(ezt_step_from_calls(calls, &step), "ezt_step_from_calls");
         char key[96];
-        snprintf(key, sizeof key, "bench-%ld-c-%d", run_id, i);
-        must(ezt_step_set_idempotent_key(step, key), "ezt_step_set_idempotent_key");
+        snprintf(key, sizeof key, "\"bench-%ld-c-%d\"", run_id, i);
+        must(ezt_step_set_json(step, "idempotent_key", key), "ezt_step_set_json");
         ezt_result *result = NULL;
         must(ezt_execute(client, step, &result), "ezt_execute");
         assert(strcmp(ezt_result_status(result), "queued") == 0);
