@@ -267,11 +267,6 @@ typedef struct ezt_client ezt_client;
 typedef struct ezt_delivery ezt_delivery;
 
 /**
- * A request for the host to perform (read-only; see the `ezt_request_*` accessors).
- */
-typedef struct ezt_http_request ezt_http_request;
-
-/**
  * The host's answer (see the `ezt_response_*` setters).
  */
 typedef struct ezt_http_response ezt_http_response;
@@ -326,9 +321,51 @@ typedef struct ezt_client_options {
 } ezt_client_options;
 
 /**
+ * One request header.
+ */
+typedef struct ezt_header {
+  const char *name;
+  const char *value;
+} ezt_header;
+
+/**
+ * A request for the host to perform (read-only). Every pointer is valid
+ * during the transport call only.
+ */
+typedef struct ezt_http_request {
+  /**
+   * `GET`, `POST`, … .
+   */
+  const char *method;
+  const char *url;
+  /**
+   * The headers to send, as in `ezt_step_options`.
+   */
+  const struct ezt_header *headers;
+  size_t header_count;
+  /**
+   * The body, NUL-terminated for convenience, or NULL when there is none.
+   */
+  const uint8_t *body;
+  /**
+   * The body's length in bytes, without the NUL.
+   */
+  size_t body_length;
+  /**
+   * Give up after this many milliseconds and return `EZT_TRANSPORT_TIMEOUT`.
+   */
+  uint64_t timeout_ms;
+  /**
+   * Whether this is a step's own request run locally (FRUGAL), rather
+   * than a call to the EZThrottle gateway.
+   */
+  bool is_local;
+} ezt_http_request;
+
+/**
  * A host function performing one HTTP request synchronously.
  *
- * It reads `request` with the `ezt_request_*` accessors, fills `response`
+ * It reads `request`'s fields, fills `response`
  * with the `ezt_response_*` setters and returns one of `EZT_TRANSPORT_OK`,
  * `EZT_TRANSPORT_TIMEOUT`, `EZT_TRANSPORT_UNREACHABLE`,
  * `EZT_TRANSPORT_FAILED`. Both pointers are valid only during the call.
@@ -341,14 +378,6 @@ typedef int (*ezt_transport_fn)(void *user_data,
  * The host's fallback for `ezt_forward_or_fallback`.
  */
 typedef void (*ezt_fallback_fn)(void *user_data);
-
-/**
- * One request header.
- */
-typedef struct ezt_header {
-  const char *name;
-  const char *value;
-} ezt_header;
 
 /**
  * A webhook that receives the job's result.
@@ -943,72 +972,6 @@ enum ezt_status ezt_step_set_json(struct ezt_step *step, const char *name, const
  * `step` is a live handle; `out` is writable.
  */
 enum ezt_status ezt_step_to_json(const struct ezt_step *step, char **out);
-
-/**
- * The request's method ("GET", "POST", …). Valid during the transport call.
- *
- * # Safety
- * `request` is NULL or the pointer given to the transport, during the call.
- */
-const char *ezt_request_method(const struct ezt_http_request *request);
-
-/**
- * The request's absolute URL. Valid during the transport call.
- *
- * # Safety
- * As `ezt_request_method`.
- */
-const char *ezt_request_url(const struct ezt_http_request *request);
-
-/**
- * How many headers the request has.
- *
- * # Safety
- * As `ezt_request_method`.
- */
-size_t ezt_request_header_count(const struct ezt_http_request *request);
-
-/**
- * The name of header `index`, or NULL past the end.
- *
- * # Safety
- * As `ezt_request_method`.
- */
-const char *ezt_request_header_name(const struct ezt_http_request *request, size_t index);
-
-/**
- * The value of header `index`, or NULL past the end.
- *
- * # Safety
- * As `ezt_request_method`.
- */
-const char *ezt_request_header_value(const struct ezt_http_request *request, size_t index);
-
-/**
- * The request body (NUL-terminated for convenience) or NULL when there is
- * none; its length, without the NUL, goes to `*length` when not NULL.
- *
- * # Safety
- * As `ezt_request_method`; `length` is NULL or writable.
- */
-const uint8_t *ezt_request_body(const struct ezt_http_request *request, size_t *length);
-
-/**
- * Give up after this many milliseconds and return `EZT_TRANSPORT_TIMEOUT`.
- *
- * # Safety
- * As `ezt_request_method`.
- */
-uint64_t ezt_request_timeout_ms(const struct ezt_http_request *request);
-
-/**
- * Whether this is a step's own request run locally (FRUGAL), rather than a
- * call to the EZThrottle gateway.
- *
- * # Safety
- * As `ezt_request_method`.
- */
-bool ezt_request_is_local(const struct ezt_http_request *request);
 
 /**
  * Set the response status (100..=599). Setting it again replaces it.

@@ -1,15 +1,14 @@
 //! HTTP through the host: the library asks a host callback to perform each
-//! request synchronously; the callback reads the request through accessors
-//! and fills the response through setters that copy.
+//! request synchronously; the callback reads the request's fields and fills
+//! the response through setters that copy.
 
 use std::ffi::{c_char, c_int, c_void, CString};
 
 use ezthrottle_core::{HttpRequest, HttpResponse, Operation, Reply, Target, TransportError};
 
 use crate::ezt_status;
-use crate::ffi::{
-    c_string, guard, guard_value, handle_mut, read_handle, slice_arg, str_arg, Failure,
-};
+use crate::ffi::{c_string, guard, handle_mut, slice_arg, str_arg, Failure};
+use crate::step::ezt_header;
 
 /// The transport finished the request; the response was filled in.
 pub const EZT_TRANSPORT_OK: c_int = 0;
@@ -22,7 +21,7 @@ pub const EZT_TRANSPORT_FAILED: c_int = 3;
 
 /// A host function performing one HTTP request synchronously.
 ///
-/// It reads `request` with the `ezt_request_*` accessors, fills `response`
+/// It reads `request`'s fields, fills `response`
 /// with the `ezt_response_*` setters and returns one of `EZT_TRANSPORT_OK`,
 /// `EZT_TRANSPORT_TIMEOUT`, `EZT_TRANSPORT_UNREACHABLE`,
 /// `EZT_TRANSPORT_FAILED`. Both pointers are valid only during the call.
@@ -34,14 +33,25 @@ pub type ezt_transport_fn = Option<
     ) -> c_int,
 >;
 
-/// A request for the host to perform (read-only; see the `ezt_request_*` accessors).
+/// A request for the host to perform (read-only). Every pointer is valid
+/// during the transport call only.
+#[repr(C)]
 pub struct ezt_http_request {
-    method: CString,
-    url: CString,
-    headers: Vec<(CString, CString)>,
-    body: Option<Vec<u8>>,
-    timeout_ms: u64,
-    local: bool,
+    /// `GET`, `POST`, … .
+    pub method: *const c_char,
+    pub url: *const c_char,
+    /// The headers to send, as in `ezt_step_options`.
+    pub headers: *const ezt_header,
+    pub header_count: usize,
+    /// The body, NUL-terminated for convenience, or NULL when there is none.
+    pub body: *const u8,
+    /// The body's length in bytes, without the NUL.
+    pub body_length: usize,
+    /// Give up after this many milliseconds and return `EZT_TRANSPORT_TIMEOUT`.
+    pub timeout_ms: u64,
+    /// Whether this is a step's own request run locally (FRUGAL), rather
+    /// than a call to the EZThrottle gateway.
+    pub is_local: bool,
 }
 
 /// The host's answer (see the `ezt_response_*` setters).
@@ -53,8 +63,17 @@ pub struct ezt_http_response {
     error: Option<String>,
 }
 
-impl ezt_http_request {
-    fn from_core(request: &HttpRequest) -> Self {
+/// The C strings an `ezt_http_request` points into, kept for the call.
+struct RequestStorage {
+    method: CString,
+    url: CString,
+    headers: Vec<(CString, CString)>,
+    /// The body's bytes (a NUL inside kept) and a NUL after them.
+    body: Option<Vec<u8>>,
+}
+
+impl RequestStorage {
+    fn of(request: &HttpRequest) -> Self {
         Self {
             method: c_string(&request.method),
             url: c_string(&request.url),
@@ -63,15 +82,31 @@ impl ezt_http_request {
                 .iter()
                 .map(|(k, v)| (c_string(k), c_string(v)))
                 .collect(),
-            // NUL-terminated for convenience; the length excludes the NUL.
-            body: request.body.as_ref().map(|b| {
-                let mut bytes = b.as_bytes().to_vec();
-                bytes.push(0);
-                bytes
-            }),
-            timeout_ms: request.timeout_ms,
-            local: request.target == Target::Local,
+            body: request.body.as_ref().map(|b| [b.as_bytes(), &[0]].concat()),
         }
+    }
+
+    /// Runs `call` with the view, whose headers borrow this storage.
+    fn view<T>(&self, request: &HttpRequest, call: impl FnOnce(&ezt_http_request) -> T) -> T {
+        let headers: Vec<ezt_header> = self
+            .headers
+            .iter()
+            .map(|(name, value)| ezt_header {
+                name: name.as_ptr(),
+                value: value.as_ptr(),
+            })
+            .collect();
+        let body = self.body.as_ref();
+        call(&ezt_http_request {
+            method: self.method.as_ptr(),
+            url: self.url.as_ptr(),
+            headers: headers.as_ptr(),
+            header_count: headers.len(),
+            body: body.map_or(std::ptr::null(), |b| b.as_ptr()),
+            body_length: body.map_or(0, |b| b.len() - 1),
+            timeout_ms: request.timeout_ms,
+            is_local: request.target == Target::Local,
+        })
     }
 }
 
@@ -99,12 +134,14 @@ impl HostTransport {
     /// Perform `request` through the host; whatever the host does or
     /// returns, the core gets a response or a typed transport error.
     pub fn send(&self, request: &HttpRequest) -> Reply {
-        let c_request = ezt_http_request::from_core(request);
+        let storage = RequestStorage::of(request);
         let mut response = ezt_http_response::default();
         // SAFETY: the function pointer and user data come from the host,
         // which promised a function with this signature; both structs live
         // for the whole call.
-        let outcome = unsafe { (self.function)(self.user_data, &c_request, &mut response) };
+        let outcome = storage.view(request, |view| unsafe {
+            (self.function)(self.user_data, view, &mut response)
+        });
         let said = |default: &str| response.error.clone().unwrap_or_else(|| default.to_owned());
         match outcome {
             EZT_TRANSPORT_OK => match response.status {
@@ -125,124 +162,6 @@ impl HostTransport {
             ))),
         }
     }
-}
-
-/// The request's method ("GET", "POST", …). Valid during the transport call.
-///
-/// # Safety
-/// `request` is NULL or the pointer given to the transport, during the call.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_method(request: *const ezt_http_request) -> *const c_char {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_method`'s # Safety requires of its caller.
-    unsafe { read_handle(request, std::ptr::null(), |r| r.method.as_ptr()) }
-}
-
-/// The request's absolute URL. Valid during the transport call.
-///
-/// # Safety
-/// As `ezt_request_method`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_url(request: *const ezt_http_request) -> *const c_char {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_url`'s # Safety requires of its caller.
-    unsafe { read_handle(request, std::ptr::null(), |r| r.url.as_ptr()) }
-}
-
-/// How many headers the request has.
-///
-/// # Safety
-/// As `ezt_request_method`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_header_count(request: *const ezt_http_request) -> usize {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_header_count`'s # Safety requires of its caller.
-    unsafe { read_handle(request, 0, |r| r.headers.len()) }
-}
-
-/// The name of header `index`, or NULL past the end.
-///
-/// # Safety
-/// As `ezt_request_method`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_header_name(
-    request: *const ezt_http_request,
-    index: usize,
-) -> *const c_char {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_header_name`'s # Safety requires of its caller.
-    unsafe {
-        read_handle(request, std::ptr::null(), |r| {
-            r.headers
-                .get(index)
-                .map_or(std::ptr::null(), |(k, _)| k.as_ptr())
-        })
-    }
-}
-
-/// The value of header `index`, or NULL past the end.
-///
-/// # Safety
-/// As `ezt_request_method`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_header_value(
-    request: *const ezt_http_request,
-    index: usize,
-) -> *const c_char {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_header_value`'s # Safety requires of its caller.
-    unsafe {
-        read_handle(request, std::ptr::null(), |r| {
-            r.headers
-                .get(index)
-                .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
-        })
-    }
-}
-
-/// The request body (NUL-terminated for convenience) or NULL when there is
-/// none; its length, without the NUL, goes to `*length` when not NULL.
-///
-/// # Safety
-/// As `ezt_request_method`; `length` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_body(
-    request: *const ezt_http_request,
-    length: *mut usize,
-) -> *const u8 {
-    guard_value(std::ptr::null(), || {
-        // SAFETY: `request` is NULL or a live handle of this library, not freed during the call,
-        // as `ezt_request_body`'s # Safety requires of its caller.
-        let body = unsafe { request.as_ref() }.and_then(|r| r.body.as_ref());
-        if !length.is_null() {
-            // SAFETY: non-NULL and writable per the contract.
-            unsafe { *length = body.map_or(0, |b| b.len() - 1) };
-        }
-        body.map_or(std::ptr::null(), |b| b.as_ptr())
-    })
-}
-
-/// Give up after this many milliseconds and return `EZT_TRANSPORT_TIMEOUT`.
-///
-/// # Safety
-/// As `ezt_request_method`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_timeout_ms(request: *const ezt_http_request) -> u64 {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_timeout_ms`'s # Safety requires of its caller.
-    unsafe { read_handle(request, 0, |r| r.timeout_ms) }
-}
-
-/// Whether this is a step's own request run locally (FRUGAL), rather than a
-/// call to the EZThrottle gateway.
-///
-/// # Safety
-/// As `ezt_request_method`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_request_is_local(request: *const ezt_http_request) -> bool {
-    // SAFETY: `request` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_request_is_local`'s # Safety requires of its caller.
-    unsafe { read_handle(request, false, |r| r.local) }
 }
 
 /// Set the response status (100..=599). Setting it again replaces it.

@@ -39,21 +39,19 @@ int ezt_curl_transport(void *user_data, const ezt_http_request *request, ezt_htt
     }
     curl_easy_reset(curl);
     struct curl_slist *headers = NULL;
-    for (size_t i = 0; i < ezt_request_header_count(request); i++) {
+    for (size_t i = 0; i < request->header_count; i++) {
         char line[8192];
-        snprintf(line, sizeof line, "%s: %s", ezt_request_header_name(request, i), ezt_request_header_value(request, i));
+        snprintf(line, sizeof line, "%s: %s", request->headers[i].name, request->headers[i].value);
         headers = curl_slist_append(headers, line);
     }
-    size_t body_length = 0;
-    const uint8_t *body = ezt_request_body(request, &body_length);
-    curl_easy_setopt(curl, CURLOPT_URL, ezt_request_url(request));
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, ezt_request_method(request));
+    curl_easy_setopt(curl, CURLOPT_URL, request->url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request->method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    if (body != NULL) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_length);
+    if (request->body != NULL) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, (const char *)request->body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)request->body_length);
     }
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)ezt_request_timeout_ms(request));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)request->timeout_ms);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);

@@ -25,12 +25,12 @@ typedef struct {
 
 static int answer_gateway(script *net, const ezt_http_request *request, ezt_http_response *response) {
     cJSON *captured = cJSON_CreateObject();
-    cJSON_AddStringToObject(captured, "url", ezt_request_url(request));
+    cJSON_AddStringToObject(captured, "url", request->url);
     cJSON *headers = cJSON_AddObjectToObject(captured, "headers");
-    for (size_t i = 0; i < ezt_request_header_count(request); i++) {
-        cJSON_AddStringToObject(headers, ezt_request_header_name(request, i), ezt_request_header_value(request, i));
+    for (size_t i = 0; i < request->header_count; i++) {
+        cJSON_AddStringToObject(headers, request->headers[i].name, request->headers[i].value);
     }
-    cJSON *envelope = cJSON_Parse((const char *)ezt_request_body(request, NULL));
+    cJSON *envelope = cJSON_Parse((const char *)request->body);
     cJSON *body = cJSON_GetObjectItemCaseSensitive(envelope, "body");
     cJSON *job = cJSON_Parse(cJSON_IsString(body) ? body->valuestring : "null");
     cJSON_AddItemToArray(net->submitted, cJSON_Duplicate(job, true));
@@ -53,10 +53,10 @@ static int answer_gateway(script *net, const ezt_http_request *request, ezt_http
 static int scripted(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
     script *net = user_data;
     net->calls++;
-    if (!ezt_request_is_local(request)) return answer_gateway(net, request, response);
-    const char *url = ezt_request_url(request);
+    if (!request->is_local) return answer_gateway(net, request, response);
+    const char *url = request->url;
     cJSON *call = cJSON_CreateArray();
-    cJSON_AddItemToArray(call, cJSON_CreateString(ezt_request_method(request)));
+    cJSON_AddItemToArray(call, cJSON_CreateString(request->method));
     cJSON_AddItemToArray(call, cJSON_CreateString(url));
     cJSON_AddItemToArray(net->local_calls, call);
     const cJSON *answer = cJSON_GetObjectItemCaseSensitive(net->answers, url);
