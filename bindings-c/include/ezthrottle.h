@@ -261,30 +261,14 @@ typedef enum ezt_signature_reason {
 typedef struct ezt_client ezt_client;
 
 /**
- * What the receiver did with one delivery (opaque; read with the
- * `ezt_delivery_*` accessors, free with `ezt_delivery_free`).
- */
-typedef struct ezt_delivery ezt_delivery;
-
-/**
  * The host's answer (see the `ezt_response_*` setters).
  */
 typedef struct ezt_http_response ezt_http_response;
 
 /**
- * The result of an executed step (opaque; read with the `ezt_result_*` accessors).
- */
-typedef struct ezt_result ezt_result;
-
-/**
  * A built step (opaque). Not thread-safe: use one from one thread at a time.
  */
 typedef struct ezt_step ezt_step;
-
-/**
- * A parsed delivery (opaque; read with the `ezt_webhook_event_*` accessors).
- */
-typedef struct ezt_webhook_event ezt_webhook_event;
 
 /**
  * A client's webhook endpoint (opaque). Several threads may hand it
@@ -375,9 +359,107 @@ typedef int (*ezt_transport_fn)(void *user_data,
                                 struct ezt_http_response *response);
 
 /**
+ * The result of an executed step (read-only; free with `ezt_result_free`).
+ * Its strings live as long as it does.
+ */
+typedef struct ezt_result {
+  /**
+   * The result in the reference SDK's JSON shape.
+   */
+  const char *json;
+  /**
+   * The job id when the job was submitted; NULL when it ran locally.
+   */
+  const char *job_id;
+  /**
+   * "queued" / "duplicate" (submitted) or "success" / "failed" (local).
+   */
+  const char *status;
+  /**
+   * The local status code; 0 when the job was submitted.
+   */
+  uint16_t status_code;
+  /**
+   * Whether the step ran locally (FRUGAL) rather than being submitted.
+   */
+  bool executed_locally;
+  /**
+   * The execution trace, readable text (`1. [SUCCESS] GET https://…`).
+   */
+  const char *trace;
+} ezt_result;
+
+/**
  * The host's fallback for `ezt_forward_or_fallback`.
  */
 typedef void (*ezt_fallback_fn)(void *user_data);
+
+/**
+ * A parsed delivery (read-only; free with `ezt_webhook_event_free`). Its
+ * strings live as long as it does.
+ */
+typedef struct ezt_webhook_event {
+  const char *job_id;
+  /**
+   * NULL when the delivery has none.
+   */
+  const char *idempotent_key;
+  /**
+   * Whether the job succeeded.
+   */
+  bool succeeded;
+  /**
+   * The upstream response's status; 0 when there was no response.
+   */
+  uint16_t response_status;
+  /**
+   * The upstream response's body; NULL when there was no response.
+   */
+  const char *response_body;
+  /**
+   * The job's metadata, a JSON object.
+   */
+  const char *metadata_json;
+} ezt_webhook_event;
+
+/**
+ * What the receiver did with one delivery (read-only; free with
+ * `ezt_delivery_free`). Everything it points to lives as long as it does.
+ */
+typedef struct ezt_delivery {
+  /**
+   * The HTTP status to answer the sender: 200 accepted (or a replay,
+   * acknowledged), 401 bad signature, 400 malformed body.
+   */
+  uint16_t status;
+  /**
+   * The JSON body to answer the sender.
+   */
+  const char *body;
+  /**
+   * Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED`
+   * for a repeat).
+   */
+  enum ezt_signature_reason reason;
+  /**
+   * The event, when the delivery was authentic, well-formed and new; else
+   * NULL. Part of the delivery: do not free it.
+   */
+  const struct ezt_webhook_event *event;
+  /**
+   * The result of the follow-up step the delivery released; NULL when
+   * there was none or it failed. Part of the delivery: do not free it.
+   */
+  const struct ezt_result *follow_up;
+  /**
+   * `EZT_OK`, or the status of the follow-up's failure.
+   */
+  enum ezt_status follow_up_status;
+  /**
+   * The follow-up's failure message; NULL when it did not fail.
+   */
+  const char *follow_up_error;
+} ezt_delivery;
 
 /**
  * A webhook that receives the job's result.
@@ -620,58 +702,11 @@ enum ezt_status ezt_execute(const struct ezt_client *client,
                             struct ezt_result **out);
 
 /**
- * The result in the reference SDK's JSON shape. Owned by the result.
- *
- * # Safety
- * `result` is NULL or a live result handle.
- */
-const char *ezt_result_json(const struct ezt_result *result);
-
-/**
- * The job id when the job was submitted; NULL when it ran locally.
- *
- * # Safety
- * As `ezt_result_json`.
- */
-const char *ezt_result_job_id(const struct ezt_result *result);
-
-/**
- * "queued" / "duplicate" (submitted) or "success" / "failed" (local).
- *
- * # Safety
- * As `ezt_result_json`.
- */
-const char *ezt_result_status(const struct ezt_result *result);
-
-/**
- * The local status code; 0 when the job was submitted.
- *
- * # Safety
- * As `ezt_result_json`.
- */
-uint16_t ezt_result_status_code(const struct ezt_result *result);
-
-/**
- * Whether the step ran locally (FRUGAL) rather than being submitted.
- *
- * # Safety
- * As `ezt_result_json`.
- */
-bool ezt_result_executed_locally(const struct ezt_result *result);
-
-/**
- * The execution trace, readable text (`1. [SUCCESS] GET https://…`).
- *
- * # Safety
- * As `ezt_result_json`.
- */
-const char *ezt_result_trace(const struct ezt_result *result);
-
-/**
  * Free a result. NULL is ignored.
  *
  * # Safety
- * `result` is NULL or a live result handle, not used afterwards.
+ * `result` is NULL or a result this library handed out (not one inside a
+ * delivery), not used afterwards.
  */
 void ezt_result_free(struct ezt_result *result);
 
@@ -855,54 +890,6 @@ enum ezt_status ezt_webhook_receive(const struct ezt_webhook_receiver *receiver,
                                     struct ezt_delivery **out);
 
 /**
- * The HTTP status to answer the sender: 200 accepted (or a replay,
- * acknowledged), 401 bad signature, 400 malformed body; 0 for NULL.
- *
- * # Safety
- * `delivery` is NULL or a live delivery handle.
- */
-uint16_t ezt_delivery_status(const struct ezt_delivery *delivery);
-
-/**
- * The JSON body to answer the sender. Owned by the delivery.
- *
- * # Safety
- * `delivery` is NULL or a live delivery handle.
- */
-const char *ezt_delivery_body(const struct ezt_delivery *delivery);
-
-/**
- * Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED` for a
- * repeat).
- *
- * # Safety
- * `delivery` is NULL or a live delivery handle.
- */
-enum ezt_signature_reason ezt_delivery_reason(const struct ezt_delivery *delivery);
-
-/**
- * The event, when the delivery was authentic, well-formed and new; else
- * NULL. Owned by the delivery (read it with the `ezt_webhook_event_*`
- * accessors; do not free it).
- *
- * # Safety
- * `delivery` is NULL or a live delivery handle.
- */
-const struct ezt_webhook_event *ezt_delivery_event(const struct ezt_delivery *delivery);
-
-/**
- * How the released follow-up step ran: `EZT_OK` with its result through
- * `*result` (owned by the delivery), or its failure's status (the message
- * and path are left as by any failing call; `*result` is NULL). With no
- * follow-up, `EZT_OK` and NULL.
- *
- * # Safety
- * `delivery` is a live delivery handle; `result` is writable.
- */
-enum ezt_status ezt_delivery_follow_up(const struct ezt_delivery *delivery,
-                                       const struct ezt_result **result);
-
-/**
  * Free a delivery (its event and follow-up result with it). NULL is ignored.
  *
  * # Safety
@@ -1059,58 +1046,10 @@ enum ezt_status ezt_webhook_parse(const uint8_t *body,
                                   struct ezt_webhook_event **out);
 
 /**
- * The job's id.
- *
- * # Safety
- * `event` is NULL or a live event handle; strings are owned by it.
- */
-const char *ezt_webhook_event_job_id(const struct ezt_webhook_event *event);
-
-/**
- * The job's idempotency key, or NULL.
- *
- * # Safety
- * `event` is NULL or a live event handle; strings are owned by it.
- */
-const char *ezt_webhook_event_idempotent_key(const struct ezt_webhook_event *event);
-
-/**
- * Whether the job succeeded (`"status": "success"`).
- *
- * # Safety
- * `event` is NULL or a live event handle; strings are owned by it.
- */
-bool ezt_webhook_event_succeeded(const struct ezt_webhook_event *event);
-
-/**
- * The upstream status code, or 0 when there was no response.
- *
- * # Safety
- * `event` is NULL or a live event handle; strings are owned by it.
- */
-uint16_t ezt_webhook_event_response_status(const struct ezt_webhook_event *event);
-
-/**
- * The upstream body, or NULL when there was no response.
- *
- * # Safety
- * `event` is NULL or a live event handle; strings are owned by it.
- */
-const char *ezt_webhook_event_response_body(const struct ezt_webhook_event *event);
-
-/**
- * The job's metadata as a JSON object ("{}" when none).
- *
- * # Safety
- * `event` is NULL or a live event handle; strings are owned by it.
- */
-const char *ezt_webhook_event_metadata_json(const struct ezt_webhook_event *event);
-
-/**
  * Free an event. NULL is ignored.
  *
  * # Safety
- * `event` is NULL or a live event handle, not used afterwards.
+ * `event` is NULL or an event this library handed out, not used afterwards.
  */
 void ezt_webhook_event_free(struct ezt_webhook_event *event);
 

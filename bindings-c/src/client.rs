@@ -2,7 +2,7 @@
 //! A client may be used from several threads at once when its transport
 //! callback is thread-safe; each call blocks its thread until done.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_void, CString};
 
 use ezthrottle_core::{
     Client, ClientOptions, ForwardOrFallback, ForwardToEZThrottle, Operation, Outcome,
@@ -12,11 +12,12 @@ use serde_json::Value;
 
 use crate::ezt_status;
 use crate::ffi::{
-    c_string, give_box, give_string, guard, handle, json_arg, opt_str_arg, out_arg, read_handle,
+    c_string, give_box, give_string, guard, handle, json_arg, opt_str_arg, out_arg, owned_c_string,
     str_arg, Failure,
 };
 use crate::step::ezt_step;
 use crate::transport::{ezt_transport_fn, HostTransport};
+use crate::view::{or_null, own, Owned};
 
 /// How to build a client. Zero / NULL fields take the defaults.
 #[repr(C)]
@@ -131,18 +132,32 @@ pub unsafe extern "C" fn ezt_client_free(client: *mut ezt_client) {
     }
 }
 
-/// The result of an executed step (opaque; read with the `ezt_result_*` accessors).
+/// The result of an executed step (read-only; free with `ezt_result_free`).
+/// Its strings live as long as it does.
+#[repr(C)]
 pub struct ezt_result {
-    json: std::ffi::CString,
-    job_id: Option<std::ffi::CString>,
-    status: std::ffi::CString,
-    status_code: u16,
-    executed_locally: bool,
-    trace: std::ffi::CString,
+    /// The result in the reference SDK's JSON shape.
+    pub json: *const c_char,
+    /// The job id when the job was submitted; NULL when it ran locally.
+    pub job_id: *const c_char,
+    /// "queued" / "duplicate" (submitted) or "success" / "failed" (local).
+    pub status: *const c_char,
+    /// The local status code; 0 when the job was submitted.
+    pub status_code: u16,
+    /// Whether the step ran locally (FRUGAL) rather than being submitted.
+    pub executed_locally: bool,
+    /// The execution trace, readable text (`1. [SUCCESS] GET https://…`).
+    pub trace: *const c_char,
 }
 
-impl From<Run> for ezt_result {
-    fn from(run: Run) -> Self {
+/// The strings a result points into.
+pub(crate) struct ResultStrings([Option<CString>; 4]);
+
+/// A result as handed out.
+pub(crate) type OwnedResult = Owned<ezt_result, ResultStrings>;
+
+impl ezt_result {
+    pub(crate) fn new(run: Run) -> Box<OwnedResult> {
         let json = run.outcome.to_json();
         let (status_code, executed_locally) = match &run.outcome {
             Outcome::Submitted(_) => (0, false),
@@ -150,14 +165,22 @@ impl From<Run> for ezt_result {
                 (*status_code, true)
             }
         };
-        Self {
-            json: c_string(&ezthrottle_core::json::to_string(&json)),
-            job_id: run.outcome.job_id().map(c_string),
-            status: c_string(json["status"].as_str().unwrap_or_default()),
+        let strings = ResultStrings([
+            Some(owned_c_string(ezthrottle_core::json::to_string(&json))),
+            run.outcome.job_id().map(c_string),
+            Some(c_string(json["status"].as_str().unwrap_or_default())),
+            Some(owned_c_string(run.trace.to_string())),
+        ]);
+        let [json, job_id, status, trace] = strings.0.each_ref().map(or_null);
+        let view = Self {
+            json,
+            job_id,
+            status,
             status_code,
             executed_locally,
-            trace: c_string(&run.trace.to_string()),
-        }
+            trace,
+        };
+        own(view, strings)
     }
 }
 
@@ -181,93 +204,22 @@ pub unsafe extern "C" fn ezt_execute(
         // `ezt_execute`'s # Safety requires of its caller.
         let (client, step) = unsafe { (handle(client, "client")?, handle(step, "step")?) };
         let mut execution = client.client.execute(&step.inner)?;
-        let result = ezt_result::from(client.run(&mut execution)?);
+        let result = ezt_result::new(client.run(&mut execution)?);
         // SAFETY: checked above.
-        unsafe { give_box(out, result) };
+        unsafe { *out = result.into_raw() };
         Ok(())
     })
-}
-
-/// The result in the reference SDK's JSON shape. Owned by the result.
-///
-/// # Safety
-/// `result` is NULL or a live result handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_result_json(result: *const ezt_result) -> *const c_char {
-    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_result_json`'s # Safety requires of its caller.
-    unsafe { read_handle(result, std::ptr::null(), |r| r.json.as_ptr()) }
-}
-
-/// The job id when the job was submitted; NULL when it ran locally.
-///
-/// # Safety
-/// As `ezt_result_json`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_result_job_id(result: *const ezt_result) -> *const c_char {
-    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_result_job_id`'s # Safety requires of its caller.
-    unsafe {
-        read_handle(result, std::ptr::null(), |r| {
-            r.job_id.as_ref().map_or(std::ptr::null(), |id| id.as_ptr())
-        })
-    }
-}
-
-/// "queued" / "duplicate" (submitted) or "success" / "failed" (local).
-///
-/// # Safety
-/// As `ezt_result_json`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_result_status(result: *const ezt_result) -> *const c_char {
-    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_result_status`'s # Safety requires of its caller.
-    unsafe { read_handle(result, std::ptr::null(), |r| r.status.as_ptr()) }
-}
-
-/// The local status code; 0 when the job was submitted.
-///
-/// # Safety
-/// As `ezt_result_json`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_result_status_code(result: *const ezt_result) -> u16 {
-    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_result_status_code`'s # Safety requires of its caller.
-    unsafe { read_handle(result, 0, |r| r.status_code) }
-}
-
-/// Whether the step ran locally (FRUGAL) rather than being submitted.
-///
-/// # Safety
-/// As `ezt_result_json`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_result_executed_locally(result: *const ezt_result) -> bool {
-    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_result_executed_locally`'s # Safety requires of its caller.
-    unsafe { read_handle(result, false, |r| r.executed_locally) }
-}
-
-/// The execution trace, readable text (`1. [SUCCESS] GET https://…`).
-///
-/// # Safety
-/// As `ezt_result_json`.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_result_trace(result: *const ezt_result) -> *const c_char {
-    // SAFETY: `result` is NULL or a live handle of this library, not freed during the call, as
-    // `ezt_result_trace`'s # Safety requires of its caller.
-    unsafe { read_handle(result, std::ptr::null(), |r| r.trace.as_ptr()) }
 }
 
 /// Free a result. NULL is ignored.
 ///
 /// # Safety
-/// `result` is NULL or a live result handle, not used afterwards.
+/// `result` is NULL or a result this library handed out (not one inside a
+/// delivery), not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_result_free(result: *mut ezt_result) {
-    if !result.is_null() {
-        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
-        drop(unsafe { Box::from_raw(result) });
-    }
+    // SAFETY: NULL or a result from `ezt_result::new`, per the contract.
+    unsafe { OwnedResult::free(result) }
 }
 
 /// Run a call that answers JSON and hand the answer through `out`.

@@ -167,19 +167,6 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
-/// Read a field of a handle (the default for NULL, or if reading panics).
-///
-/// # Safety
-/// `handle` is NULL or a live handle of this library, not freed during the call.
-pub(crate) unsafe fn read_handle<H, T: Copy>(
-    handle: *const H,
-    default: T,
-    read: impl FnOnce(&H) -> T,
-) -> T {
-    // SAFETY: `handle` is NULL or live, as this helper's own # Safety requires of its caller.
-    guard_value(default, || unsafe { handle.as_ref() }.map_or(default, read))
-}
-
 /// Borrow a C string argument.
 ///
 /// # Safety

@@ -24,6 +24,7 @@ mod ffi;
 mod receiver;
 mod step;
 mod transport;
+mod view;
 mod webhook;
 
 pub use client::*;

@@ -9,16 +9,17 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use ezthrottle_core::ClientReceiver;
+use ezthrottle_core::{ClientReceiver, Handled};
 
-use crate::client::{ezt_client, ezt_result};
+use crate::client::{ezt_client, ezt_result, OwnedResult};
 use crate::ezt_status;
 use crate::ffi::{
-    c_string, give_box, guard, handle, opt_str_arg, out_arg, read_handle, slice_arg, str_arg,
+    c_string, give_box, guard, handle, opt_str_arg, out_arg, owned_c_string, slice_arg, str_arg,
     Failure,
 };
 use crate::transport::HostTransport;
-use crate::webhook::{ezt_signature_reason, ezt_webhook_event, resolve_now_secs};
+use crate::view::{or_null, own, Owned};
+use crate::webhook::{ezt_signature_reason, ezt_webhook_event, resolve_now_secs, OwnedEvent};
 
 /// A client's webhook endpoint (opaque). Several threads may hand it
 /// deliveries at once; each call blocks while a released follow-up runs.
@@ -33,14 +34,68 @@ unsafe impl Send for ezt_webhook_receiver {}
 // SAFETY: as above; the core receiver is behind a mutex.
 unsafe impl Sync for ezt_webhook_receiver {}
 
-/// What the receiver did with one delivery (opaque; read with the
-/// `ezt_delivery_*` accessors, free with `ezt_delivery_free`).
+/// What the receiver did with one delivery (read-only; free with
+/// `ezt_delivery_free`). Everything it points to lives as long as it does.
+#[repr(C)]
 pub struct ezt_delivery {
-    status: u16,
-    body: CString,
-    reason: ezt_signature_reason,
-    event: Option<ezt_webhook_event>,
-    follow_up: Option<Result<ezt_result, Failure>>,
+    /// The HTTP status to answer the sender: 200 accepted (or a replay,
+    /// acknowledged), 401 bad signature, 400 malformed body.
+    pub status: u16,
+    /// The JSON body to answer the sender.
+    pub body: *const c_char,
+    /// Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED`
+    /// for a repeat).
+    pub reason: ezt_signature_reason,
+    /// The event, when the delivery was authentic, well-formed and new; else
+    /// NULL. Part of the delivery: do not free it.
+    pub event: *const ezt_webhook_event,
+    /// The result of the follow-up step the delivery released; NULL when
+    /// there was none or it failed. Part of the delivery: do not free it.
+    pub follow_up: *const ezt_result,
+    /// `EZT_OK`, or the status of the follow-up's failure.
+    pub follow_up_status: ezt_status,
+    /// The follow-up's failure message; NULL when it did not fail.
+    pub follow_up_error: *const c_char,
+}
+
+/// What a delivery points into.
+struct DeliveryParts {
+    _body: CString,
+    _event: Option<Box<OwnedEvent>>,
+    _follow_up: Option<Box<OwnedResult>>,
+    _error: Option<CString>,
+}
+
+type OwnedDelivery = Owned<ezt_delivery, DeliveryParts>;
+
+impl ezt_delivery {
+    fn new(handled: Handled) -> Box<OwnedDelivery> {
+        let received = handled.received;
+        let body = owned_c_string(received.body);
+        let event = received.event.as_ref().map(ezt_webhook_event::new);
+        let (follow_up, failure) = match handled.follow_up {
+            None => (None, None),
+            Some(Ok(run)) => (Some(ezt_result::new(run)), None),
+            Some(Err(error)) => (None, Some(Failure::from(error))),
+        };
+        let error = failure.as_ref().map(|f| c_string(&f.message));
+        let view = Self {
+            status: received.status,
+            body: body.as_ptr(),
+            reason: received.verification.reason.into(),
+            event: event.as_ref().map_or(std::ptr::null(), |e| e.view()),
+            follow_up: follow_up.as_ref().map_or(std::ptr::null(), |r| r.view()),
+            follow_up_status: failure.map_or(ezt_status::EZT_OK, |f| f.status),
+            follow_up_error: or_null(&error),
+        };
+        let parts = DeliveryParts {
+            _body: body,
+            _event: event,
+            _follow_up: follow_up,
+            _error: error,
+        };
+        own(view, parts)
+    }
 }
 
 /// A webhook endpoint of `client` through `*out` (free with
@@ -139,106 +194,9 @@ pub unsafe extern "C" fn ezt_webhook_receive(
             .unwrap_or_else(|e| e.into_inner())
             .handle(body, signature, now_secs);
         let handled = receiver.transport.run(&mut delivery)?;
-        let delivery = ezt_delivery {
-            status: handled.received.status,
-            body: c_string(&handled.received.body),
-            reason: handled.received.verification.reason.into(),
-            event: handled.received.event.as_ref().map(ezt_webhook_event::new),
-            follow_up: handled
-                .follow_up
-                .map(|run| run.map(ezt_result::from).map_err(Failure::from)),
-        };
         // SAFETY: checked above.
-        unsafe { give_box(out, delivery) };
+        unsafe { *out = ezt_delivery::new(handled).into_raw() };
         Ok(())
-    })
-}
-
-/// The HTTP status to answer the sender: 200 accepted (or a replay,
-/// acknowledged), 401 bad signature, 400 malformed body; 0 for NULL.
-///
-/// # Safety
-/// `delivery` is NULL or a live delivery handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_delivery_status(delivery: *const ezt_delivery) -> u16 {
-    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
-    // `read_handle`'s require.
-    unsafe { read_handle(delivery, 0, |d| d.status) }
-}
-
-/// The JSON body to answer the sender. Owned by the delivery.
-///
-/// # Safety
-/// `delivery` is NULL or a live delivery handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_delivery_body(delivery: *const ezt_delivery) -> *const c_char {
-    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
-    // `read_handle`'s require.
-    unsafe { read_handle(delivery, std::ptr::null(), |d| d.body.as_ptr()) }
-}
-
-/// Why the signature was accepted or refused (`EZT_SIGNATURE_REPLAYED` for a
-/// repeat).
-///
-/// # Safety
-/// `delivery` is NULL or a live delivery handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_delivery_reason(
-    delivery: *const ezt_delivery,
-) -> ezt_signature_reason {
-    let refused = ezt_signature_reason::EZT_SIGNATURE_NO_SIGNATURE_HEADER;
-    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
-    // `read_handle`'s require.
-    unsafe { read_handle(delivery, refused, |d| d.reason) }
-}
-
-/// The event, when the delivery was authentic, well-formed and new; else
-/// NULL. Owned by the delivery (read it with the `ezt_webhook_event_*`
-/// accessors; do not free it).
-///
-/// # Safety
-/// `delivery` is NULL or a live delivery handle.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_delivery_event(
-    delivery: *const ezt_delivery,
-) -> *const ezt_webhook_event {
-    // SAFETY: `delivery` is NULL or a live delivery, as this function's # Safety and
-    // `read_handle`'s require.
-    unsafe {
-        read_handle(delivery, std::ptr::null(), |d| {
-            d.event.as_ref().map_or(std::ptr::null(), |e| e as *const _)
-        })
-    }
-}
-
-/// How the released follow-up step ran: `EZT_OK` with its result through
-/// `*result` (owned by the delivery), or its failure's status (the message
-/// and path are left as by any failing call; `*result` is NULL). With no
-/// follow-up, `EZT_OK` and NULL.
-///
-/// # Safety
-/// `delivery` is a live delivery handle; `result` is writable.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_delivery_follow_up(
-    delivery: *const ezt_delivery,
-    result: *mut *const ezt_result,
-) -> ezt_status {
-    guard(|| {
-        let result = out_arg(result, "result")?;
-        // SAFETY: `delivery` is NULL or a live handle of this library, as
-        // `ezt_delivery_follow_up`'s # Safety requires of its caller.
-        let delivery = unsafe { handle(delivery, "delivery") }?;
-        // SAFETY: `result` was checked writable above.
-        unsafe { *result = std::ptr::null() };
-        match &delivery.follow_up {
-            None => Ok(()),
-            Some(Ok(run)) => {
-                // SAFETY: as above; the result lives as long as the delivery.
-                unsafe { *result = run as *const ezt_result };
-                Ok(())
-            }
-            Some(Err(failure)) => Err(failure.clone()),
-        }
     })
 }
 
@@ -248,10 +206,8 @@ pub unsafe extern "C" fn ezt_delivery_follow_up(
 /// `delivery` is NULL or a live delivery handle, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_delivery_free(delivery: *mut ezt_delivery) {
-    if !delivery.is_null() {
-        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
-        drop(unsafe { Box::from_raw(delivery) });
-    }
+    // SAFETY: NULL or a delivery from `ezt_delivery::new`, per the contract.
+    unsafe { OwnedDelivery::free(delivery) }
 }
 
 /// Block until `job_id`'s result reaches one of `client`'s receivers (at
@@ -278,7 +234,7 @@ pub unsafe extern "C" fn ezt_wait_for_result(
         match block_on_until(wait, Duration::from_millis(timeout_ms)) {
             Some(event) => {
                 // SAFETY: checked above.
-                unsafe { give_box(out, ezt_webhook_event::new(&event)) };
+                unsafe { *out = ezt_webhook_event::new(&event).into_raw() };
                 Ok(())
             }
             None => Err(Failure::new(

@@ -7,9 +7,8 @@ use ezthrottle_core::webhook::{
 };
 
 use crate::ezt_status;
-use crate::ffi::{
-    c_string, give_box, guard, opt_str_arg, out_arg, read_handle, slice_arg, str_arg, Failure,
-};
+use crate::ffi::{c_string, guard, opt_str_arg, out_arg, owned_c_string, slice_arg, str_arg};
+use crate::view::{or_null, own, Owned};
 
 /// Pass as `now_secs` to verify against the current time.
 pub const EZT_NOW: i64 = i64::MIN;
@@ -67,27 +66,14 @@ impl From<SignatureReason> for ezt_signature_reason {
     }
 }
 
-const REASON_NAMES: [&std::ffi::CStr; 10] = [
-    c"valid",
-    c"valid_primary",
-    c"valid_secondary",
-    c"no_signature_header",
-    c"missing_v1_signature",
-    c"timestamp_expired",
-    c"signature_mismatch",
-    c"malformed_header",
-    c"both_secrets_failed",
-    c"replayed",
-];
-
 /// The stable snake_case code of a reason ("signature_mismatch"); static.
 /// Any other number (C lets an enum hold one) gives "".
 #[no_mangle]
 pub extern "C" fn ezt_signature_reason_name(reason: c_int) -> *const c_char {
-    usize::try_from(reason)
-        .ok()
-        .and_then(|i| REASON_NAMES.get(i))
-        .map_or(c"".as_ptr(), |n| n.as_ptr())
+    let named = SignatureReason::ALL
+        .into_iter()
+        .find(|r| ezt_signature_reason::from(*r) as c_int == reason);
+    named.map_or(c"".as_ptr(), |r| r.as_c_str().as_ptr())
 }
 
 /// A signature check, the same fields as in every binding.
@@ -168,40 +154,54 @@ pub unsafe extern "C" fn ezt_webhook_verify(
             // SAFETY: non-NULL and writable per the contract.
             unsafe { *out = ezt_signature_check::from(&check) };
         }
-        if check.is_valid() {
-            Ok(())
-        } else {
-            let why = check
-                .primary_reason
-                .map_or(String::new(), |r| format!(" (primary: {r})"));
-            Err(Failure::new(
-                ezt_status::EZT_ERR_SIGNATURE,
-                format!("webhook signature refused: {}{why}", check.reason),
-            ))
-        }
+        check.into_result()?;
+        Ok(())
     })
 }
 
-/// A parsed delivery (opaque; read with the `ezt_webhook_event_*` accessors).
+/// A parsed delivery (read-only; free with `ezt_webhook_event_free`). Its
+/// strings live as long as it does.
+#[repr(C)]
 pub struct ezt_webhook_event {
-    job_id: CString,
-    idempotent_key: Option<CString>,
-    succeeded: bool,
-    response_status: u16,
-    response_body: Option<CString>,
-    metadata_json: CString,
+    pub job_id: *const c_char,
+    /// NULL when the delivery has none.
+    pub idempotent_key: *const c_char,
+    /// Whether the job succeeded.
+    pub succeeded: bool,
+    /// The upstream response's status; 0 when there was no response.
+    pub response_status: u16,
+    /// The upstream response's body; NULL when there was no response.
+    pub response_body: *const c_char,
+    /// The job's metadata, a JSON object.
+    pub metadata_json: *const c_char,
 }
 
+/// The strings an event points into.
+pub(crate) struct EventStrings([Option<CString>; 4]);
+
+/// An event as handed out.
+pub(crate) type OwnedEvent = Owned<ezt_webhook_event, EventStrings>;
+
 impl ezt_webhook_event {
-    pub(crate) fn new(event: &WebhookEvent) -> Self {
-        Self {
-            job_id: c_string(&event.job_id),
-            idempotent_key: event.idempotent_key.as_deref().map(c_string),
+    pub(crate) fn new(event: &WebhookEvent) -> Box<OwnedEvent> {
+        let metadata = ezthrottle_core::json::object_to_string(&event.metadata);
+        let strings = EventStrings([
+            Some(c_string(&event.job_id)),
+            event.idempotent_key.as_deref().map(c_string),
+            event.response.as_ref().map(|r| c_string(&r.body)),
+            Some(owned_c_string(metadata)),
+        ]);
+        let [job_id, idempotent_key, response_body, metadata_json] =
+            strings.0.each_ref().map(or_null);
+        let view = Self {
+            job_id,
+            idempotent_key,
             succeeded: event.succeeded(),
             response_status: event.response.as_ref().map_or(0, |r| r.status_code),
-            response_body: event.response.as_ref().map(|r| c_string(&r.body)),
-            metadata_json: c_string(&ezthrottle_core::json::object_to_string(&event.metadata)),
-        }
+            response_body,
+            metadata_json,
+        };
+        own(view, strings)
     }
 }
 
@@ -221,107 +221,18 @@ pub unsafe extern "C" fn ezt_webhook_parse(
         // SAFETY: `body` is NULL or points to `length` readable items for the call, as
         // `ezt_webhook_parse`'s # Safety requires of its caller.
         let event = WebhookEvent::parse(unsafe { slice_arg(body, length, "body") }?)?;
-        let parsed = ezt_webhook_event::new(&event);
         // SAFETY: checked above.
-        unsafe { give_box(out, parsed) };
+        unsafe { *out = ezt_webhook_event::new(&event).into_raw() };
         Ok(())
     })
-}
-
-/// The job's id.
-///
-/// # Safety
-/// `event` is NULL or a live event handle; strings are owned by it.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_webhook_event_job_id(
-    event: *const ezt_webhook_event,
-) -> *const c_char {
-    // SAFETY: `event` is NULL or a live event, not freed during the call, as
-    // `ezt_webhook_event_job_id`'s # Safety requires of its caller.
-    unsafe { read_handle(event, std::ptr::null(), |e| e.job_id.as_ptr()) }
-}
-
-/// The job's idempotency key, or NULL.
-///
-/// # Safety
-/// `event` is NULL or a live event handle; strings are owned by it.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_webhook_event_idempotent_key(
-    event: *const ezt_webhook_event,
-) -> *const c_char {
-    // SAFETY: `event` is NULL or a live event, not freed during the call, as
-    // `ezt_webhook_event_idempotent_key`'s # Safety requires of its caller.
-    unsafe {
-        read_handle(event, std::ptr::null(), |e| {
-            e.idempotent_key
-                .as_ref()
-                .map_or(std::ptr::null(), |k| k.as_ptr())
-        })
-    }
-}
-
-/// Whether the job succeeded (`"status": "success"`).
-///
-/// # Safety
-/// `event` is NULL or a live event handle; strings are owned by it.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_webhook_event_succeeded(event: *const ezt_webhook_event) -> bool {
-    // SAFETY: `event` is NULL or a live event, not freed during the call, as
-    // `ezt_webhook_event_succeeded`'s # Safety requires of its caller.
-    unsafe { read_handle(event, false, |e| e.succeeded) }
-}
-
-/// The upstream status code, or 0 when there was no response.
-///
-/// # Safety
-/// `event` is NULL or a live event handle; strings are owned by it.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_webhook_event_response_status(event: *const ezt_webhook_event) -> u16 {
-    // SAFETY: `event` is NULL or a live event, not freed during the call, as
-    // `ezt_webhook_event_response_status`'s # Safety requires of its caller.
-    unsafe { read_handle(event, 0, |e| e.response_status) }
-}
-
-/// The upstream body, or NULL when there was no response.
-///
-/// # Safety
-/// `event` is NULL or a live event handle; strings are owned by it.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_webhook_event_response_body(
-    event: *const ezt_webhook_event,
-) -> *const c_char {
-    // SAFETY: `event` is NULL or a live event, not freed during the call, as
-    // `ezt_webhook_event_response_body`'s # Safety requires of its caller.
-    unsafe {
-        read_handle(event, std::ptr::null(), |e| {
-            e.response_body
-                .as_ref()
-                .map_or(std::ptr::null(), |b| b.as_ptr())
-        })
-    }
-}
-
-/// The job's metadata as a JSON object ("{}" when none).
-///
-/// # Safety
-/// `event` is NULL or a live event handle; strings are owned by it.
-#[no_mangle]
-pub unsafe extern "C" fn ezt_webhook_event_metadata_json(
-    event: *const ezt_webhook_event,
-) -> *const c_char {
-    // SAFETY: `event` is NULL or a live event, not freed during the call, as
-    // `ezt_webhook_event_metadata_json`'s # Safety requires of its caller.
-    unsafe { read_handle(event, std::ptr::null(), |e| e.metadata_json.as_ptr()) }
 }
 
 /// Free an event. NULL is ignored.
 ///
 /// # Safety
-/// `event` is NULL or a live event handle, not used afterwards.
+/// `event` is NULL or an event this library handed out, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn ezt_webhook_event_free(event: *mut ezt_webhook_event) {
-    if !event.is_null() {
-        // SAFETY: a handle from `Box::into_raw`, freed once, per the contract.
-        drop(unsafe { Box::from_raw(event) });
-    }
+    // SAFETY: NULL or an event from `ezt_webhook_event::new`, per the contract.
+    unsafe { OwnedEvent::free(event) }
 }

@@ -52,8 +52,8 @@ int main(int argc, char **argv) {
     ezt_result *result = NULL;
     status = ezt_execute(client, step, &result);
     if (status == EZT_OK) {
-        printf("result: %s\n", ezt_result_json(result));
-        printf("trace:\n%s\n", ezt_result_trace(result));
+        printf("result: %s\n", result->json);
+        printf("trace:\n%s\n", result->trace);
         ezt_result_free(result);
     } else {
         fail("ezt_execute", status);

@@ -200,7 +200,7 @@ static void run_frugal(const cJSON *vector) {
     CHECK(status == EZT_OK, "execute: %s", ezt_last_error_message());
     expect_json_value(net.local_calls, cJSON_GetObjectItemCaseSensitive(vector, "local_http_calls"), "local_http_calls");
     expect_json_value(net.submitted, cJSON_GetObjectItemCaseSensitive(vector, "submitted_jobs"), "submitted_jobs");
-    if (result != NULL) expect_json(ezt_result_json(result), cJSON_GetObjectItemCaseSensitive(vector, "result"), "result");
+    if (result != NULL) expect_json(result->json, cJSON_GetObjectItemCaseSensitive(vector, "result"), "result");
     ezt_result_free(result);
     ezt_client_free(client);
     free_script(&net);

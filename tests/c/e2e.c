@@ -86,7 +86,7 @@ static ezt_result *execute(ezt_step *step, char *job_id, size_t size) {
     ezt_status status = ezt_execute(client, step, &result);
     CHECK(status == EZT_OK, "execute: %d %s", (int)status, ezt_last_error_message());
     if (job_id != NULL) {
-        const char *id = result ? ezt_result_job_id(result) : NULL;
+        const char *id = result ? result->job_id : NULL;
         snprintf(job_id, size, "%s", id ? id : "");
     }
     return result;
@@ -100,8 +100,8 @@ static void performance_basic(void) {
     ezt_result_free(execute(step, id, sizeof id));
     ezt_webhook_event *events[1] = {NULL};
     if (webhooks("basic", 1, events) == 1) {
-        CHECK(strcmp(ezt_webhook_event_job_id(events[0]), id) == 0, "the webhook is the job's");
-        CHECK(ezt_webhook_event_succeeded(events[0]) && ezt_webhook_event_response_status(events[0]) == 200, "success");
+        CHECK(strcmp(events[0]->job_id, id) == 0, "the webhook is the job's");
+        CHECK(events[0]->succeeded && events[0]->response_status == 200, "success");
         ezt_webhook_event_free(events[0]);
     }
     ezt_step_free(step);
@@ -120,7 +120,7 @@ static void multi_region_race(void) {
     ezt_result_free(execute(step, id, sizeof id));
     ezt_webhook_event *events[1] = {NULL};
     if (webhooks("race", 1, events) == 1) {
-        CHECK(ezt_webhook_event_succeeded(events[0]), "the race succeeded");
+        CHECK(events[0]->succeeded, "the race succeeded");
         ezt_webhook_event_free(events[0]);
     }
     cJSON *report = get_json(url_of("/api/v1/jobs/%s", id), getenv("EZT_API_KEY"));
@@ -146,8 +146,8 @@ static void fallback_chain(void) {
     ezt_result_free(execute(step, NULL, 0));
     ezt_webhook_event *events[1] = {NULL};
     if (webhooks("fallback", 1, events) == 1) {
-        CHECK(ezt_webhook_event_succeeded(events[0]), "the chain ends in success");
-        CHECK(strcmp(ezt_webhook_event_response_body(events[0]), "status 200") == 0, "from the last fallback");
+        CHECK(events[0]->succeeded, "the chain ends in success");
+        CHECK(strcmp(events[0]->response_body, "status 200") == 0, "from the last fallback");
         ezt_webhook_event_free(events[0]);
     }
     ezt_step_free(step);
@@ -162,9 +162,9 @@ static void on_success_workflow(void) {
     ezt_result_free(execute(step, id, sizeof id));
     ezt_webhook_event *parent[1] = {NULL}, *second[1] = {NULL};
     if (webhooks("parent", 1, parent) == 1 && webhooks("child", 1, second) == 1) {
-        CHECK(strcmp(ezt_webhook_event_job_id(parent[0]), id) == 0, "the parent's webhook");
-        CHECK(strcmp(ezt_webhook_event_job_id(second[0]), id) != 0, "the child is its own job");
-        CHECK(ezt_webhook_event_succeeded(second[0]), "the child succeeded");
+        CHECK(strcmp(parent[0]->job_id, id) == 0, "the parent's webhook");
+        CHECK(strcmp(second[0]->job_id, id) != 0, "the child is its own job");
+        CHECK(second[0]->succeeded, "the child succeeded");
     }
     ezt_webhook_event_free(parent[0]);
     ezt_webhook_event_free(second[0]);
@@ -179,7 +179,7 @@ static void hash_dedupe(void) {
     ezt_result *one = execute(step, first, sizeof first);
     ezt_result *two = execute(step, second, sizeof second);
     CHECK(strcmp(first, second) == 0, "the same job: %s vs %s", first, second);
-    CHECK(two != NULL && strcmp(ezt_result_status(two), "duplicate") == 0, "the repeat is a duplicate");
+    CHECK(two != NULL && strcmp(two->status, "duplicate") == 0, "the repeat is a duplicate");
     ezt_result_free(one);
     ezt_result_free(two);
     ezt_step_free(step);
@@ -198,9 +198,9 @@ static void unique_strategy(void) {
 static void frugal_local(void) {
     ezt_step *step = step_of(&(ezt_step_options){.url = url_of("/upstream/status/%s", "200"), .step_type = EZT_STEP_FRUGAL});
     ezt_result *result = execute(step, NULL, 0);
-    CHECK(result != NULL && ezt_result_executed_locally(result) && ezt_result_status_code(result) == 200, "ran locally");
-    CHECK(result != NULL && ezt_result_job_id(result) == NULL, "nothing submitted");
-    CHECK(result != NULL && strstr(ezt_result_trace(result), "[SUCCESS]") != NULL, "traced");
+    CHECK(result != NULL && result->executed_locally && result->status_code == 200, "ran locally");
+    CHECK(result != NULL && result->job_id == NULL, "nothing submitted");
+    CHECK(result != NULL && strstr(result->trace, "[SUCCESS]") != NULL, "traced");
     ezt_result_free(result);
     ezt_step_free(step);
 }
@@ -216,7 +216,7 @@ static void frugal_forwarded(void) {
     CHECK(id[0] != '\0', "forwarded as a job");
     ezt_webhook_event *events[1] = {NULL};
     if (webhooks("frugal", 1, events) == 1) {
-        CHECK(strcmp(ezt_webhook_event_job_id(events[0]), id) == 0 && ezt_webhook_event_succeeded(events[0]), "EZThrottle completed it");
+        CHECK(strcmp(events[0]->job_id, id) == 0 && events[0]->succeeded, "EZThrottle completed it");
         ezt_webhook_event_free(events[0]);
     }
     ezt_step_free(step);
@@ -246,7 +246,7 @@ static void forward_and_secrets(void) {
     ezt_string_free(answer);
     ezt_webhook_event *events[1] = {NULL};
     if (webhooks("forward", 1, events) == 1) {
-        CHECK(strcmp(ezt_webhook_event_metadata_json(events[0]), "{\"order\":7}") == 0, "metadata echoed");
+        CHECK(strcmp(events[0]->metadata_json, "{\"order\":7}") == 0, "metadata echoed");
         ezt_webhook_event_free(events[0]);
     }
     int fallbacks = 0;

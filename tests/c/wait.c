@@ -91,14 +91,14 @@ static void *serve_one(void *arg) {
         CHECK(ezt_webhook_receive(server->receiver, (const uint8_t *)server->body, server->length, server->signature,
                                   EZT_NOW, &delivery) == EZT_OK,
               "receive: %s", ezt_last_error_message());
-        server->answered = ezt_delivery_status(delivery);
-        const ezt_result *follow_up = NULL;
-        ezt_status ran = ezt_delivery_follow_up(delivery, &follow_up);
-        server->follow_up_ok = ran == EZT_OK && follow_up != NULL && ezt_result_executed_locally(follow_up) &&
-                               ezt_result_status_code(follow_up) == 200;
-        snprintf(server->follow_up_error, sizeof server->follow_up_error, "status %d: %s; result %s", (int)ran,
-                 ezt_last_error_message(), follow_up ? ezt_result_json(follow_up) : "none");
-        const char *answer = ezt_delivery_body(delivery);
+        server->answered = delivery->status;
+        const ezt_result *follow_up = delivery->follow_up;
+        server->follow_up_ok = delivery->follow_up_status == EZT_OK && follow_up != NULL && follow_up->executed_locally &&
+                               follow_up->status_code == 200;
+        snprintf(server->follow_up_error, sizeof server->follow_up_error, "status %d: %s; result %s",
+                 (int)delivery->follow_up_status, delivery->follow_up_error ? delivery->follow_up_error : "",
+                 follow_up ? follow_up->json : "none");
+        const char *answer = delivery->body;
         char head[256];
         int n = snprintf(head, sizeof head, "HTTP/1.1 %u X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
                          server->answered, strlen(answer));
@@ -158,22 +158,22 @@ static void wait_receive_follow_up_replay(void) {
     CHECK(ezt_step_new(&first, &step) == EZT_OK, "%s", ezt_last_error_message());
     ezt_result *result = NULL;
     CHECK(ezt_execute(client, step, &result) == EZT_OK, "execute: %s", ezt_last_error_message());
-    const char *job_id = result ? ezt_result_job_id(result) : NULL;
+    const char *job_id = result ? result->job_id : NULL;
     CHECK(job_id != NULL, "submitted");
 
     ezt_webhook_event *event = NULL;
     ezt_status waited = ezt_wait_for_result(client, job_id ? job_id : "", 20000, &event);
     CHECK(waited == EZT_OK, "wait: %d %s", (int)waited, ezt_last_error_message());
     if (event != NULL) {
-        CHECK(strcmp(ezt_webhook_event_job_id(event), job_id) == 0, "the job's result");
-        CHECK(ezt_webhook_event_succeeded(event) && ezt_webhook_event_response_status(event) == 200, "it succeeded");
+        CHECK(strcmp(event->job_id, job_id) == 0, "the job's result");
+        CHECK(event->succeeded && event->response_status == 200, "it succeeded");
     }
     if (waited != EZT_OK) shutdown(server.listener, SHUT_RDWR); /* ends the accept */
     pthread_join(thread, NULL);
     CHECK(server.answered == 200, "the delivery was accepted: %u", server.answered);
     /* The receiver runs it; or, when the webhook beat the submit answer home,
        ezt_execute ran it last (it shows in the execution's trace). */
-    int ran_in_execute = result != NULL && strstr(ezt_result_trace(result), key) != NULL;
+    int ran_in_execute = result != NULL && strstr(result->trace, key) != NULL;
     CHECK(server.follow_up_ok != ran_in_execute, "the on_success step ran in this client, once: %s", server.follow_up_error);
     CHECK(hits(key) == 1, "the follow-up reached its URL once");
 
@@ -181,17 +181,16 @@ static void wait_receive_follow_up_replay(void) {
     ezt_delivery *again = NULL;
     CHECK(ezt_webhook_receive(server.receiver, (const uint8_t *)server.body, server.length, server.signature, EZT_NOW, &again) == EZT_OK,
           "%s", ezt_last_error_message());
-    const ezt_result *follow_up = NULL;
-    CHECK(ezt_delivery_status(again) == 200 && ezt_delivery_reason(again) == EZT_SIGNATURE_REPLAYED, "a replay is acknowledged");
-    CHECK(ezt_delivery_event(again) == NULL, "and not handed over");
-    CHECK(ezt_delivery_follow_up(again, &follow_up) == EZT_OK && follow_up == NULL, "nor followed up");
+    CHECK(again->status == 200 && again->reason == EZT_SIGNATURE_REPLAYED, "a replay is acknowledged");
+    CHECK(again->event == NULL, "and not handed over");
+    CHECK(again->follow_up_status == EZT_OK && again->follow_up == NULL && again->follow_up_error == NULL, "nor followed up");
     ezt_delivery_free(again);
     CHECK(hits(key) == 1, "the follow-up did not run twice");
 
     /* A forged one is refused. */
     ezt_delivery *forged = NULL;
     CHECK(ezt_webhook_receive(server.receiver, (const uint8_t *)server.body, server.length, "t=1,v1=00", EZT_NOW, &forged) == EZT_OK, "decided");
-    CHECK(ezt_delivery_status(forged) == 401 && ezt_delivery_event(forged) == NULL, "a forged delivery is refused");
+    CHECK(forged->status == 401 && forged->event == NULL, "a forged delivery is refused");
     ezt_delivery_free(forged);
 
     /* A job whose result never comes: the wait ends at its timeout. */

@@ -1,5 +1,6 @@
 //! `X-EZThrottle-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`
 
+use std::ffi::CStr;
 use std::fmt;
 
 use hmac::{Hmac, Mac};
@@ -39,19 +40,38 @@ pub enum SignatureReason {
 }
 
 impl SignatureReason {
+    /// Every reason.
+    pub const ALL: [Self; 10] = [
+        Self::Valid,
+        Self::ValidPrimary,
+        Self::ValidSecondary,
+        Self::NoSignatureHeader,
+        Self::MissingV1Signature,
+        Self::TimestampExpired,
+        Self::SignatureMismatch,
+        Self::MalformedHeader,
+        Self::BothSecretsFailed,
+        Self::Replayed,
+    ];
+
     /// The stable snake_case code.
     pub fn as_str(self) -> &'static str {
+        self.as_c_str().to_str().unwrap_or_default()
+    }
+
+    /// The stable snake_case code, NUL-terminated for C callers.
+    pub fn as_c_str(self) -> &'static CStr {
         match self {
-            Self::Valid => "valid",
-            Self::ValidPrimary => "valid_primary",
-            Self::ValidSecondary => "valid_secondary",
-            Self::NoSignatureHeader => "no_signature_header",
-            Self::MissingV1Signature => "missing_v1_signature",
-            Self::TimestampExpired => "timestamp_expired",
-            Self::SignatureMismatch => "signature_mismatch",
-            Self::MalformedHeader => "malformed_header",
-            Self::BothSecretsFailed => "both_secrets_failed",
-            Self::Replayed => "replayed",
+            Self::Valid => c"valid",
+            Self::ValidPrimary => c"valid_primary",
+            Self::ValidSecondary => c"valid_secondary",
+            Self::NoSignatureHeader => c"no_signature_header",
+            Self::MissingV1Signature => c"missing_v1_signature",
+            Self::TimestampExpired => c"timestamp_expired",
+            Self::SignatureMismatch => c"signature_mismatch",
+            Self::MalformedHeader => c"malformed_header",
+            Self::BothSecretsFailed => c"both_secrets_failed",
+            Self::Replayed => c"replayed",
         }
     }
 
@@ -85,6 +105,19 @@ impl Verification {
     /// Whether the delivery is authentic.
     pub fn is_valid(&self) -> bool {
         self.reason.is_valid()
+    }
+
+    /// `Ok(self)` when the delivery is authentic, else the error of a
+    /// strict verification: `Error::Signature` with the primary secret's
+    /// reason during a rotation, the check's own otherwise.
+    pub fn into_result(self) -> Result<Self> {
+        if self.is_valid() {
+            Ok(self)
+        } else {
+            Err(Error::Signature {
+                reason: self.primary_reason.unwrap_or(self.reason),
+            })
+        }
     }
 
     fn refused(reason: SignatureReason, timestamp: Option<i64>) -> Self {
@@ -256,21 +289,15 @@ pub fn verify_signature_strict(
     now_secs: i64,
     tolerance_secs: u64,
 ) -> Result<Verification> {
-    let check = verify_with_secrets(
+    verify_with_secrets(
         payload,
         header,
         primary,
         secondary,
         now_secs,
         tolerance_secs,
-    );
-    if check.is_valid() {
-        Ok(check)
-    } else {
-        Err(Error::Signature {
-            reason: check.primary_reason.unwrap_or(check.reason),
-        })
-    }
+    )
+    .into_result()
 }
 
 #[cfg(test)]
