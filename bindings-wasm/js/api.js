@@ -152,8 +152,8 @@ export class EZThrottle {
       waits.add(poll);
       signal?.addEventListener('abort', onAbort, { once: true });
       const expire = () => {
+        const error = new TimeoutError(wait.timeoutMessage); // before end() frees the wait
         end();
-        const error = new TimeoutError(`no result for job ${jobId} within ${limit} ms`);
         error.code = 'timeout';
         reject(error);
       };

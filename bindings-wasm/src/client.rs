@@ -224,6 +224,15 @@ impl WaitHandle {
         self.timeout_ms.map(|ms| ms as f64)
     }
 
+    /// The message of the wait's timeout, in every binding's words.
+    #[wasm_bindgen(getter = timeoutMessage)]
+    pub fn timeout_message(&self) -> String {
+        let wait = self.wait.as_ref().zip(self.timeout_ms);
+        wait.map_or_else(String::new, |(wait, ms)| {
+            ResultWait::timed_out(wait.job_id(), ms).message
+        })
+    }
+
     /// The delivered event as JSON once it has arrived, else `undefined`.
     pub fn poll(&mut self) -> JsValue {
         let Some(wait) = self.wait.as_mut() else {

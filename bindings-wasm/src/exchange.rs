@@ -153,11 +153,8 @@ fn read_answer(answer: JsValue) -> Reply {
     let malformed =
         || TransportError::other("the send function did not resolve to [status, headers, body]");
     let answer = answer.dyn_into::<Array>().map_err(|_| malformed())?;
-    let status = answer
-        .get(0)
-        .as_f64()
-        .filter(|s| (100.0..=999.0).contains(s) && s.fract() == 0.0)
-        .ok_or_else(malformed)? as u16;
+    let status =
+        HttpResponse::status_from_transport(answer.get(0).as_f64().ok_or_else(malformed)?)?;
     let flat = answer.get(1).dyn_into::<Array>().map_err(|_| malformed())?;
     let mut headers = Vec::with_capacity(flat.length() as usize / 2);
     for i in (0..flat.length().saturating_sub(1)).step_by(2) {

@@ -4,7 +4,10 @@
 #![no_main]
 use std::ffi::{CStr, CString};
 
-use ezthrottle::{ezt_status, ezt_step, ezt_step_free, ezt_step_new, ezt_step_to_json, ezt_step_set_json, ezt_string_free};
+use ezthrottle::{
+    ezt_status, ezt_step, ezt_step_free, ezt_step_new, ezt_step_options, ezt_step_set_json, ezt_step_to_json,
+    ezt_string_free,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn payload(step: *const ezt_step) -> Option<String> {
@@ -27,13 +30,12 @@ fuzz_target!(|data: &[u8]| {
     let (Ok(name), Ok(json)) = (CString::new(name), CString::new(json)) else {
         return;
     };
+    // SAFETY: every field of the options is a pointer, a count or a number: zero is the default.
+    let mut options: ezt_step_options = unsafe { std::mem::zeroed() };
+    options.url = c"https://a.example".as_ptr();
     let mut step = std::ptr::null_mut();
-    // SAFETY: a writable out pointer.
-    assert_eq!(unsafe { ezt_step_new(&mut step) }, ezt_status::EZT_OK);
-    let url = CString::new("\"https://a.example\"").expect("no NUL");
-    let url_name = CString::new("url").expect("no NUL");
-    // SAFETY: live step, NUL-terminated strings.
-    unsafe { ezt_step_set_json(step, url_name.as_ptr(), url.as_ptr()) };
+    // SAFETY: valid options, a writable out pointer.
+    assert_eq!(unsafe { ezt_step_new(&options, &mut step) }, ezt_status::EZT_OK);
     let before = payload(step);
     // SAFETY: live step, NUL-terminated strings.
     let status = unsafe { ezt_step_set_json(step, name.as_ptr(), json.as_ptr()) };
