@@ -7,7 +7,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use ezthrottle_core::{HttpRequest, HttpResponse, Operation, Reply, Target, TransportError};
 
 use crate::ezt_status;
-use crate::ffi::{c_string, guard, handle_mut, slice_arg, str_arg, Failure};
+use crate::ffi::{c_string, guard, handle_mut, slice_arg, str_arg};
 use crate::step::ezt_header;
 
 /// The transport finished the request; the response was filled in.
@@ -146,7 +146,7 @@ impl HostTransport {
         match outcome {
             EZT_TRANSPORT_OK => match response.status {
                 Some(status) => Ok(HttpResponse {
-                    status,
+                    status: HttpResponse::status_from_transport(status.into())?,
                     headers: response.headers,
                     body: String::from_utf8_lossy(&response.body).into_owned(),
                 }),
@@ -164,7 +164,8 @@ impl HostTransport {
     }
 }
 
-/// Set the response status (100..=599). Setting it again replaces it.
+/// Set the response status. Setting it again replaces it; one a server
+/// cannot send (outside 100..=599) makes the request fail as the transport's.
 ///
 /// # Safety
 /// `response` is NULL or the pointer given to the transport, during the call.
@@ -177,12 +178,6 @@ pub unsafe extern "C" fn ezt_response_set_status(
         // SAFETY: `response` is NULL or a live handle that no other call uses meanwhile, as
         // `ezt_response_set_status`'s # Safety requires of its caller.
         let response = unsafe { handle_mut(response, "response") }?;
-        if !(100..=599).contains(&status) {
-            return Err(Failure::new(
-                ezt_status::EZT_ERR_VALIDATION,
-                format!("{status} is not an HTTP status (100..=599)"),
-            ));
-        }
         response.status = Some(status);
         Ok(())
     })

@@ -171,17 +171,8 @@ pub trait BlockingHttpTransport: Send + Sync {
 }
 
 fn from_record(response: HttpResponse) -> Result<ezthrottle_core::HttpResponse, TransportError> {
-    let status = u16::try_from(response.status)
-        .ok()
-        .filter(|s| (100..=599).contains(s))
-        .ok_or_else(|| {
-            TransportError::other(format!(
-                "the transport answered status {}, which is not an HTTP status",
-                response.status
-            ))
-        })?;
     Ok(ezthrottle_core::HttpResponse {
-        status,
+        status: ezthrottle_core::HttpResponse::status_from_transport(response.status.into())?,
         headers: response
             .headers
             .into_iter()

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::error::TransportError;
+
 /// Who a request goes to: decides nothing in the host, but lets it log, route
 /// or meter the two kinds separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +107,23 @@ impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// The status a host's transport reported, as a response's: one a
+    /// server cannot send (not a whole number in 100..=599) is the
+    /// transport's failure. Every binding reads its transport's status here.
+    pub fn status_from_transport(status: f64) -> Result<u16, TransportError> {
+        let whole = (status.fract() == 0.0).then_some(status as i64);
+        match whole.map(crate::validate::check_status_code) {
+            Some(Ok(())) => Ok(status as u16),
+            Some(Err(why)) => Err(TransportError::other(format!(
+                "the transport answered {why}"
+            ))),
+            // Not formatted: a float's Display would cost the npm package 6 KB.
+            None => Err(TransportError::other(
+                "the transport answered a status that is not a whole number",
+            )),
+        }
+    }
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -112,4 +131,31 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HttpResponse;
+
+    #[test]
+    fn a_transport_status_is_one_a_server_can_send() {
+        assert_eq!(HttpResponse::status_from_transport(200.0), Ok(200));
+        assert_eq!(HttpResponse::status_from_transport(599.0), Ok(599));
+        for refused in [
+            99.0,
+            600.0,
+            999.0,
+            -1.0,
+            200.5,
+            f64::NAN,
+            f64::INFINITY,
+            1e300,
+        ] {
+            let error = HttpResponse::status_from_transport(refused).unwrap_err();
+            assert!(
+                error.message.starts_with("the transport answered"),
+                "{refused}: {error}"
+            );
+        }
+    }
 }

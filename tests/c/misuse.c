@@ -269,7 +269,7 @@ static void transports_that_fail_or_lie(void) {
         {{EZT_TRANSPORT_UNREACHABLE, 0, NULL, NULL, 0}, EZT_ERR_UNREACHABLE, "canned failure"},
         {{42, 0, NULL, NULL, 0}, EZT_ERR_TRANSPORT, "42"},
         {{EZT_TRANSPORT_OK, 0, "{}", NULL, 0}, EZT_ERR_TRANSPORT, "no status"},
-        {{EZT_TRANSPORT_OK, 700, "{}", NULL, 0}, EZT_ERR_TRANSPORT, "no status"},
+        {{EZT_TRANSPORT_OK, 700, "{}", NULL, 0}, EZT_ERR_TRANSPORT, "answered 700"},
         {{EZT_TRANSPORT_OK, 200, "\x01garbage\xff", NULL, 0}, EZT_ERR_PROTOCOL, "not JSON"},
         {{EZT_TRANSPORT_OK, 200, "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":\"x\"}}", NULL, 0}, EZT_ERR_PROTOCOL, "status_code"},
         {{EZT_TRANSPORT_OK, 200, "{\"status\":\"denied\",\"error\":\"plan\"}", NULL, 0}, EZT_ERR_DENIED, "plan"},

@@ -92,6 +92,19 @@ test('a gateway that does not answer in time is a transport timeout', async () =
   assert.ok(Date.now() - started < 5000);
 });
 
+test('a status no server can send (999) is the transport\'s failure, as in every binding', async () => {
+  const odd = await serve((request, response) => {
+    response.writeHead(999);
+    response.end('{}');
+  });
+  const client = new EZThrottle({ apiKey: 'ck_local_only', tracktagsUrl: odd.url });
+  await assert.rejects(new Step(client).url('http://127.0.0.1:9/x').execute(), (error) => {
+    assert.ok(error instanceof TransportError, `${error.name}: ${error.message}`);
+    assert.match(error.message, /answered 999 is not an HTTP status code/);
+    return true;
+  });
+});
+
 test('an answer over 64 MiB is refused, over node:http and over fetch alike', async () => {
   const huge = await serve((request, response) => {
     response.writeHead(200, { 'content-type': 'application/octet-stream' });

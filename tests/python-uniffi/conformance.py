@@ -233,6 +233,22 @@ async def cancellation_token():
         assert len(sent) == 1, "a call with a cancelled token sent something"
 
 
+async def a_status_no_server_sends():
+    """An app's transport that answers 700 (or -1) has failed, as in every
+    binding: the core's words, no response is made of it."""
+    for status in (700, -1, 99):
+        class Lying(ez.HttpTransport):
+            async def send(self, request):
+                return ez.HttpResponse(status=status, headers=[], body="{}")
+
+        client = ez.EzThrottle(ez.ClientOptions(api_key=API_KEY, tracktags_url="http://proxy.invalid"), Lying())
+        try:
+            await client.execute(ez.Step().url("https://api.example.com/x"))
+            raise AssertionError(f"status {status} was taken as an answer")
+        except ez.EzThrottleError.Unreachable as e:
+            assert e.kind == "transport" and f"answered {status} is not an HTTP status code" in str(e), e
+
+
 def builtin_http_transport():
     """The built-in HTTP client from Python against a loopback server: any
     status is a response, failures are typed, and wrapped as the app's
@@ -290,7 +306,8 @@ async def main(root):
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
     runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
     passed, failed = 0, []
-    for check in (refusals_name_the_field, step_with_options, cancellation_token, builtin_http_transport):
+    for check in (refusals_name_the_field, step_with_options, cancellation_token, a_status_no_server_sends,
+                  builtin_http_transport):
         try:
             if asyncio.iscoroutine(done := check()):
                 await done
