@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use ezthrottle_core::{ClientReceiver, Handled};
+use ezthrottle_core::{ClientReceiver, Error, Handled, ResultWait};
 
 use crate::client::{ezt_client, ezt_result, OwnedResult};
 use crate::ezt_status;
@@ -237,10 +237,7 @@ pub unsafe extern "C" fn ezt_wait_for_result(
                 unsafe { *out = ezt_webhook_event::new(&event).into_raw() };
                 Ok(())
             }
-            None => Err(Failure::new(
-                ezt_status::EZT_ERR_TIMEOUT,
-                format!("no result for job {job_id:?} within {timeout_ms} ms"),
-            )),
+            None => Err(Error::from(ResultWait::timed_out(job_id, timeout_ms)).into()),
         }
     })
 }

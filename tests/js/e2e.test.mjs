@@ -251,7 +251,8 @@ test('continuations: on_success runs here when the webhook arrives', async () =>
 test('waitForResult: a late wait ends at once; timeouts and aborts reject and free the wait', async () => {
   const waiting = new EZThrottle({ apiKey, tracktagsUrl: base });
   await assert.rejects(waiting.waitForResult('job-that-never-ran', { timeoutMs: 20 }),
-    (e) => e instanceof TimeoutError && e.name === 'TimeoutError' && e.code === 'timeout');
+    (e) => e instanceof TimeoutError && e.name === 'TimeoutError' && e.code === 'timeout' &&
+      e.message === 'no result for job "job-that-never-ran" within 20 ms');
   const controller = new AbortController();
   const aborted = waiting.waitForResult('job-that-never-ran', { signal: controller.signal });
   controller.abort(new Error('stop'));

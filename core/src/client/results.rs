@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::{Shared, RESULTS_KEPT};
+use crate::error::TransportError;
 use crate::webhook::WebhookEvent;
 
 /// Delivered results (bounded, oldest forgotten first) and the wakers of
@@ -93,6 +94,14 @@ impl ResultWait {
     /// The job waited for.
     pub fn job_id(&self) -> &str {
         &self.job_id
+    }
+
+    /// How a wait for `job_id` ends when `timeout_ms` passed without its
+    /// result, in every binding's words.
+    pub fn timed_out(job_id: &str, timeout_ms: u64) -> TransportError {
+        TransportError::timeout(format!(
+            "no result for job {job_id:?} within {timeout_ms} ms"
+        ))
     }
 
     /// The result if it has arrived, without waiting.
