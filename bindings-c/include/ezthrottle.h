@@ -961,7 +961,8 @@ enum ezt_status ezt_step_set_json(struct ezt_step *step, const char *name, const
 enum ezt_status ezt_step_to_json(const struct ezt_step *step, char **out);
 
 /**
- * Set the response status (100..=599). Setting it again replaces it.
+ * Set the response status. Setting it again replaces it; one a server
+ * cannot send (outside 100..=599) makes the request fail as the transport's.
  *
  * # Safety
  * `response` is NULL or the pointer given to the transport, during the call.

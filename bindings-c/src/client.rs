@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::ezt_status;
 use crate::ffi::{
-    c_string, give_box, give_string, guard, handle, json_arg, opt_str_arg, out_arg, owned_c_string,
-    str_arg, Failure,
+    c_string, give_box, give_string, guard, handle, json_arg, null_argument, opt_str_arg, out_arg,
+    owned_c_string, str_arg, Failure,
 };
 use crate::step::ezt_step;
 use crate::transport::{ezt_transport_fn, HostTransport};
@@ -78,12 +78,7 @@ pub unsafe extern "C" fn ezt_client_new(
 ) -> ezt_status {
     guard(|| {
         let out = out_arg(out, "out")?;
-        let function = transport.ok_or_else(|| {
-            Failure::new(
-                ezt_status::EZT_ERR_NULL_ARGUMENT,
-                "argument `transport` is NULL",
-            )
-        })?;
+        let function = transport.ok_or_else(|| null_argument("transport"))?;
         // SAFETY: `options` is NULL or points to an `ezt_client_options` readable for the call,
         // as `ezt_client_new`'s # Safety requires of its caller.
         let options = unsafe { options.as_ref() };
@@ -343,12 +338,7 @@ pub unsafe extern "C" fn ezt_forward_or_fallback(
     guard(|| {
         let out = out_arg(out, "out")?;
         let fell_back = out_arg(fell_back, "fell_back")?;
-        let fallback = fallback.ok_or_else(|| {
-            Failure::new(
-                ezt_status::EZT_ERR_NULL_ARGUMENT,
-                "argument `fallback` is NULL",
-            )
-        })?;
+        let fallback = fallback.ok_or_else(|| null_argument("fallback"))?;
         // SAFETY: `client` is NULL or a live handle of this library, not freed during the call,
         // as `ezt_forward_or_fallback`'s # Safety requires of its caller.
         let client = unsafe { handle(client, "client") }?;

@@ -287,12 +287,7 @@ pub(crate) unsafe fn give_box<T>(out: *mut *mut T, value: T) {
 /// `ptr` is NULL or a live handle of type `T` made by this library.
 pub(crate) unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, Failure> {
     // SAFETY: NULL or a live handle per the contract above.
-    unsafe { ptr.as_ref() }.ok_or_else(|| {
-        Failure::new(
-            ezt_status::EZT_ERR_NULL_ARGUMENT,
-            format!("handle `{name}` is NULL"),
-        )
-    })
+    unsafe { ptr.as_ref() }.ok_or_else(|| null_handle(name))
 }
 
 /// Borrow a handle argument mutably.
@@ -302,12 +297,14 @@ pub(crate) unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, F
 /// elsewhere during the call.
 pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Failure> {
     // SAFETY: NULL or a live, unaliased handle per the contract above.
-    unsafe { ptr.as_mut() }.ok_or_else(|| {
-        Failure::new(
-            ezt_status::EZT_ERR_NULL_ARGUMENT,
-            format!("handle `{name}` is NULL"),
-        )
-    })
+    unsafe { ptr.as_mut() }.ok_or_else(|| null_handle(name))
+}
+
+fn null_handle(name: &str) -> Failure {
+    Failure::new(
+        ezt_status::EZT_ERR_NULL_ARGUMENT,
+        format!("handle `{name}` is NULL"),
+    )
 }
 
 /// The message of the last failed call on this thread, or "" after a
@@ -319,14 +316,7 @@ pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mu
 /// safe.
 #[no_mangle]
 pub extern "C" fn ezt_last_error_message() -> *const c_char {
-    guard_value(c"".as_ptr(), || {
-        LAST_ERROR.with(|last| {
-            last.borrow()
-                .message
-                .as_ref()
-                .map_or(c"".as_ptr(), |m| m.as_ptr())
-        })
-    })
+    last_error_text(|last| &last.message)
 }
 
 /// For `EZT_ERR_VALIDATION`: the path of the refused field
@@ -334,12 +324,17 @@ pub extern "C" fn ezt_last_error_message() -> *const c_char {
 /// `ezt_last_error_message()`.
 #[no_mangle]
 pub extern "C" fn ezt_last_error_path() -> *const c_char {
+    last_error_text(|last| &last.path)
+}
+
+/// A text of the thread's last failure, "" when it has none. The pointer
+/// outlives the borrow: the string stays in the thread-local until replaced.
+fn last_error_text(field: fn(&LastError) -> &Option<CString>) -> *const c_char {
     guard_value(c"".as_ptr(), || {
         LAST_ERROR.with(|last| {
-            last.borrow()
-                .path
+            field(&last.borrow())
                 .as_ref()
-                .map_or(c"".as_ptr(), |p| p.as_ptr())
+                .map_or(c"".as_ptr(), |t| t.as_ptr())
         })
     })
 }

@@ -220,6 +220,8 @@ unsafe fn items<'a, T>(
 
 /// A builder call that sets one text option.
 type SetText = fn(Step, &str) -> Step;
+/// A builder call that sets one time (milliseconds).
+type SetTime = fn(Step, u64) -> Step;
 
 /// The option `value` of `options`, refused when it is none of its constants.
 fn choice<T: Copy>(value: u32, options: &[T], path: impl FnOnce() -> String) -> Result<T, Failure> {
@@ -307,14 +309,13 @@ unsafe fn build(options: &ezt_step_options, prefix: &str, depth: usize) -> Resul
     if let Some(policy) = unsafe { options.retry_policy.as_ref() } {
         step = step.retry_policy(unsafe { retry_policy(policy, || at("retry_policy")) }?);
     }
-    if options.retry_at_ms != 0 {
-        step = step.retry_at_ms(options.retry_at_ms);
-    }
-    if options.local_timeout_ms != 0 {
-        step = step.local_timeout_ms(options.local_timeout_ms);
-    }
-    if options.on_failure_timeout_ms != 0 {
-        step = step.on_failure_timeout_ms(options.on_failure_timeout_ms);
+    let times: [(_, SetTime); 3] = [
+        (options.retry_at_ms, Step::retry_at_ms),
+        (options.local_timeout_ms, Step::local_timeout_ms),
+        (options.on_failure_timeout_ms, Step::on_failure_timeout_ms),
+    ];
+    for (ms, set) in times.into_iter().filter(|(ms, _)| *ms != 0) {
+        step = set(step, ms);
     }
     let forward_on = (options.fallback_on_error, options.fallback_on_error_count);
     if let Some(codes) = unsafe { items(forward_on.0, forward_on.1, || at("fallback_on_error")) }? {
@@ -424,7 +425,7 @@ unsafe fn fallback_of(
         })
     }?;
     let on_timeout = Some(fallback.trigger_on_timeout_ms).filter(|ms| *ms != 0);
-    let trigger = Trigger::from_parts(codes.map(<[u16]>::to_vec), on_timeout, here)?;
+    let trigger = Trigger::from_parts(codes, on_timeout, here, |c| Ok(c.to_vec()), Ok)?;
     Ok((step, trigger))
 }
 
@@ -443,12 +444,7 @@ pub unsafe extern "C" fn ezt_step_new(
     guard(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: NULL or a valid options struct, as `ezt_step_new`'s # Safety requires.
-        let options = unsafe { options.as_ref() }.ok_or_else(|| {
-            Failure::new(
-                ezt_status::EZT_ERR_NULL_ARGUMENT,
-                "argument `options` is NULL",
-            )
-        })?;
+        let options = unsafe { options.as_ref() }.ok_or_else(|| null_argument("options"))?;
         // SAFETY: as above.
         let inner = unsafe { build(options, "", 0) }?;
         // SAFETY: checked above.

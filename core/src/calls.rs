@@ -306,13 +306,13 @@ fn on_failure(child: Step, spec: &Map<String, Value>, here: &str) -> Result<Edit
 
 /// When a fallback runs, read from its spec.
 fn trigger(spec: &Map<String, Value>, here: &str) -> Result<Trigger> {
-    let on_error = read(spec, "trigger_on_error", |codes, _| {
-        status_codes(codes, &join_path(here, "trigger_on_error"))
-    })?;
-    let on_timeout = read(spec, "trigger_on_timeout", |ms, _| {
-        integer(ms, &join_path(here, "trigger_on_timeout"), u64::MAX)
-    })?;
-    Trigger::from_parts(on_error, on_timeout, here)
+    Trigger::from_parts(
+        optional(spec, "trigger_on_error"),
+        optional(spec, "trigger_on_timeout"),
+        here,
+        |codes| status_codes(codes, &join_path(here, "trigger_on_error")),
+        |ms| integer(ms, &join_path(here, "trigger_on_timeout"), u64::MAX),
+    )
 }
 
 fn string<'v>(value: &'v Value, path: &str) -> Result<&'v str> {

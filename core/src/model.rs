@@ -196,21 +196,23 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    /// The trigger of the fallback at `path` from what was given: status
-    /// codes, a timeout, or neither (always). The one statement of "codes
-    /// or timeout, not both".
-    pub fn from_parts(
-        on_error: Option<Vec<u16>>,
-        on_timeout_ms: Option<u64>,
+    /// The trigger of the fallback at `path` from the parts given: status
+    /// codes, a timeout, or neither (always); both is refused before either
+    /// is read. The one statement of "codes or timeout, not both".
+    pub fn from_parts<C, T>(
+        on_error: Option<C>,
+        on_timeout: Option<T>,
         path: &str,
+        codes: impl FnOnce(C) -> Result<Vec<u16>, Error>,
+        timeout_ms: impl FnOnce(T) -> Result<u64, Error>,
     ) -> Result<Self, Error> {
-        match (on_error, on_timeout_ms) {
+        match (on_error, on_timeout) {
             (Some(_), Some(_)) => Err(Error::validation(
                 crate::validate::join_path(path, "trigger"),
                 "give trigger_on_error or trigger_on_timeout, not both",
             )),
-            (Some(codes), None) => Ok(Self::OnError(codes)),
-            (None, Some(ms)) => Ok(Self::OnTimeout(ms)),
+            (Some(on_error), None) => codes(on_error).map(Self::OnError),
+            (None, Some(on_timeout)) => timeout_ms(on_timeout).map(Self::OnTimeout),
             (None, None) => Ok(Self::Always),
         }
     }
