@@ -384,6 +384,42 @@ static void webhook_parsing(void) {
     CHECK(strcmp(ezt_signature_reason_name(EZT_SIGNATURE_REPLAYED), "replayed") == 0, "reason names");
 }
 
+/* A delivery whose follow-up fails carries the failure: no result, its
+   status and message. The delivery is a signed conformance vector's. */
+static void a_failing_follow_up(void) {
+    canned c = {EZT_TRANSPORT_OK, 200,
+                "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":201,"
+                "\"body\":\"{\\\"job_id\\\":\\\"job_1\\\",\\\"status\\\":\\\"queued\\\"}\"}}",
+                NULL, 0};
+    ezt_client_options options = {.api_key = KEY, .tracktags_url = "http://gw.invalid", .continuation_webhook = "https://app.example/hook"};
+    ezt_client *client = NULL;
+    EXPECT(ezt_client_new(&options, canned_transport, &c, &client), EZT_OK);
+    ezt_step_options next = {.url = "https://a.example/next"};
+    ezt_step *step = NULL;
+    EXPECT(ezt_step_new(&(ezt_step_options){.url = "https://a.example", .on_success = &next}, &step), EZT_OK);
+    ezt_result *result = NULL;
+    EXPECT(ezt_execute(client, step, &result), EZT_OK);
+    CHECK(result != NULL && result->job_id != NULL && strcmp(result->job_id, "job_1") == 0, "submitted as job_1");
+    ezt_webhook_receiver *receiver = NULL;
+    EXPECT(ezt_webhook_receiver_new(client, "whsec_primary_0123456789", NULL, 600, &receiver), EZT_OK);
+    c.outcome = EZT_TRANSPORT_UNREACHABLE; /* the follow-up's submit fails */
+    const char *body = "{\"job_id\":\"job_1\",\"idempotent_key\":\"k1\",\"status\":\"success\",\"response\":{\"status_code\":200,\"body\":\"ok\"}}";
+    const char *signature = "t=1764319500,v1=3c8008f2e5540635b92ccd388eb78cb73f1d60f5414124166221c0b0a3e57655";
+    ezt_delivery *delivery = NULL;
+    int calls = c.calls;
+    EXPECT(ezt_webhook_receive(receiver, (const uint8_t *)body, strlen(body), signature, 1764320000, &delivery), EZT_OK);
+    CHECK(delivery->status == 200 && delivery->event != NULL && strcmp(delivery->event->job_id, "job_1") == 0, "accepted");
+    CHECK(c.calls == calls + 1, "the follow-up was tried: %d calls", c.calls - calls);
+    CHECK(delivery->follow_up == NULL && delivery->follow_up_status == EZT_ERR_UNREACHABLE, "status %d", (int)delivery->follow_up_status);
+    CHECK(delivery->follow_up_error != NULL && strstr(delivery->follow_up_error, "canned failure") != NULL, "error %s",
+          delivery->follow_up_error ? delivery->follow_up_error : "NULL");
+    ezt_delivery_free(delivery);
+    ezt_webhook_receiver_free(receiver);
+    ezt_result_free(result);
+    ezt_step_free(step);
+    ezt_client_free(client);
+}
+
 /* A stateless transport: safe to call from several threads at once. */
 static int always_ok(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
     (void)user_data;
@@ -493,6 +529,7 @@ int main(void) {
         {"messages are per call", messages_are_per_call},
         {"webhook parsing and verification", webhook_parsing},
         {"receiver, wait and queue_request refuse bad input", receiver_wait_and_queue_request_refuse_bad_input},
+        {"a delivery carries its follow-up's failure", a_failing_follow_up},
         {"one client, four threads, errors stay per thread", one_client_many_threads},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
