@@ -96,6 +96,13 @@
 #define EZT_QUORUM_VOTE_NO 2
 
 /**
+ * The most steps one `ezt_step_new` builds, linked ones included; more is
+ * refused. Options linked twice (two fallbacks pointing at one struct) are
+ * built, and counted, twice.
+ */
+#define EZT_MAX_STEPS 1024
+
+/**
  * `ezt_retry_policy.max_retries` / `max_reroutes`: left out (0 is a count).
  */
 #define EZT_RETRY_UNSET -1

@@ -84,11 +84,8 @@ pub unsafe extern "C" fn ezt_client_new(
         let options = unsafe { options.as_ref() };
         // SAFETY: each string field of `options` is NULL or a NUL-terminated string readable for
         // the call, as `ezt_client_new`'s # Safety requires of its caller.
-        let field = |ptr: Option<*const c_char>, name| unsafe {
-            opt_str_arg(ptr.unwrap_or(std::ptr::null()), name)
-        };
-        let text = |pick: fn(&ezt_client_options) -> *const c_char, name| {
-            field(options.map(pick), name).map(|value| value.map(str::to_owned))
+        let text = |pick: fn(&ezt_client_options) -> *const c_char, name| unsafe {
+            opt_str_arg(options.map_or(std::ptr::null(), pick), name).map(|v| v.map(str::to_owned))
         };
         let client = Client::new(ClientOptions {
             api_key: text(|o| o.api_key, "api_key")?,
@@ -98,19 +95,12 @@ pub unsafe extern "C" fn ezt_client_new(
             timeout_ms: options.map(|o| o.timeout_ms).filter(|ms| *ms > 0),
             continuation_webhook: text(|o| o.continuation_webhook, "continuation_webhook")?,
         })?;
-        // SAFETY: checked above.
-        unsafe {
-            give_box(
-                out,
-                ezt_client {
-                    client,
-                    transport: HostTransport {
-                        function,
-                        user_data,
-                    },
-                },
-            )
+        let transport = HostTransport {
+            function,
+            user_data,
         };
+        // SAFETY: checked above.
+        unsafe { give_box(out, ezt_client { client, transport }) };
         Ok(())
     })
 }

@@ -50,6 +50,10 @@ pub const EZT_QUORUM_VOTE_DEFAULT: u32 = 0;
 pub const EZT_QUORUM_VOTE_YES: u32 = 1;
 /// `ezt_webhook.quorum_vote`: this webhook's delivery does not count.
 pub const EZT_QUORUM_VOTE_NO: u32 = 2;
+/// The most steps one `ezt_step_new` builds, linked ones included; more is
+/// refused. Options linked twice (two fallbacks pointing at one struct) are
+/// built, and counted, twice.
+pub const EZT_MAX_STEPS: usize = 1024;
 /// `ezt_retry_policy.max_retries` / `max_reroutes`: left out (0 is a count).
 pub const EZT_RETRY_UNSET: i64 = -1;
 
@@ -234,12 +238,25 @@ fn choice<T: Copy>(value: u32, options: &[T], path: impl FnOnce() -> String) -> 
 /// The step that `options` describe. `prefix` is where it sits, `depth` how
 /// deep: a step past the core's nesting limit is left blank, so that a cycle
 /// of pointers ends there and the core refuses the step when it is built.
+/// `built` counts the steps made so far: options linked twice are built
+/// twice, so a few structs pointing at each other could describe billions.
 ///
 /// # Safety
 /// Every pointer of `options` and of what it points to follows the header's
 /// contract: NULL, or valid for what its count says.
-unsafe fn build(options: &ezt_step_options, prefix: &str, depth: usize) -> Result<Step, Failure> {
+unsafe fn build(
+    options: &ezt_step_options,
+    prefix: &str,
+    depth: usize,
+    built: &mut usize,
+) -> Result<Step, Failure> {
     let mut step = Step::new();
+    *built += 1;
+    if *built > EZT_MAX_STEPS {
+        let why =
+            format!("links more than {EZT_MAX_STEPS} steps (options linked twice count twice)");
+        return Err(Error::validation(prefix, why).into());
+    }
     if depth > MAX_NESTING {
         return Ok(step);
     }
@@ -317,25 +334,22 @@ unsafe fn build(options: &ezt_step_options, prefix: &str, depth: usize) -> Resul
     for (ms, set) in times.into_iter().filter(|(ms, _)| *ms != 0) {
         step = set(step, ms);
     }
-    let forward_on = (options.fallback_on_error, options.fallback_on_error_count);
-    if let Some(codes) = unsafe { items(forward_on.0, forward_on.1, || at("fallback_on_error")) }? {
+    let (codes, count) = (options.fallback_on_error, options.fallback_on_error_count);
+    if let Some(codes) = unsafe { items(codes, count, || at("fallback_on_error")) }? {
         step = step.fallback_on_error(codes.iter().copied());
     }
-    let fallbacks = unsafe {
-        items(options.fallbacks, options.fallback_count, || {
-            at("fallbacks")
-        })
-    }?;
+    let (fallbacks, count) = (options.fallbacks, options.fallback_count);
+    let fallbacks = unsafe { items(fallbacks, count, || at("fallbacks")) }?;
     for (i, fallback) in fallbacks.unwrap_or_default().iter().enumerate() {
         let (child, trigger) =
-            unsafe { fallback_of(fallback, &at(&format!("fallback[{i}]")), depth) }?;
+            unsafe { fallback_of(fallback, &at(&format!("fallback[{i}]")), depth, built) }?;
         step = step.fallback(child, trigger);
     }
     if let Some(child) = unsafe { options.on_success.as_ref() } {
-        step = step.on_success(unsafe { build(child, &at("on_success"), depth + 1) }?);
+        step = step.on_success(unsafe { build(child, &at("on_success"), depth + 1, built) }?);
     }
     if let Some(child) = unsafe { options.on_failure.as_ref() } {
-        step = step.on_failure(unsafe { build(child, &at("on_failure"), depth + 1) }?);
+        step = step.on_failure(unsafe { build(child, &at("on_failure"), depth + 1, built) }?);
     }
     Ok(step)
 }
@@ -410,20 +424,17 @@ unsafe fn fallback_of(
     fallback: &ezt_fallback,
     here: &str,
     depth: usize,
+    built: &mut usize,
 ) -> Result<(Step, Trigger), Failure> {
     // SAFETY: the fallback's own pointers, as this function's # Safety requires.
     let Some(options) = (unsafe { fallback.step.as_ref() }) else {
         return Err(null_argument(&join_path(here, "step")));
     };
     // SAFETY: as above.
-    let step = unsafe { build(options, here, depth + 1) }?;
-    let on_error = (fallback.trigger_on_error, fallback.trigger_on_error_count);
+    let step = unsafe { build(options, here, depth + 1, built) }?;
+    let (codes, count) = (fallback.trigger_on_error, fallback.trigger_on_error_count);
     // SAFETY: as above.
-    let codes = unsafe {
-        items(on_error.0, on_error.1, || {
-            join_path(here, "trigger_on_error")
-        })
-    }?;
+    let codes = unsafe { items(codes, count, || join_path(here, "trigger_on_error")) }?;
     let on_timeout = Some(fallback.trigger_on_timeout_ms).filter(|ms| *ms != 0);
     let trigger = Trigger::from_parts(codes, on_timeout, here, |c| Ok(c.to_vec()), Ok)?;
     Ok((step, trigger))
@@ -446,7 +457,7 @@ pub unsafe extern "C" fn ezt_step_new(
         // SAFETY: NULL or a valid options struct, as `ezt_step_new`'s # Safety requires.
         let options = unsafe { options.as_ref() }.ok_or_else(|| null_argument("options"))?;
         // SAFETY: as above.
-        let inner = unsafe { build(options, "", 0) }?;
+        let inner = unsafe { build(options, "", 0, &mut 0) }?;
         // SAFETY: checked above.
         unsafe { give_box(out, ezt_step { inner }) };
         Ok(())

@@ -218,6 +218,13 @@ static void a_step_linked_to_itself(void) {
     options.fallback_count = 1;
     CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
     CHECK(strncmp(ezt_last_error_path(), "fallback[0].fallback[0].", 24) == 0, "path %s", ezt_last_error_path());
+    /* Two fallbacks back at their own options describe 2^33 steps: refused at EZT_MAX_STEPS, at once. */
+    ezt_fallback twice[] = {{.step = &options}, {.step = &options}};
+    options.fallbacks = twice;
+    options.fallback_count = 2;
+    CHECK(payload_of(&options, EZT_ERR_VALIDATION) == NULL, "refused");
+    CHECK(strstr(ezt_last_error_message(), "more than 1024 steps") != NULL, "%s", ezt_last_error_message());
+    CHECK(EZT_MAX_STEPS == 1024, "the header's limit");
 }
 
 static void webhooks_regions_retry_policy(void) {
