@@ -4,9 +4,11 @@
 //! are options structs too, so a whole workflow crosses into the core at
 //! once, and the caller keeps every struct it passed.
 //!
-//! The struct becomes the core's builder calls (the conformance vectors'
-//! format): every refusal, and the path that names the refused field, is the
-//! core's. This module only reads C memory.
+//! The struct is read into the core's typed builder. This module refuses
+//! only what C memory can get wrong (a NULL, bytes that are not UTF-8, a
+//! number that is none of its `EZT_` constants, too many linked steps), each
+//! at its field's path; everything about the step itself is validated by the
+//! core when it is built.
 
 use std::ffi::{c_char, CStr};
 

@@ -304,6 +304,29 @@ pub fn verify_signature_strict(
 mod tests {
     use super::*;
 
+    #[test]
+    fn all_lists_every_reason_once() {
+        let mut seen = [false; SignatureReason::ALL.len()];
+        for reason in SignatureReason::ALL {
+            // Exhaustive: a new reason stops this test compiling until it is
+            // given a slot here, which is the reminder to put it in `ALL`.
+            let slot = match reason {
+                SignatureReason::Valid => 0,
+                SignatureReason::ValidPrimary => 1,
+                SignatureReason::ValidSecondary => 2,
+                SignatureReason::NoSignatureHeader => 3,
+                SignatureReason::MissingV1Signature => 4,
+                SignatureReason::TimestampExpired => 5,
+                SignatureReason::SignatureMismatch => 6,
+                SignatureReason::MalformedHeader => 7,
+                SignatureReason::BothSecretsFailed => 8,
+                SignatureReason::Replayed => 9,
+            };
+            assert!(!std::mem::replace(&mut seen[slot], true), "{reason} twice");
+        }
+        assert!(seen.iter().all(|s| *s));
+    }
+
     const BODY: &[u8] = b"{\"job_id\":\"j\"}";
     const SECRET: &str = "whsec_primary_0123456789";
 
