@@ -79,99 +79,78 @@ pub enum FallbackTrigger {
     OnTimeout { timeout_ms: i64 },
 }
 
-/// Every option of a step, for `Step.withOptions`; absent ones keep the
-/// defaults. The setters of [`Step`] document each.
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct StepOptions {
-    #[uniffi(default = None)]
-    pub url: Option<String>,
-    #[uniffi(default = None)]
-    pub method: Option<String>,
-    #[uniffi(default = None)]
-    pub headers: Option<HashMap<String, String>>,
-    #[uniffi(default = None)]
-    pub body: Option<String>,
-    #[uniffi(default = None)]
-    pub step_type: Option<StepType>,
-    /// A JSON object echoed in the webhook.
-    #[uniffi(default = None)]
-    pub metadata_json: Option<String>,
-    #[uniffi(default = None)]
-    pub webhooks: Option<Vec<Webhook>>,
-    #[uniffi(default = None)]
-    pub webhook_quorum: Option<i64>,
-    #[uniffi(default = None)]
-    pub regions: Option<Vec<String>>,
-    #[uniffi(default = None)]
-    pub region_policy: Option<RegionPolicy>,
-    #[uniffi(default = None)]
-    pub execution_mode: Option<ExecutionMode>,
-    #[uniffi(default = None)]
-    pub retry_policy: Option<RetryPolicy>,
-    /// Not run before this instant (ms since the Unix epoch).
-    #[uniffi(default = None)]
-    pub retry_at_ms: Option<i64>,
-    #[uniffi(default = None)]
-    pub idempotent_key: Option<String>,
-    #[uniffi(default = None)]
-    pub idempotent_strategy: Option<IdempotentStrategy>,
-    /// Statuses of the local (FRUGAL) call that forward the step.
-    #[uniffi(default = None)]
-    pub fallback_on_error: Option<Vec<i32>>,
-    /// Timeout of the local (FRUGAL) call.
-    #[uniffi(default = None)]
-    pub local_timeout_ms: Option<i64>,
-    #[uniffi(default = None)]
-    pub description: Option<String>,
-    #[uniffi(default = None)]
-    pub response_description: Option<String>,
+/// A setter's or `StepOptions` field's value as the core's builder call takes it.
+trait CallArgument {
+    fn argument(self) -> Result<Value>;
 }
 
-impl StepOptions {
-    /// The options as the core's builder calls, in the setters' order.
-    fn calls(self) -> Result<Vec<(&'static str, Value)>> {
-        let metadata = self
-            .metadata_json
-            .map(|json| parse_json("metadata", &json))
-            .transpose()?;
-        let calls = [
-            ("url", self.url.map(Value::from)),
-            ("method", self.method.map(Value::from)),
-            ("headers", self.headers.map(headers_value)),
-            ("body", self.body.map(Value::from)),
-            ("type", self.step_type.map(|t| t.as_str().into())),
-            ("metadata", metadata),
-            ("webhooks", self.webhooks.map(webhooks_value)),
-            ("webhook_quorum", self.webhook_quorum.map(Value::from)),
-            ("regions", self.regions.map(Value::from)),
-            (
-                "region_policy",
-                self.region_policy.map(|p| p.as_str().into()),
-            ),
-            (
-                "execution_mode",
-                self.execution_mode.map(|m| m.as_str().into()),
-            ),
-            ("retry_policy", self.retry_policy.map(retry_policy_value)),
-            ("retry_at", self.retry_at_ms.map(Value::from)),
-            ("idempotent_key", self.idempotent_key.map(Value::from)),
-            (
-                "idempotent_strategy",
-                self.idempotent_strategy.map(|s| s.as_str().into()),
-            ),
-            ("fallback_on_error", self.fallback_on_error.map(Value::from)),
-            ("local_timeout_ms", self.local_timeout_ms.map(Value::from)),
-            ("description", self.description.map(Value::from)),
-            (
-                "response_description",
-                self.response_description.map(Value::from),
-            ),
-        ];
-        Ok(calls
-            .into_iter()
-            .filter_map(|(name, value)| Some((name, value?)))
-            .collect())
+macro_rules! plain_arguments {
+    ($($ty:ty),*) => {$(
+        impl CallArgument for $ty {
+            fn argument(self) -> Result<Value> {
+                Ok(self.into())
+            }
+        }
+    )*};
+}
+plain_arguments!(String, i64, Vec<String>, Vec<i32>);
+
+macro_rules! named_arguments {
+    ($($ty:ty),*) => {$(
+        impl CallArgument for $ty {
+            fn argument(self) -> Result<Value> {
+                Ok(self.as_str().into())
+            }
+        }
+    )*};
+}
+named_arguments!(StepType, RegionPolicy, ExecutionMode, IdempotentStrategy);
+
+impl CallArgument for HashMap<String, String> {
+    /// Sorted by name, so the payload does not depend on the map's order.
+    fn argument(self) -> Result<Value> {
+        let mut sorted: Vec<_> = self.into_iter().collect();
+        sorted.sort();
+        Ok(Value::Object(
+            sorted.into_iter().map(|(k, v)| (k, v.into())).collect(),
+        ))
     }
+}
+
+impl CallArgument for Vec<Webhook> {
+    fn argument(self) -> Result<Value> {
+        let list = self.into_iter().map(|w| {
+            let mut hook = json!({ "url": w.url });
+            if let Some(regions) = w.regions {
+                hook["regions"] = regions.into();
+            }
+            if let Some(vote) = w.has_quorum_vote {
+                hook["has_quorum_vote"] = vote.into();
+            }
+            hook
+        });
+        Ok(Value::Array(list.collect()))
+    }
+}
+
+impl CallArgument for RetryPolicy {
+    fn argument(self) -> Result<Value> {
+        let fields = [
+            ("max_retries", json!(self.max_retries)),
+            ("max_reroutes", json!(self.max_reroutes)),
+            ("retry_codes", json!(self.retry_codes)),
+            ("reroute_codes", json!(self.reroute_codes)),
+        ];
+        let present = fields.into_iter().filter(|(_, v)| !v.is_null());
+        Ok(Value::Object(
+            present.map(|(k, v)| (k.to_owned(), v)).collect(),
+        ))
+    }
+}
+
+/// Caller data given as JSON text: the core's builder takes the value.
+fn metadata_argument(json: String) -> Result<Value> {
+    parse_json("metadata", &json)
 }
 
 fn parse_json(path: &str, json: &str) -> Result<Value> {
@@ -181,36 +160,68 @@ fn parse_json(path: &str, json: &str) -> Result<Value> {
     })
 }
 
-/// Sorted by name, so the payload does not depend on the map's order.
-fn headers_value(headers: HashMap<String, String>) -> Value {
-    let mut sorted: Vec<_> = headers.into_iter().collect();
-    sorted.sort();
-    Value::Object(sorted.into_iter().map(|(k, v)| (k, v.into())).collect())
+/// One list of a step's options makes both ways to give them: the fields of
+/// [`StepOptions`] (in this order, which Java's positional constructor
+/// follows) and [`Step`]'s setters of the same names, so neither can lack
+/// an option the other has. Each names the core's builder call it makes.
+macro_rules! step_options {
+    ($($(#[doc = $doc:literal])* $field:ident($param:ident: $ty:ty) => $call:literal $(by $convert:path)?;)*) => {
+        /// Every option of a step, for `Step.withOptions`; absent ones keep
+        /// the defaults.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+        pub struct StepOptions {
+            $($(#[doc = $doc])* #[uniffi(default = None)] pub $field: Option<$ty>,)*
+        }
+
+        impl StepOptions {
+            /// The options as the core's builder calls, in the fields' order.
+            fn calls(self) -> Result<Vec<(&'static str, Value)>> {
+                let mut calls = Vec::new();
+                $(if let Some(value) = self.$field {
+                    calls.push(($call, step_options!(@argument value $($convert)?)?));
+                })*
+                Ok(calls)
+            }
+        }
+
+        #[uniffi::export]
+        impl Step {
+            $($(#[doc = $doc])*
+            pub fn $field(self: Arc<Self>, $param: $ty) -> Result<Arc<Self>> {
+                self.call($call, step_options!(@argument $param $($convert)?)?)
+            })*
+        }
+    };
+    (@argument $value:ident) => { CallArgument::argument($value) };
+    (@argument $value:ident $convert:path) => { $convert($value) };
 }
 
-fn webhooks_value(webhooks: Vec<Webhook>) -> Value {
-    let list = webhooks.into_iter().map(|w| {
-        let mut hook = json!({ "url": w.url });
-        if let Some(regions) = w.regions {
-            hook["regions"] = regions.into();
-        }
-        if let Some(vote) = w.has_quorum_vote {
-            hook["has_quorum_vote"] = vote.into();
-        }
-        hook
-    });
-    Value::Array(list.collect())
-}
-
-fn retry_policy_value(policy: RetryPolicy) -> Value {
-    let fields = [
-        ("max_retries", json!(policy.max_retries)),
-        ("max_reroutes", json!(policy.max_reroutes)),
-        ("retry_codes", json!(policy.retry_codes)),
-        ("reroute_codes", json!(policy.reroute_codes)),
-    ];
-    let present = fields.into_iter().filter(|(_, v)| !v.is_null());
-    Value::Object(present.map(|(k, v)| (k.to_owned(), v)).collect())
+step_options! {
+    url(url: String) => "url";
+    method(method: String) => "method";
+    /// Request headers (sent sorted by name).
+    headers(headers: HashMap<String, String>) => "headers";
+    body(body: String) => "body";
+    step_type(step_type: StepType) => "type";
+    /// Caller data echoed in the webhook: a JSON object.
+    metadata_json(json: String) => "metadata" by metadata_argument;
+    webhooks(webhooks: Vec<Webhook>) => "webhooks";
+    webhook_quorum(quorum: i64) => "webhook_quorum";
+    regions(regions: Vec<String>) => "regions";
+    region_policy(policy: RegionPolicy) => "region_policy";
+    execution_mode(mode: ExecutionMode) => "execution_mode";
+    retry_policy(policy: RetryPolicy) => "retry_policy";
+    /// Not run before this instant (ms since the Unix epoch).
+    retry_at_ms(at_ms: i64) => "retry_at";
+    idempotent_key(key: String) => "idempotent_key";
+    idempotent_strategy(strategy: IdempotentStrategy) => "idempotent_strategy";
+    /// Statuses of the local (FRUGAL) call that forward the step.
+    fallback_on_error(codes: Vec<i32>) => "fallback_on_error";
+    /// Timeout of the local (FRUGAL) call; the gateway calls' is
+    /// `ClientOptions.timeoutMs`.
+    local_timeout_ms(timeout_ms: i64) => "local_timeout_ms";
+    description(text: String) => "description";
+    response_description(text: String) => "response_description";
 }
 
 /// A request to run through EZThrottle. Methods return the same step, so
@@ -267,93 +278,11 @@ impl Step {
         }))
     }
 
-    pub fn url(self: Arc<Self>, url: String) -> Result<Arc<Self>> {
-        self.call("url", url.into())
-    }
-
-    pub fn method(self: Arc<Self>, method: String) -> Result<Arc<Self>> {
-        self.call("method", method.into())
-    }
-
-    /// Request headers (sent sorted by name).
-    pub fn headers(self: Arc<Self>, headers: HashMap<String, String>) -> Result<Arc<Self>> {
-        self.call("headers", headers_value(headers))
-    }
-
-    pub fn body(self: Arc<Self>, body: String) -> Result<Arc<Self>> {
-        self.call("body", body.into())
-    }
-
-    /// Caller data echoed in the webhook: a JSON object.
-    pub fn metadata_json(self: Arc<Self>, json: String) -> Result<Arc<Self>> {
-        self.call("metadata", parse_json("metadata", &json)?)
-    }
-
-    pub fn step_type(self: Arc<Self>, step_type: StepType) -> Result<Arc<Self>> {
-        self.call("type", step_type.as_str().into())
-    }
-
-    pub fn webhooks(self: Arc<Self>, webhooks: Vec<Webhook>) -> Result<Arc<Self>> {
-        self.call("webhooks", webhooks_value(webhooks))
-    }
-
-    pub fn webhook_quorum(self: Arc<Self>, quorum: i64) -> Result<Arc<Self>> {
-        self.call("webhook_quorum", quorum.into())
-    }
-
-    pub fn regions(self: Arc<Self>, regions: Vec<String>) -> Result<Arc<Self>> {
-        self.call("regions", regions.into())
-    }
-
-    pub fn region_policy(self: Arc<Self>, policy: RegionPolicy) -> Result<Arc<Self>> {
-        self.call("region_policy", policy.as_str().into())
-    }
-
-    pub fn execution_mode(self: Arc<Self>, mode: ExecutionMode) -> Result<Arc<Self>> {
-        self.call("execution_mode", mode.as_str().into())
-    }
-
-    pub fn retry_policy(self: Arc<Self>, policy: RetryPolicy) -> Result<Arc<Self>> {
-        self.call("retry_policy", retry_policy_value(policy))
-    }
-
-    /// Not run before this instant (ms since the Unix epoch).
-    pub fn retry_at_ms(self: Arc<Self>, at_ms: i64) -> Result<Arc<Self>> {
-        self.call("retry_at", at_ms.into())
-    }
-
     /// Add one request header (`headers` replaces them all).
     pub fn header(self: Arc<Self>, name: String, value: String) -> Result<Arc<Self>> {
         let mut one = serde_json::Map::new();
         one.insert(name, value.into());
         self.call("add_headers", one.into())
-    }
-
-    pub fn idempotent_key(self: Arc<Self>, key: String) -> Result<Arc<Self>> {
-        self.call("idempotent_key", key.into())
-    }
-
-    pub fn idempotent_strategy(self: Arc<Self>, strategy: IdempotentStrategy) -> Result<Arc<Self>> {
-        self.call("idempotent_strategy", strategy.as_str().into())
-    }
-
-    /// Statuses of the local (FRUGAL) call that forward the step.
-    pub fn fallback_on_error(self: Arc<Self>, codes: Vec<i32>) -> Result<Arc<Self>> {
-        self.call("fallback_on_error", codes.into())
-    }
-
-    /// Timeout of the local (FRUGAL) call; the gateway calls' is
-    /// `ClientOptions.timeoutMs`.
-    pub fn local_timeout_ms(self: Arc<Self>, timeout_ms: i64) -> Result<Arc<Self>> {
-        self.call("local_timeout_ms", timeout_ms.into())
-    }
-
-    pub fn description(self: Arc<Self>, text: String) -> Result<Arc<Self>> {
-        self.call("description", text.into())
-    }
-
-    pub fn response_description(self: Arc<Self>, text: String) -> Result<Arc<Self>> {
-        self.call("response_description", text.into())
     }
 
     /// Try a copy of `step` when this one fails as `trigger` says.

@@ -3545,17 +3545,20 @@ public func FfiConverterTypeSignatureCheck_lower(_ value: SignatureCheck) -> Rus
 
 
 /**
- * Every option of a step, for `Step.withOptions`; absent ones keep the
- * defaults. The setters of [`Step`] document each.
+ * Every option of a step, for `Step.withOptions`; absent ones keep
+ * the defaults.
  */
 public struct StepOptions: Equatable, Hashable {
     public var url: String?
     public var method: String?
+    /**
+     * Request headers (sent sorted by name).
+     */
     public var headers: [String: String]?
     public var body: String?
     public var stepType: StepType?
     /**
-     * A JSON object echoed in the webhook.
+     * Caller data echoed in the webhook: a JSON object.
      */
     public var metadataJson: String?
     public var webhooks: [Webhook]?
@@ -3575,7 +3578,8 @@ public struct StepOptions: Equatable, Hashable {
      */
     public var fallbackOnError: [Int32]?
     /**
-     * Timeout of the local (FRUGAL) call.
+     * Timeout of the local (FRUGAL) call; the gateway calls' is
+     * `ClientOptions.timeoutMs`.
      */
     public var localTimeoutMs: Int64?
     public var description: String?
@@ -3583,9 +3587,12 @@ public struct StepOptions: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(url: String? = nil, method: String? = nil, headers: [String: String]? = nil, body: String? = nil, stepType: StepType? = nil, 
+    public init(url: String? = nil, method: String? = nil, 
         /**
-         * A JSON object echoed in the webhook.
+         * Request headers (sent sorted by name).
+         */headers: [String: String]? = nil, body: String? = nil, stepType: StepType? = nil, 
+        /**
+         * Caller data echoed in the webhook: a JSON object.
          */metadataJson: String? = nil, webhooks: [Webhook]? = nil, webhookQuorum: Int64? = nil, regions: [String]? = nil, regionPolicy: RegionPolicy? = nil, executionMode: ExecutionMode? = nil, retryPolicy: RetryPolicy? = nil, 
         /**
          * Not run before this instant (ms since the Unix epoch).
@@ -3594,7 +3601,8 @@ public struct StepOptions: Equatable, Hashable {
          * Statuses of the local (FRUGAL) call that forward the step.
          */fallbackOnError: [Int32]? = nil, 
         /**
-         * Timeout of the local (FRUGAL) call.
+         * Timeout of the local (FRUGAL) call; the gateway calls' is
+         * `ClientOptions.timeoutMs`.
          */localTimeoutMs: Int64? = nil, description: String? = nil, responseDescription: String? = nil) {
         self.url = url
         self.method = method
