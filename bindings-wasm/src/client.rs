@@ -85,7 +85,7 @@ impl ClientHandle {
         // The builder's names and nested jobs as the official Node SDK
         // passes them (camelCase at any depth) are one job once renamed.
         let options = convert::options(options, "options").js()?;
-        let job = convert::wire_job(Value::Object(options));
+        let job = ezthrottle_core::spelling::job(Value::Object(options));
         let job = ezthrottle_core::Step::from_job_value(&job)
             .and_then(|step| step.build_job())
             .js()?;
@@ -251,11 +251,6 @@ impl WaitHandle {
 }
 
 pub(crate) fn read_forward(value: JsValue) -> Result<ForwardToEZThrottle, Error> {
-    let mut map = convert::options(value, "forward")?;
-    if let Some(Value::Array(hooks)) = map.get_mut("webhooks") {
-        for hook in hooks.iter_mut() {
-            *hook = convert::snake_keys(std::mem::take(hook));
-        }
-    }
-    ForwardToEZThrottle::from_value(&Value::Object(map))
+    let map = convert::options(value, "forward")?;
+    ForwardToEZThrottle::from_value(&ezthrottle_core::spelling::forward(Value::Object(map)))
 }

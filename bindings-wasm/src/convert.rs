@@ -131,96 +131,11 @@ pub fn parse(text: &str) -> JsValue {
     js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
-/// The JS spelling (`hasQuorumVote`) of option objects' keys in the core's
-/// (`has_quorum_vote`). Only option objects are renamed: headers and metadata
-/// are the caller's data and pass untouched.
-pub fn snake_keys(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, v)| (snake_case(&key), v))
-                .collect::<Map<String, Value>>(),
-        ),
-        other => other,
-    }
-}
-
-fn snake_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A builder call's argument in the core's spelling: option objects arrive
-/// in JS spelling; caller data (headers, metadata) is never renamed.
-pub fn call_argument(name: &str, value: Value) -> Value {
-    match (name, value) {
-        ("retry_policy", value) => snake_keys(value),
-        ("webhooks", Value::Array(items)) => {
-            Value::Array(items.into_iter().map(snake_keys).collect())
-        }
-        (_, value) => value,
-    }
-}
-
-/// A job written as the official Node SDK nests it (camelCase keys at any
-/// depth: `fallbackJob`, `idempotentKey`, `hasQuorumVote`) in the wire
-/// format's spelling. Caller data (headers, metadata) is never renamed.
-pub fn wire_job(value: Value) -> Value {
-    let Value::Object(map) = value else {
-        return value;
-    };
-    let renamed = map.into_iter().map(|(key, value)| {
-        let key = snake_case(&key);
-        let value = match key.as_str() {
-            "fallback_job" | "on_success" | "on_failure" => wire_job(value),
-            "retry_policy" | "trigger" => snake_keys(value),
-            "webhooks" => call_argument("webhooks", value),
-            _ => value,
-        };
-        (key, value)
-    });
-    Value::Object(renamed.collect())
-}
-
 /// Read an options object (`undefined` / `null` is empty) with snake_case keys.
 pub fn options(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
-    match snake_keys(to_json(value, path)?) {
+    match ezthrottle_core::spelling::option_keys(to_json(value, path)?) {
         Value::Null => Ok(Map::new()),
         Value::Object(map) => Ok(map),
         _ => Err(Error::validation(path, "must be an object")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_node_sdk_job_becomes_the_wire_format() {
-        let node = serde_json::json!({
-            "url": "https://a.example",
-            "headers": {"X-Keep-Case": "1"},
-            "metadata": {"orderId": 7},
-            "fallbackJob": {"url": "https://b.example", "idempotentKey": "fb",
-                "trigger": {"type": "on_error", "codes": [500]}},
-            "onSuccess": {"url": "https://c.example", "webhooks": [{"url": "https://w.example", "hasQuorumVote": true}]},
-        });
-        let wire = super::wire_job(node);
-        assert_eq!(wire["headers"], serde_json::json!({"X-Keep-Case": "1"}));
-        assert_eq!(wire["metadata"], serde_json::json!({"orderId": 7}));
-        assert_eq!(wire["fallback_job"]["idempotent_key"], "fb");
-        assert_eq!(wire["on_success"]["webhooks"][0]["has_quorum_vote"], true);
-    }
-
-    #[test]
-    fn camel_case_becomes_snake_case() {
-        assert_eq!(super::snake_case("hasQuorumVote"), "has_quorum_vote");
-        assert_eq!(super::snake_case("max_retries"), "max_retries");
     }
 }

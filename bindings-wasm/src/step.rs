@@ -1,10 +1,9 @@
 //! A step built from the JS `Step` class's recorded calls.
 
-use ezthrottle_core::{Error, Step};
-use serde_json::Value;
+use ezthrottle_core::{spelling, Error, Step};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{self, call_argument, snake_keys};
+use crate::convert;
 use crate::errors::{IntoJs, JsResult};
 
 /// A built, checked step. The JS `Step` class records its calls and builds
@@ -29,7 +28,7 @@ impl StepHandle {
             Ok(calls) => calls,
             Err(_) => return Err(unconvertible_call(&calls)).js(),
         };
-        let inner = Step::from_calls(&core_spelling(calls)).js()?;
+        let inner = Step::from_calls(&spelling::calls(calls)).js()?;
         Ok(StepHandle { inner })
     }
 
@@ -58,39 +57,4 @@ fn unconvertible_call(calls: &JsValue) -> Error {
         }
     }
     Error::validation("step", "is not a list of JSON values")
-}
-
-/// The calls with option objects in the core's spelling, at every depth.
-/// Caller data (headers, metadata) is never renamed.
-fn core_spelling(calls: Value) -> Value {
-    let Value::Array(list) = calls else {
-        return calls;
-    };
-    let renamed = list.into_iter().map(|call| match call {
-        Value::Array(mut pair) if pair.len() == 2 => {
-            let argument = pair.pop().unwrap_or_default();
-            let name = pair.pop().unwrap_or_default();
-            let argument = match name.as_str().unwrap_or_default() {
-                "on_success" => core_spelling(argument),
-                "fallback" | "on_failure" => nested(snake_keys(argument)),
-                other => call_argument(other, argument),
-            };
-            Value::Array(vec![name, argument])
-        }
-        other => other,
-    });
-    Value::Array(renamed.collect())
-}
-
-/// A `{ step, … }` link whose `step` is itself a call list.
-fn nested(link: Value) -> Value {
-    match link {
-        Value::Object(mut map) => {
-            if let Some(step) = map.get_mut("step") {
-                *step = core_spelling(std::mem::take(step));
-            }
-            Value::Object(map)
-        }
-        other => other,
-    }
 }

@@ -44,6 +44,7 @@ mod lenient;
 mod model;
 mod operation;
 mod payload;
+pub mod spelling;
 mod step;
 mod trace;
 pub mod validate;
