@@ -28,13 +28,13 @@ import sys
 # ITEMS and ENTRIES instead.
 CHECK = re.compile(r"^(\s+)(_UniffiFfiConverter\w+)\.check_lower\((value\.)?([a-z_][a-z0-9_]*)\)$", re.M)
 NOT_A_NAME = {"value", "item", "key"}
-ARGUMENTS, FIELDS = 86, 111
+ARGUMENTS, FIELDS = 86, 117
 # A sequence's items, by index.
 ITEMS = re.compile(r"^(\s+)for item in value:\n(\s+)(_UniffiFfiConverter\w+)\.check_lower\(item\)$", re.M)
 # A map's keys and values, by key.
 ENTRIES = re.compile(r"^(\s+)for \(key, value\) in items\.items\(\):\n(\s+)(_UniffiFfiConverter\w+)\.check_lower\(key\)\n"
                      r"\s+(_UniffiFfiConverter\w+)\.check_lower\(value\)$", re.M)
-SEQUENCES, MAPS = 4, 1
+SEQUENCES, MAPS = 5, 1
 
 HELPER = '''
 

@@ -68,6 +68,13 @@ pub struct RetryPolicy {
     pub reroute_codes: Option<Vec<i32>>,
 }
 
+/// A linked fallback of [`StepOptions`]: the step, and when it runs.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FallbackStep {
+    pub step: Arc<Step>,
+    pub trigger: FallbackTrigger,
+}
+
 /// When a fallback runs.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum FallbackTrigger {
@@ -77,6 +84,21 @@ pub enum FallbackTrigger {
     OnError { codes: Vec<i32> },
     /// When it takes longer than this.
     OnTimeout { timeout_ms: i64 },
+}
+
+impl FallbackTrigger {
+    /// The core's link options for it.
+    fn options(self) -> Value {
+        match self {
+            Self::Always => Value::Null,
+            Self::OnError { codes } => json!({ "trigger_on_error": codes }),
+            Self::OnTimeout { timeout_ms } => json!({ "trigger_on_timeout": timeout_ms }),
+        }
+    }
+}
+
+fn on_failure_options(timeout_ms: Option<i64>) -> Value {
+    timeout_ms.map_or(Value::Null, |ms| json!({ "timeout_ms": ms }))
 }
 
 /// A setter's or `StepOptions` field's value as the core's builder call takes it.
@@ -166,21 +188,46 @@ fn parse_json(path: &str, json: &str) -> Result<Value> {
 /// an option the other has. Each names the core's builder call it makes.
 macro_rules! step_options {
     ($($(#[doc = $doc:literal])* $field:ident($param:ident: $ty:ty) => $call:literal $(by $convert:path)?;)*) => {
-        /// Every option of a step, for `Step.withOptions`; absent ones keep
-        /// the defaults.
-        #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+        /// Every option of a step, its linked steps included, for
+        /// `Step.withOptions`; absent ones keep the defaults.
+        #[derive(Debug, Clone, Default, uniffi::Record)]
         pub struct StepOptions {
             $($(#[doc = $doc])* #[uniffi(default = None)] pub $field: Option<$ty>,)*
+            /// Tried in order when this step fails (copies, as `fallback` links).
+            #[uniffi(default = None)]
+            pub fallbacks: Option<Vec<FallbackStep>>,
+            /// Run (a copy) when this step succeeds.
+            #[uniffi(default = None)]
+            pub on_success: Option<Arc<Step>>,
+            /// Run (a copy) when every path failed.
+            #[uniffi(default = None)]
+            pub on_failure: Option<Arc<Step>>,
+            /// Bounds the wait for `onFailure`'s verdict.
+            #[uniffi(default = None)]
+            pub on_failure_timeout_ms: Option<i64>,
         }
 
         impl StepOptions {
-            /// The options as the core's builder calls, in the fields' order.
-            fn calls(self) -> Result<Vec<(&'static str, Value)>> {
-                let mut calls = Vec::new();
+            /// The options as the core's builder calls, in the fields'
+            /// order, then the links.
+            fn build(self) -> Result<ezthrottle_core::Step> {
+                let mut step = ezthrottle_core::Step::new();
                 $(if let Some(value) = self.$field {
-                    calls.push(($call, step_options!(@argument value $($convert)?)?));
+                    step.apply_call($call, &step_options!(@argument value $($convert)?)?)?;
                 })*
-                Ok(calls)
+                for link in self.fallbacks.unwrap_or_default() {
+                    step.attach("fallback", link.step.snapshot(), &link.trigger.options())?;
+                }
+                if let Some(child) = self.on_success {
+                    step.attach("on_success", child.snapshot(), &Value::Null)?;
+                }
+                if let Some(child) = self.on_failure {
+                    step.attach("on_failure", child.snapshot(), &Value::Null)?;
+                }
+                if let Some(ms) = self.on_failure_timeout_ms {
+                    step.apply_call("on_failure_timeout_ms", &ms.into())?;
+                }
+                Ok(step)
             }
         }
 
@@ -263,18 +310,14 @@ impl Step {
         Arc::default()
     }
 
-    /// A step with every option in `options`, checked at once: one call
-    /// into the library however many options (a chain of setters makes
-    /// one each). Kotlin's `copy(…)` / Swift's `var` make variants of one
-    /// `StepOptions` template cheaply.
+    /// A step with every option in `options`, its linked steps included,
+    /// checked at once: one call into the library however many options (a
+    /// chain of setters makes one each). Kotlin's `copy(…)` / Swift's `var`
+    /// make variants of one `StepOptions` template cheaply.
     #[uniffi::constructor]
     pub fn with_options(options: StepOptions) -> Result<Arc<Self>> {
-        let mut step = ezthrottle_core::Step::new();
-        for (name, argument) in options.calls()? {
-            step.apply_call(name, &argument)?;
-        }
         Ok(Arc::new(Self {
-            inner: Mutex::new(step),
+            inner: Mutex::new(options.build()?),
         }))
     }
 
@@ -291,14 +334,7 @@ impl Step {
         step: Arc<Step>,
         trigger: FallbackTrigger,
     ) -> Result<Arc<Self>> {
-        let options = match trigger {
-            FallbackTrigger::Always => Value::Null,
-            FallbackTrigger::OnError { codes } => json!({ "trigger_on_error": codes }),
-            FallbackTrigger::OnTimeout { timeout_ms } => {
-                json!({ "trigger_on_timeout": timeout_ms })
-            }
-        };
-        self.link("fallback", &step, options)
+        self.link("fallback", &step, trigger.options())
     }
 
     /// Run a copy of `step` when this one succeeds.
@@ -313,8 +349,7 @@ impl Step {
         step: Arc<Step>,
         timeout_ms: Option<i64>,
     ) -> Result<Arc<Self>> {
-        let options = timeout_ms.map_or(Value::Null, |ms| json!({ "timeout_ms": ms }));
-        self.link("on_failure", &step, options)
+        self.link("on_failure", &step, on_failure_options(timeout_ms))
     }
 
     /// Any builder call by its snake_case name with a JSON argument (the

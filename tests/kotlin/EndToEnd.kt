@@ -8,6 +8,7 @@ import dev.ezthrottle.StepOptions
 import dev.ezthrottle.ExecuteResult
 import dev.ezthrottle.ExecutionMode
 import dev.ezthrottle.Fallback
+import dev.ezthrottle.FallbackStep
 import dev.ezthrottle.FallbackTrigger
 import dev.ezthrottle.ForwardOutcome
 import dev.ezthrottle.ForwardRequest
@@ -137,6 +138,34 @@ class EndToEnd(
             check(forwarded.status == "queued") { "$forwarded" }
             val e = expectThrows<EzThrottleException.Validation> { Step.withOptions(template.copy(webhookQuorum = -1)) }
             check(e.path == "webhook_quorum") { "refused at ${e.path}" }
+        }
+        Check.test("$t a whole workflow in one StepOptions: fallbacks, on_success, on_failure") {
+            fun leaf(path: String, hookName: String? = null) =
+                Step.withOptions(StepOptions(url = upstream(path), webhooks = hookName?.let { listOf(Webhook(hook(it))) }))
+            val options = StepOptions(
+                // Its own key: the same request as "fallback chain" would be a duplicate.
+                url = upstream("status/500"), idempotentKey = "$run-options-chain", retryPolicy = RetryPolicy(maxRetries = 0),
+                webhooks = listOf(Webhook(hook("options-chain"))),
+                fallbacks = listOf(
+                    FallbackStep(leaf("delay/3000"), FallbackTrigger.OnError(listOf(500))),
+                    FallbackStep(leaf("status/200"), FallbackTrigger.OnTimeout(1000))),
+                onSuccess = leaf("echo", "options-child"),
+                onFailure = leaf("status/200"), onFailureTimeoutMs = 60_000)
+            val chained = Step().url(upstream("status/500")).idempotentKey("$run-options-chain").retryPolicy(RetryPolicy(maxRetries = 0))
+                .webhooks(listOf(Webhook(hook("options-chain"))))
+                .fallback(leaf("delay/3000"), FallbackTrigger.OnError(listOf(500)))
+                .fallback(leaf("status/200"), FallbackTrigger.OnTimeout(1000))
+                .onSuccess(leaf("echo", "options-child"))
+                .onFailure(leaf("status/200"), 60_000)
+            val step = Step.withOptions(options)
+            check(step.payloadJson() == chained.payloadJson()) { "${step.payloadJson()}\n!= ${chained.payloadJson()}" }
+            check(submitted(client.execute(step)).status == "queued") { "a new job" }
+            val event = webhooks("options-chain").single()
+            check(event.succeeded && event.responseBody == "status 200") { "$event" }
+            check(webhooks("options-child").single().succeeded) { "on_success ran" }
+            val bad = options.copy(fallbacks = listOf(FallbackStep(Step(), FallbackTrigger.Always)))
+            val e = expectThrows<EzThrottleException.Validation> { Step.withOptions(bad).payloadJson() }
+            check(e.path == "fallback[0].url") { "refused at ${e.path}" }
         }
         Check.test("$t FRUGAL 429 -> forwarded") {
             val answer = submitted(client.execute(Step().url(upstream("flaky/$run/1/429")).stepType(StepType.FRUGAL)

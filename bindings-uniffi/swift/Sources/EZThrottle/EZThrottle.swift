@@ -2274,10 +2274,10 @@ public convenience init() {
 
     
     /**
-     * A step with every option in `options`, checked at once: one call
-     * into the library however many options (a chain of setters makes
-     * one each). Kotlin's `copy(…)` / Swift's `var` make variants of one
-     * `StepOptions` template cheaply.
+     * A step with every option in `options`, its linked steps included,
+     * checked at once: one call into the library however many options (a
+     * chain of setters makes one each). Kotlin's `copy(…)` / Swift's `var`
+     * make variants of one `StepOptions` template cheaply.
      */
 public static func withOptions(options: StepOptions)throws  -> Step  {
     return try  FfiConverterTypeStep_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
@@ -2876,6 +2876,63 @@ public func FfiConverterTypeClientOptions_lift(_ buf: RustBuffer) throws -> Clie
 #endif
 public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustBuffer {
     return FfiConverterTypeClientOptions.lower(value)
+}
+
+
+/**
+ * A linked fallback of [`StepOptions`]: the step, and when it runs.
+ */
+public struct FallbackStep {
+    public var step: Step
+    public var trigger: FallbackTrigger
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(step: Step, trigger: FallbackTrigger) {
+        self.step = step
+        self.trigger = trigger
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FallbackStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFallbackStep: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FallbackStep {
+        return
+            try FallbackStep(
+                step: FfiConverterTypeStep.read(from: &buf), 
+                trigger: FfiConverterTypeFallbackTrigger.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FallbackStep, into buf: inout [UInt8]) {
+        FfiConverterTypeStep.write(value.step, into: &buf)
+        FfiConverterTypeFallbackTrigger.write(value.trigger, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFallbackStep_lift(_ buf: RustBuffer) throws -> FallbackStep {
+    return try FfiConverterTypeFallbackStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFallbackStep_lower(_ value: FallbackStep) -> RustBuffer {
+    return FfiConverterTypeFallbackStep.lower(value)
 }
 
 
@@ -3545,10 +3602,10 @@ public func FfiConverterTypeSignatureCheck_lower(_ value: SignatureCheck) -> Rus
 
 
 /**
- * Every option of a step, for `Step.withOptions`; absent ones keep
- * the defaults.
+ * Every option of a step, its linked steps included, for
+ * `Step.withOptions`; absent ones keep the defaults.
  */
-public struct StepOptions: Equatable, Hashable {
+public struct StepOptions {
     public var url: String?
     public var method: String?
     /**
@@ -3584,6 +3641,22 @@ public struct StepOptions: Equatable, Hashable {
     public var localTimeoutMs: Int64?
     public var description: String?
     public var responseDescription: String?
+    /**
+     * Tried in order when this step fails (copies, as `fallback` links).
+     */
+    public var fallbacks: [FallbackStep]?
+    /**
+     * Run (a copy) when this step succeeds.
+     */
+    public var onSuccess: Step?
+    /**
+     * Run (a copy) when every path failed.
+     */
+    public var onFailure: Step?
+    /**
+     * Bounds the wait for `onFailure`'s verdict.
+     */
+    public var onFailureTimeoutMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3603,7 +3676,19 @@ public struct StepOptions: Equatable, Hashable {
         /**
          * Timeout of the local (FRUGAL) call; the gateway calls' is
          * `ClientOptions.timeoutMs`.
-         */localTimeoutMs: Int64? = nil, description: String? = nil, responseDescription: String? = nil) {
+         */localTimeoutMs: Int64? = nil, description: String? = nil, responseDescription: String? = nil, 
+        /**
+         * Tried in order when this step fails (copies, as `fallback` links).
+         */fallbacks: [FallbackStep]? = nil, 
+        /**
+         * Run (a copy) when this step succeeds.
+         */onSuccess: Step? = nil, 
+        /**
+         * Run (a copy) when every path failed.
+         */onFailure: Step? = nil, 
+        /**
+         * Bounds the wait for `onFailure`'s verdict.
+         */onFailureTimeoutMs: Int64? = nil) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -3623,6 +3708,10 @@ public struct StepOptions: Equatable, Hashable {
         self.localTimeoutMs = localTimeoutMs
         self.description = description
         self.responseDescription = responseDescription
+        self.fallbacks = fallbacks
+        self.onSuccess = onSuccess
+        self.onFailure = onFailure
+        self.onFailureTimeoutMs = onFailureTimeoutMs
     }
 
     
@@ -3659,7 +3748,11 @@ public struct FfiConverterTypeStepOptions: FfiConverterRustBuffer {
                 fallbackOnError: FfiConverterOptionSequenceInt32.read(from: &buf), 
                 localTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
-                responseDescription: FfiConverterOptionString.read(from: &buf)
+                responseDescription: FfiConverterOptionString.read(from: &buf), 
+                fallbacks: FfiConverterOptionSequenceTypeFallbackStep.read(from: &buf), 
+                onSuccess: FfiConverterOptionTypeStep.read(from: &buf), 
+                onFailure: FfiConverterOptionTypeStep.read(from: &buf), 
+                onFailureTimeoutMs: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -3683,6 +3776,10 @@ public struct FfiConverterTypeStepOptions: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.localTimeoutMs, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.responseDescription, into: &buf)
+        FfiConverterOptionSequenceTypeFallbackStep.write(value.fallbacks, into: &buf)
+        FfiConverterOptionTypeStep.write(value.onSuccess, into: &buf)
+        FfiConverterOptionTypeStep.write(value.onFailure, into: &buf)
+        FfiConverterOptionInt64.write(value.onFailureTimeoutMs, into: &buf)
     }
 }
 
@@ -5151,6 +5248,30 @@ fileprivate struct FfiConverterOptionTypeHttpTransport: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeStep: FfiConverterRustBuffer {
+    typealias SwiftType = Step?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStep.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStep.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRetryPolicy: FfiConverterRustBuffer {
     typealias SwiftType = RetryPolicy?
 
@@ -5391,6 +5512,30 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceTypeFallbackStep: FfiConverterRustBuffer {
+    typealias SwiftType = [FallbackStep]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeFallbackStep.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeFallbackStep.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceTypeWebhook: FfiConverterRustBuffer {
     typealias SwiftType = [Webhook]?
 
@@ -5481,6 +5626,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFallbackStep: FfiConverterRustBuffer {
+    typealias SwiftType = [FallbackStep]
+
+    public static func write(_ value: [FallbackStep], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFallbackStep.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FallbackStep] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FallbackStep]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFallbackStep.read(from: &buf))
         }
         return seq
     }
@@ -5946,7 +6116,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_constructor_step_new() != 33191) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_constructor_step_with_options() != 20079) {
+    if (uniffi_ezthrottle_checksum_constructor_step_with_options() != 7339) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_builtinhttptransport_new() != 31922) {
