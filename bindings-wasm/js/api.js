@@ -6,8 +6,6 @@ import {
   StepHandle,
   WebhookHandler,
   verifySignature as coreVerify,
-  verifySignatureStrict as coreVerifyStrict,
-  verifyWithSecrets as coreVerifyWithSecrets,
 } from './ezthrottle_wasm.js';
 import { EZThrottleError, TimeoutError } from './errors.js';
 import { entrySend } from './bind.js';
@@ -419,12 +417,12 @@ const verifyOptions = (options) => (typeof options === 'number' ? { toleranceSec
 
 /** Check a webhook's signature with one secret: `{ valid, verified, reason }`. Never throws for a bad signature. */
 export function verifyWebhookSignature(payload, signature, secret, options) {
-  return coreVerify(payload, signature ?? undefined, secret, verifyOptions(options));
+  return coreVerify('one', payload, signature ?? undefined, secret, undefined, verifyOptions(options));
 }
 
 /** Check with the primary secret, then the secondary (during a rotation): `{ valid, verified, reason }`. */
 export function tryVerifyWithSecrets(payload, signature, primarySecret, secondarySecret, options) {
-  return coreVerifyWithSecrets(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, verifyOptions(options));
+  return coreVerify('both', payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, verifyOptions(options));
 }
 
 /** Like `tryVerifyWithSecrets`, but a refused signature throws a `SignatureError`. */
@@ -432,5 +430,5 @@ export function verifyWebhookSignatureStrict(payload, signature, primarySecret, 
   if (typeof secondarySecret === 'number') {
     [secondarySecret, options] = [undefined, secondarySecret];
   }
-  return coreVerifyStrict(payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, verifyOptions(options));
+  return coreVerify('strict', payload, signature ?? undefined, primarySecret, secondarySecret ?? undefined, verifyOptions(options));
 }

@@ -22,4 +22,4 @@ pub use client::ClientHandle;
 pub use errors::set_error_classes;
 pub use exchange::Exchange;
 pub use step::StepHandle;
-pub use webhook::{verify_signature, verify_signature_strict, WebhookHandler};
+pub use webhook::{verify_signature, WebhookHandler};

@@ -4,8 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ezthrottle_core::webhook::{
-    verify_signature as core_verify, verify_signature_strict as core_strict, verify_with_secrets,
-    Verification, DEFAULT_TOLERANCE_SECS,
+    verify_signature as core_verify, verify_with_secrets, Verification, DEFAULT_TOLERANCE_SECS,
 };
 use ezthrottle_core::{ClientReceiver, Error, Handled, Run};
 use js_sys::Uint8Array;
@@ -69,123 +68,49 @@ fn verification_to_js(check: &Verification) -> JsValue {
     }))
 }
 
-/// The arguments of a signature check, read once for every kind of check.
-struct SignedPayload {
-    body: Vec<u8>,
-    header: String,
-    primary: String,
-    secondary: Option<String>,
-    now: i64,
-    tolerance: u64,
-}
-
-impl SignedPayload {
-    /// `primary_field` names the primary secret in errors (`secret` when it
-    /// is the only one).
-    fn read(
-        payload: &JsValue,
-        header: &JsValue,
-        primary: &JsValue,
-        primary_field: &str,
-        secondary: &JsValue,
-        options: JsValue,
-    ) -> JsResult<Self> {
-        let (now, tolerance) = clock(options)?;
-        Ok(Self {
-            body: payload_bytes(payload)?,
-            header: signature(header)?.unwrap_or_default(),
-            primary: convert::text(primary, primary_field).js()?,
-            secondary: convert::optional_text(secondary, "secondary_secret").js()?,
-            now,
-            tolerance,
-        })
-    }
-}
-
-/// Check a delivery's signature with one secret; never throws for a bad
-/// signature: resolves `{ valid, reason }`.
-#[wasm_bindgen(js_name = verifySignature)]
-pub fn verify_signature(
-    payload: JsValue,
-    header: JsValue,
-    secret: JsValue,
-    options: JsValue,
-) -> JsResult<JsValue> {
-    let p = SignedPayload::read(
-        &payload,
-        &header,
-        &secret,
-        "secret",
-        &JsValue::UNDEFINED,
-        options,
-    )?;
-    Ok(verification_to_js(&core_verify(
-        &p.body,
-        &p.header,
-        &p.primary,
-        p.now,
-        p.tolerance,
-    )))
-}
-
 /// The signature header argument: a string, or absent.
 fn signature(header: &JsValue) -> JsResult<Option<String>> {
     convert::optional_text(header, "signature").js()
 }
 
-/// Check with the primary secret, then the secondary (rotation).
-#[wasm_bindgen(js_name = verifyWithSecrets)]
-pub fn verify_with_both(
+/// Check a delivery's signature: `kind` is `one` (with `primary` as the only
+/// secret, `verifyWebhookSignature`), `both` (the primary, then the
+/// secondary during a rotation, `tryVerifyWithSecrets`) or `strict` (as
+/// `both`, a refusal throwing a `SignatureError`). Resolves `{ valid,
+/// verified, reason, primaryReason, timestamp }`.
+#[wasm_bindgen(js_name = verifySignature)]
+pub fn verify_signature(
+    kind: &str,
     payload: JsValue,
     header: JsValue,
     primary: JsValue,
     secondary: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
-    let p = SignedPayload::read(
-        &payload,
-        &header,
-        &primary,
-        "primary_secret",
-        &secondary,
-        options,
-    )?;
-    Ok(verification_to_js(&verify_with_secrets(
-        &p.body,
-        &p.header,
-        &p.primary,
-        p.secondary.as_deref(),
-        p.now,
-        p.tolerance,
-    )))
-}
-
-/// Like `verifyWithSecrets`, but a refusal throws a `SignatureError`.
-#[wasm_bindgen(js_name = verifySignatureStrict)]
-pub fn verify_signature_strict(
-    payload: JsValue,
-    header: JsValue,
-    primary: JsValue,
-    secondary: JsValue,
-    options: JsValue,
-) -> JsResult<JsValue> {
-    let p = SignedPayload::read(
-        &payload,
-        &header,
-        &primary,
-        "primary_secret",
-        &secondary,
-        options,
-    )?;
-    let check = core_strict(
-        &p.body,
-        &p.header,
-        &p.primary,
-        p.secondary.as_deref(),
-        p.now,
-        p.tolerance,
-    )
-    .js()?;
+    let (now, tolerance) = clock(options)?;
+    let body = payload_bytes(&payload)?;
+    let header = signature(&header)?.unwrap_or_default();
+    let primary_field = if kind == "one" {
+        "secret"
+    } else {
+        "primary_secret"
+    };
+    let primary = convert::text(&primary, primary_field).js()?;
+    let secondary = convert::optional_text(&secondary, "secondary_secret").js()?;
+    let check = match kind {
+        "one" => core_verify(&body, &header, &primary, now, tolerance),
+        _ => verify_with_secrets(
+            &body,
+            &header,
+            &primary,
+            secondary.as_deref(),
+            now,
+            tolerance,
+        ),
+    };
+    if kind == "strict" {
+        return Ok(verification_to_js(&check.into_result().js()?));
+    }
     Ok(verification_to_js(&check))
 }
 
