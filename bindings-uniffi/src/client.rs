@@ -3,15 +3,17 @@
 use std::sync::Arc;
 
 use ezthrottle_core::{
-    non_negative, ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, API_KEY_ENV,
+    non_negative, ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, SecretInfo,
+    API_KEY_ENV,
 };
 use serde_json::{Map, Value};
 
 use crate::cancel::CancellationToken;
 use crate::error::{EzThrottleError, Result};
-use crate::step::{Step, Webhook};
+use crate::step::Step;
 use crate::transport::{BlockingHttpTransport, HttpTransport, Transport};
 use crate::webhook::{WebhookEvent, WebhookReceiver};
+use ezthrottle_core::Webhook;
 
 /// How to build a client. Absent fields take the defaults.
 #[derive(Debug, Clone, Default, uniffi::Record)]
@@ -136,15 +138,7 @@ impl ForwardRequest {
             body: self.body.clone(),
             idempotent_key: self.idempotent_key.clone(),
             metadata,
-            webhooks: self
-                .webhooks
-                .iter()
-                .map(|w| ezthrottle_core::Webhook {
-                    url: w.url.clone(),
-                    regions: w.regions.clone(),
-                    has_quorum_vote: w.has_quorum_vote,
-                })
-                .collect(),
+            webhooks: self.webhooks.clone(),
             regions: self.regions.clone(),
         })
     }
@@ -170,8 +164,9 @@ pub enum ForwardOutcome {
     },
 }
 
-/// The account's webhook secrets, masked by the service.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// The account's webhook secrets, masked by the service: the core's own
+/// type, crossing as it is.
+#[uniffi::remote(Record)]
 pub struct SecretInfo {
     /// The customer the secrets belong to.
     pub customer_id: Option<String>,
@@ -423,13 +418,7 @@ impl EzThrottle {
     ) -> Result<SecretInfo> {
         cancellable(cancellation, async {
             let call = self.client.get_webhook_secret();
-            let info = self.transport.run(call).await?;
-            Ok(SecretInfo {
-                customer_id: info.customer_id,
-                primary_secret: info.primary_secret,
-                secondary_secret: info.secondary_secret,
-                has_secondary: info.has_secondary,
-            })
+            Ok(self.transport.run(call).await?)
         })
         .await
     }

@@ -19,12 +19,14 @@ mod webhook;
 
 pub use cancel::CancellationToken;
 pub use client::{
-    ClientOptions, ExecuteResult, EzThrottle, Fallback, ForwardOutcome, ForwardRequest, SecretInfo,
+    ClientOptions, ExecuteResult, EzThrottle, Fallback, ForwardOutcome, ForwardRequest,
     SubmitAnswer,
 };
 pub use error::EzThrottleError;
-pub use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType};
-pub use step::{FallbackTrigger, RetryPolicy, Step, StepOptions, Webhook};
+pub use ezthrottle_core::{
+    ExecutionMode, IdempotentStrategy, RegionPolicy, SecretInfo, StepType, Webhook,
+};
+pub use step::{FallbackStep, FallbackTrigger, RetryPolicy, Step, StepOptions};
 pub use transport::{
     BlockingHttpTransport, BuiltinHttpTransport, HttpHeader, HttpRequest, HttpResponse,
     HttpTransport, RequestTarget, TransportFailure,

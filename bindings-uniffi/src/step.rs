@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 
-use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType};
+use ezthrottle_core::{ExecutionMode, IdempotentStrategy, RegionPolicy, StepType, Webhook};
 
 use crate::error::{EzThrottleError, Result};
 
@@ -45,8 +45,8 @@ pub enum ExecutionMode {
     Fanout,
 }
 
-/// A webhook the result is delivered to.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A webhook the result is delivered to: the core's own type.
+#[uniffi::remote(Record)]
 pub struct Webhook {
     pub url: String,
     #[uniffi(default = None)]

@@ -3453,7 +3453,8 @@ public func FfiConverterTypeRetryPolicy_lower(_ value: RetryPolicy) -> RustBuffe
 
 
 /**
- * The account's webhook secrets, masked by the service.
+ * The account's webhook secrets, masked by the service: the core's own
+ * type, crossing as it is.
  */
 public struct SecretInfo: Equatable, Hashable {
     /**
@@ -3873,7 +3874,7 @@ public func FfiConverterTypeSubmitAnswer_lower(_ value: SubmitAnswer) -> RustBuf
 
 
 /**
- * A webhook the result is delivered to.
+ * A webhook the result is delivered to: the core's own type.
  */
 public struct Webhook: Equatable, Hashable {
     public var url: String
