@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ezthrottle_core::{
     non_negative, ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, SecretInfo,
-    API_KEY_ENV,
+    Webhook, API_KEY_ENV,
 };
 use serde_json::{Map, Value};
 
@@ -13,7 +13,6 @@ use crate::error::{EzThrottleError, Result};
 use crate::step::Step;
 use crate::transport::{BlockingHttpTransport, HttpTransport, Transport};
 use crate::webhook::{WebhookEvent, WebhookReceiver};
-use ezthrottle_core::Webhook;
 
 /// How to build a client. Absent fields take the defaults.
 #[derive(Debug, Clone, Default, uniffi::Record)]
