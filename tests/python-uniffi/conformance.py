@@ -181,6 +181,9 @@ def refusals_name_the_field():
         (lambda: ez.Step.with_options(ez.StepOptions(headers={"X-A": 3})), TypeError, 'options.headers["X-A"]'),
         (lambda: ez.Step.with_options(ez.StepOptions(headers={3: "x"})), TypeError, "options.headers[3]"),
         (lambda: ez.Step.with_options(ez.StepOptions(webhooks=[ez.Webhook(url=5)])), TypeError, "options.webhooks[0].url"),
+        (lambda: ez.Step.with_options(ez.StepOptions(fallbacks=[ez.FallbackStep(step="x", trigger=ez.FallbackTrigger.ALWAYS())])),
+         TypeError, "options.fallbacks[0].step"),
+        (lambda: ez.Step.with_options(ez.StepOptions(on_success="x")), TypeError, "options.on_success"),
     ]
     for call, kind, path in typed:
         try:
@@ -200,6 +203,15 @@ def step_with_options():
                .fallback_on_error([429]).idempotent_key("k1"))
     one, two = json.loads(ez.Step.with_options(options).payload_json()), json.loads(chained.payload_json())
     assert one == two and one["idempotent_key"] == "k1", f"{one} != {two}"
+    # Linked steps too: a fallback on 500, on_success, on_failure with its timeout.
+    backup, receipt = ez.Step().url("https://backup.example.com"), ez.Step().url("https://receipt.example.com")
+    linked = ez.StepOptions(url="https://api.example.com/x", on_success=receipt, on_failure=backup, on_failure_timeout_ms=9000,
+                            fallbacks=[ez.FallbackStep(step=backup, trigger=ez.FallbackTrigger.ON_ERROR(codes=[500]))])
+    chained = (ez.Step().url("https://api.example.com/x").fallback(backup, ez.FallbackTrigger.ON_ERROR(codes=[500]))
+               .on_success(receipt).on_failure(backup, 9000))
+    one, two = json.loads(ez.Step.with_options(linked).payload_json()), json.loads(chained.payload_json())
+    assert one == two and one["fallback_job"]["trigger"] == {"type": "on_error", "codes": [500]}, f"{one} != {two}"
+    assert one["on_failure_timeout_ms"] == 9000 and one["on_success"]["url"] == "https://receipt.example.com", one
 
 
 async def cancellation_token():
