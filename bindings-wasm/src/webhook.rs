@@ -99,7 +99,7 @@ pub fn verify_signature(
     let secondary = convert::optional_text(&secondary, "secondary_secret").js()?;
     let check = match kind {
         "one" => core_verify(&body, &header, &primary, now, tolerance),
-        _ => verify_with_secrets(
+        "both" | "strict" => verify_with_secrets(
             &body,
             &header,
             &primary,
@@ -107,6 +107,10 @@ pub fn verify_signature(
             now,
             tolerance,
         ),
+        _ => {
+            let message = "the signature check is one, both or strict".into();
+            return Err(error_to_js(Error::Misuse { message }));
+        }
     };
     if kind == "strict" {
         return Ok(verification_to_js(&check.into_result().js()?));
