@@ -84,7 +84,7 @@ impl ClientHandle {
     pub fn submit_job(&self, options: JsValue) -> JsResult<Exchange> {
         // The builder's names and nested jobs as the official Node SDK
         // passes them (camelCase at any depth) are one job once renamed.
-        let options = convert::options(options, "options").js()?;
+        let options = convert::object(options, "options").js()?;
         let job = ezthrottle_core::spelling::job(Value::Object(options));
         let job = ezthrottle_core::Step::from_job_value(&job)
             .and_then(|step| step.build_job())
@@ -251,6 +251,7 @@ impl WaitHandle {
 }
 
 pub(crate) fn read_forward(value: JsValue) -> Result<ForwardToEZThrottle, Error> {
-    let map = convert::options(value, "forward")?;
+    // Renamed by `spelling::forward`, its webhooks too.
+    let map = convert::object(value, "forward")?;
     ForwardToEZThrottle::from_value(&ezthrottle_core::spelling::forward(Value::Object(map)))
 }

@@ -131,11 +131,16 @@ pub fn parse(text: &str) -> JsValue {
     js_sys::JSON::parse(text).unwrap_or(JsValue::NULL)
 }
 
-/// Read an options object (`undefined` / `null` is empty) with snake_case keys.
-pub fn options(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
-    match ezthrottle_core::spelling::option_keys(to_json(value, path)?) {
+/// Read an object argument (`undefined` / `null` is empty), its keys as given.
+pub fn object(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
+    match to_json(value, path)? {
         Value::Null => Ok(Map::new()),
         Value::Object(map) => Ok(map),
         _ => Err(Error::validation(path, "must be an object")),
     }
+}
+
+/// Read an options object (`undefined` / `null` is empty) with snake_case keys.
+pub fn options(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
+    object(value, path).map(ezthrottle_core::spelling::snake_keys)
 }

@@ -26,13 +26,16 @@ pub fn snake_case(key: &str) -> String {
 /// anything but an object is returned as it is.
 pub fn option_keys(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, v)| (snake_case(&key), v))
-                .collect::<Map<String, Value>>(),
-        ),
+        Value::Object(map) => Value::Object(snake_keys(map)),
         other => other,
     }
+}
+
+/// An options object's own keys in snake_case (not its values').
+pub fn snake_keys(map: Map<String, Value>) -> Map<String, Value> {
+    map.into_iter()
+        .map(|(key, v)| (snake_case(&key), v))
+        .collect()
 }
 
 /// A builder call's argument (`retry_policy`'s `{ maxRetries }`, each of
