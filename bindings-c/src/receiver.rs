@@ -3,13 +3,10 @@
 //! `Client`'s; this module converts types and blocks the calling thread.
 
 use std::ffi::{c_char, CString};
-use std::future::Future;
-use std::pin::pin;
-use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
-use ezthrottle_core::{ClientReceiver, Error, Handled, ResultWait};
+use ezthrottle_core::{ClientReceiver, Handled};
 
 use crate::client::{ezt_client, ezt_result, OwnedResult};
 use crate::ezt_status;
@@ -230,61 +227,10 @@ pub unsafe extern "C" fn ezt_wait_for_result(
         // SAFETY: `client` is NULL or a live handle and `job_id` NULL or a NUL-terminated
         // string, as `ezt_wait_for_result`'s # Safety requires of its caller.
         let (client, job_id) = unsafe { (handle(client, "client")?, str_arg(job_id, "job_id")?) };
-        let wait = client.client.wait_for_result(job_id);
-        match block_on_until(wait, Duration::from_millis(timeout_ms)) {
-            Some(event) => {
-                // SAFETY: checked above.
-                unsafe { *out = ezt_webhook_event::new(&event).into_raw() };
-                Ok(())
-            }
-            None => Err(Error::from(ResultWait::timed_out(job_id, timeout_ms)).into()),
-        }
+        let timeout = Duration::from_millis(timeout_ms);
+        let event = ezthrottle_transport::wait_for_result(&client.client, job_id, timeout)?;
+        // SAFETY: checked above.
+        unsafe { *out = ezt_webhook_event::new(&event).into_raw() };
+        Ok(())
     })
-}
-
-/// Wakes the waiting thread. A condition variable rather than thread
-/// parking: `std::thread::current()` on a thread C created leaves a handle in
-/// its thread-local storage that is never freed for the main thread.
-#[derive(Default)]
-struct Signal {
-    woken: Mutex<bool>,
-    condvar: Condvar,
-}
-
-impl Wake for Signal {
-    fn wake(self: Arc<Self>) {
-        *self.woken.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.condvar.notify_one();
-    }
-}
-
-/// Poll `future` on this thread until it is ready or `timeout` has passed;
-/// dropping it on timeout cancels it.
-fn block_on_until<F: Future>(future: F, timeout: Duration) -> Option<F::Output> {
-    let deadline = Instant::now().checked_add(timeout);
-    let signal = Arc::new(Signal::default());
-    let waker = Waker::from(signal.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return Some(output);
-        }
-        let mut woken = signal.woken.lock().unwrap_or_else(|e| e.into_inner());
-        while !*woken {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            woken = match left {
-                Some(left) if left.is_zero() => return None,
-                Some(left) => signal
-                    .condvar
-                    .wait_timeout(woken, left)
-                    .map_or_else(|e| e.into_inner().0, |(w, _)| w),
-                None => signal
-                    .condvar
-                    .wait(woken)
-                    .unwrap_or_else(|e| e.into_inner()),
-            };
-        }
-        *woken = false;
-    }
 }

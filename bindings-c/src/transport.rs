@@ -5,6 +5,7 @@
 use std::ffi::{c_char, c_int, c_void, CString};
 
 use ezthrottle_core::{HttpRequest, HttpResponse, Operation, Reply, Target, TransportError};
+use ezthrottle_transport::now_ms;
 
 use crate::ezt_status;
 use crate::ffi::{c_string, guard, handle_mut, slice_arg, str_arg};
@@ -116,13 +117,6 @@ pub(crate) struct HostTransport {
     pub function:
         unsafe extern "C" fn(*mut c_void, *const ezt_http_request, *mut ezt_http_response) -> c_int,
     pub user_data: *mut c_void,
-}
-
-/// Milliseconds since the Unix epoch: the clock the core is fed.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl HostTransport {

@@ -16,7 +16,7 @@ pub const EZT_NOW: i64 = i64::MIN;
 /// `now_secs` as given, or the system clock's for `EZT_NOW`.
 pub(crate) fn resolve_now_secs(now_secs: i64) -> i64 {
     if now_secs == EZT_NOW {
-        (crate::transport::now_ms() / 1000) as i64
+        (ezthrottle_transport::now_ms() / 1000) as i64
     } else {
         now_secs
     }

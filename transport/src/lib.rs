@@ -7,6 +7,9 @@
 //! own deadline and reports failures with the kind the core decides on
 //! (`timeout` and `unreachable` drive FRUGAL fallbacks and
 //! forward-or-fallback), so a Rust app needs no hand-written `send`.
+//! Without either feature it is std alone: the system clock ([`now_ms`]) and
+//! a blocking wait for a job's result ([`wait_for_result`]), which the C
+//! library, whose host sends, uses too.
 //!
 //! ```no_run
 //! use ezthrottle_core::{Client, ClientOptions, Step, StepType};
@@ -32,6 +35,7 @@ mod blocking;
 mod cancel;
 #[cfg(feature = "blocking")]
 mod resolver;
+mod wait;
 #[cfg(feature = "blocking")]
 mod workers;
 
@@ -39,6 +43,7 @@ mod workers;
 pub use asynchronous::AsyncTransport;
 #[cfg(feature = "blocking")]
 pub use blocking::BlockingTransport;
+pub use wait::wait_for_result;
 #[cfg(feature = "blocking")]
 pub use workers::{worker_count, IDLE_EXIT, MAX_WORKERS};
 
