@@ -203,15 +203,14 @@ fn header_pairs(headers: &[crate::transport::HttpHeader]) -> Vec<(String, String
 
 /// A JSON object from a record's `metadata_json` field.
 fn metadata(text: Option<&str>) -> Result<Map<String, Value>> {
-    match text {
+    match text.map(|text| crate::step::parse_json("metadata", text)) {
         None => Ok(Map::new()),
-        Some(text) => match ezthrottle_core::json::parse(text) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(EzThrottleError::Validation {
-                path: "metadata".into(),
-                detail: "must be a JSON object".into(),
-            }),
-        },
+        Some(Ok(Value::Object(map))) => Ok(map),
+        Some(Ok(_)) => Err(EzThrottleError::Validation {
+            path: "metadata".into(),
+            detail: "must be a JSON object".into(),
+        }),
+        Some(Err(error)) => Err(error),
     }
 }
 

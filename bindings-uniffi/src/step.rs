@@ -175,7 +175,7 @@ fn metadata_argument(json: String) -> Result<Value> {
     parse_json("metadata", &json)
 }
 
-fn parse_json(path: &str, json: &str) -> Result<Value> {
+pub(crate) fn parse_json(path: &str, json: &str) -> Result<Value> {
     ezthrottle_core::json::parse(json).map_err(|e| EzThrottleError::Validation {
         path: path.into(),
         detail: format!("is not JSON: {e}"),

@@ -3,7 +3,8 @@
 //! drives an operation over it.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use ezthrottle_transport::now_ms;
 
 use ezthrottle_core::{
     run_async, shown_header_value, Error, Operation, Target, TransportError, TransportErrorKind,
@@ -213,13 +214,6 @@ fn to_core_failure(failure: TransportFailure) -> TransportError {
         TransportFailure::Unreachable { detail } => TransportError::unreachable(detail),
         TransportFailure::Other { detail } => TransportError::other(detail),
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The built-in HTTP client on its own (ureq + rustls, Mozilla's roots):

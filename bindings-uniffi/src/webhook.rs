@@ -7,7 +7,8 @@ use ezthrottle_core::webhook::{self, Verification, DEFAULT_TOLERANCE_SECS};
 
 use crate::client::{ExecuteResult, EzThrottle};
 use crate::error::{EzThrottleError, Result};
-use crate::transport::{now_ms, Transport};
+use crate::transport::Transport;
+use ezthrottle_transport::now_ms;
 
 /// A signature check: `reason` is the stable code shared by every SDK
 /// (`valid`, `valid_primary`, `signature_mismatch`, `timestamp_expired`, …).
@@ -214,46 +215,36 @@ impl WebhookReceiver {
     }
 
     /// Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
-    pub async fn receive(&self, body: Vec<u8>, signature: Option<String>) -> WebhookDelivery {
+    /// A refused delivery (forged, replayed, malformed) is an answer, not an
+    /// error: only misuse of the core's delivery fails, which this call
+    /// cannot cause.
+    pub async fn receive(
+        &self,
+        body: Vec<u8>,
+        signature: Option<String>,
+    ) -> Result<WebhookDelivery> {
         let now_secs = clock(None);
-        // The lock covers the decision only, never the follow-up's requests.
         let delivery = self.inner.lock().unwrap_or_else(|e| e.into_inner()).handle(
             &body,
             signature.as_deref(),
             now_secs,
         );
-        let handled = self.transport.run(delivery).await;
-        let (received, follow_up) = match handled {
-            Ok(handled) => (handled.received, handled.follow_up),
-            Err(error) => return WebhookDelivery::failed(error.into()),
-        };
+        let ezthrottle_core::Handled {
+            received,
+            follow_up,
+        } = self.transport.run(delivery).await?;
         let (follow_up, follow_up_error) = match follow_up {
             None => (None, None),
             Some(Ok(run)) => (Some(ExecuteResult::from(run)), None),
             Some(Err(error)) => (None, Some(error.into())),
         };
-        WebhookDelivery {
+        Ok(WebhookDelivery {
             status: received.status.into(),
             body: received.body,
             reason: received.verification.reason.as_str().to_owned(),
             event: received.event.as_ref().map(WebhookEvent::from_core),
             follow_up,
             follow_up_error,
-        }
-    }
-}
-
-impl WebhookDelivery {
-    /// Only a bug reaches here (the core's delivery operation ends without
-    /// failing); answer 500 so the sender retries.
-    fn failed(error: EzThrottleError) -> Self {
-        Self {
-            status: 500,
-            body: r#"{"error":"internal"}"#.into(),
-            reason: String::new(),
-            event: None,
-            follow_up: None,
-            follow_up_error: Some(error),
-        }
+        })
     }
 }

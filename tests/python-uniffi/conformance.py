@@ -193,6 +193,26 @@ def refusals_name_the_field():
             assert getattr(e, "path", None) == path and str(e).startswith(f"{path}: "), f"{path}: refused as {e!r}"
 
 
+async def request_metadata_refusals():
+    """A forward's or a queued request's metadata that is not a JSON object is
+    refused naming the field, with the parser's words, and nothing is sent."""
+    net = ScriptedNetwork()
+    sdk = client(net)
+    calls = [
+        lambda m: sdk.forward(ez.ForwardRequest(url="https://api.example.com/x", metadata_json=m)),
+        lambda m: sdk.queue_request(ez.QueueRequestOptions(url="https://api.example.com/x",
+                                                           webhook_url="https://app.example/hook", metadata_json=m)),
+    ]
+    for call in calls:
+        for metadata, detail in (("{\"a\":", "is not JSON"), ("[1]", "must be a JSON object")):
+            try:
+                await call(metadata)
+                raise AssertionError(f"{metadata!r}: accepted")
+            except ez.EzThrottleError.Validation as e:
+                assert e.path == "metadata" and e.detail.startswith(detail), f"{metadata!r}: {e.path}: {e.detail}"
+    assert not net.gateway and not net.local, "a refused request was sent"
+
+
 def step_with_options():
     """One call with every option gives the payload the setters give."""
     options = ez.StepOptions(url="https://api.example.com/x", method="post", body="{}",
@@ -318,7 +338,7 @@ async def main(root):
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
     runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
     passed, failed = 0, []
-    for check in (refusals_name_the_field, step_with_options, cancellation_token, a_status_no_server_sends,
+    for check in (refusals_name_the_field, request_metadata_refusals, step_with_options, cancellation_token, a_status_no_server_sends,
                   builtin_http_transport):
         try:
             if asyncio.iscoroutine(done := check()):

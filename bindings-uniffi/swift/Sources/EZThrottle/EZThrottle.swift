@@ -2648,8 +2648,11 @@ public protocol WebhookReceiverProtocol: AnyObject, Sendable {
     
     /**
      * Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
+     * A refused delivery (forged, replayed, malformed) is an answer, not an
+     * error: only misuse of the core's delivery fails, which this call
+     * cannot cause.
      */
-    func receive(body: Data, signature: String?) async  -> WebhookDelivery
+    func receive(body: Data, signature: String?) async throws  -> WebhookDelivery
     
 }
 /**
@@ -2724,10 +2727,13 @@ public convenience init(primarySecret: String, secondarySecret: String? = nil, t
     
     /**
      * Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
+     * A refused delivery (forged, replayed, malformed) is an answer, not an
+     * error: only misuse of the core's delivery fails, which this call
+     * cannot cause.
      */
-open func receive(body: Data, signature: String?)async  -> WebhookDelivery  {
+open func receive(body: Data, signature: String?)async throws  -> WebhookDelivery  {
     return
-        try!  await uniffiRustCallAsync(
+        try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_ezthrottle_fn_method_webhookreceiver_receive(
                         self.uniffiCloneHandle(),FfiConverterData.lower(body),FfiConverterOptionString.lower(signature)
@@ -2737,8 +2743,7 @@ open func receive(body: Data, signature: String?)async  -> WebhookDelivery  {
             completeFunc: ffi_ezthrottle_rust_future_complete_rust_buffer,
             freeFunc: ffi_ezthrottle_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeWebhookDelivery_lift,
-            errorHandler: nil
-            
+            errorHandler: FfiConverterTypeEzThrottleError_lift
         )
 }
     
@@ -6102,7 +6107,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_httptransport_send() != 11239) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 57954) {
+    if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 18431) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_cancellationtoken_new() != 14159) {
