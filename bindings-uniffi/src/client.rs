@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use ezthrottle_core::{
-    non_negative, ForwardOrFallback, ForwardToEZThrottle, Outcome, QueueRequest, SecretInfo,
-    Webhook, API_KEY_ENV,
+    non_negative, ForwardOrFallback, ForwardToEZThrottle, Operation, Outcome, QueueRequest,
+    SecretInfo, Webhook, API_KEY_ENV,
 };
 use serde_json::{Map, Value};
 
@@ -302,11 +302,8 @@ impl EzThrottle {
         step: Arc<Step>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<ExecuteResult> {
-        cancellable(cancellation, async {
-            let execution = self.client.execute(&step.snapshot())?;
-            Ok(self.transport.run(execution).await?.into())
-        })
-        .await
+        let run = self.run(cancellation, || self.client.execute(&step.snapshot()));
+        Ok(run.await?.into())
     }
 
     /// Submit a step's job as it is, whatever its type.
@@ -316,11 +313,8 @@ impl EzThrottle {
         step: Arc<Step>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<SubmitAnswer> {
-        cancellable(cancellation, async {
-            let call = self.client.submit_step(&step.snapshot())?;
-            Ok(self.transport.run(call).await?.into())
-        })
-        .await
+        let run = self.run(cancellation, || self.client.submit_step(&step.snapshot()));
+        Ok(run.await?.into())
     }
 
     /// Submit a job written in the wire format (JSON, PROTOCOL §2), checked
@@ -331,11 +325,8 @@ impl EzThrottle {
         job_json: String,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<SubmitAnswer> {
-        cancellable(cancellation, async {
-            let call = self.client.submit_job_json(&job_json)?;
-            Ok(self.transport.run(call).await?.into())
-        })
-        .await
+        let run = self.run(cancellation, || self.client.submit_job_json(&job_json));
+        Ok(run.await?.into())
     }
 
     /// The legacy single-webhook call.
@@ -345,11 +336,9 @@ impl EzThrottle {
         request: QueueRequestOptions,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<SubmitAnswer> {
-        cancellable(cancellation, async {
-            let call = self.client.queue_request(&request.to_core()?)?;
-            Ok(self.transport.run(call).await?.into())
-        })
-        .await
+        let request = request.to_core()?;
+        let run = self.run(cancellation, || self.client.queue_request(&request));
+        Ok(run.await?.into())
     }
 
     /// Submit a request taken over from existing code.
@@ -359,11 +348,9 @@ impl EzThrottle {
         request: ForwardRequest,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<SubmitAnswer> {
-        cancellable(cancellation, async {
-            let call = self.client.forward(&request.to_core()?)?;
-            Ok(self.transport.run(call).await?.into())
-        })
-        .await
+        let request = request.to_core()?;
+        let run = self.run(cancellation, || self.client.forward(&request));
+        Ok(run.await?.into())
     }
 
     /// Submit; only when the service cannot be reached at all, run `fallback`.
@@ -374,18 +361,18 @@ impl EzThrottle {
         fallback: Arc<dyn Fallback>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<ForwardOutcome> {
-        cancellable(cancellation, async {
-            let call = self.client.forward_or_fallback(&request.to_core()?)?;
-            Ok(match self.transport.run(call).await? {
-                ForwardOrFallback::Submitted(answer) => ForwardOutcome::Submitted {
-                    answer: answer.into(),
-                },
-                ForwardOrFallback::Fallback(()) => ForwardOutcome::FellBack {
-                    value: fallback.run().await,
-                },
-            })
+        let request = request.to_core()?;
+        let run = self.run(cancellation.clone(), || {
+            self.client.forward_or_fallback(&request)
+        });
+        Ok(match run.await? {
+            ForwardOrFallback::Submitted(answer) => ForwardOutcome::Submitted {
+                answer: answer.into(),
+            },
+            ForwardOrFallback::Fallback(()) => ForwardOutcome::FellBack {
+                value: cancellable(cancellation, async { Ok(fallback.run().await) }).await?,
+            },
         })
-        .await
     }
 
     /// Create or replace the webhook secrets (each at least ezthrottle-core's
@@ -397,15 +384,11 @@ impl EzThrottle {
         secondary: Option<String>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<String> {
-        cancellable(cancellation, async {
-            let call = self
-                .client
-                .create_webhook_secret(&primary, secondary.as_deref())?;
-            Ok(ezthrottle_core::json::object_to_string(
-                &self.transport.run(call).await?,
-            ))
-        })
-        .await
+        let run = self.run(cancellation, || {
+            self.client
+                .create_webhook_secret(&primary, secondary.as_deref())
+        });
+        Ok(ezthrottle_core::json::object_to_string(&run.await?))
     }
 
     /// Read the webhook secrets (masked).
@@ -414,9 +397,8 @@ impl EzThrottle {
         &self,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<SecretInfo> {
-        cancellable(cancellation, async {
-            let call = self.client.get_webhook_secret();
-            Ok(self.transport.run(call).await?)
+        self.run(cancellation, || {
+            Ok::<_, EzThrottleError>(self.client.get_webhook_secret())
         })
         .await
     }
@@ -427,13 +409,10 @@ impl EzThrottle {
         &self,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<String> {
-        cancellable(cancellation, async {
-            let call = self.client.delete_webhook_secret();
-            Ok(ezthrottle_core::json::object_to_string(
-                &self.transport.run(call).await?,
-            ))
-        })
-        .await
+        let run = self.run(cancellation, || {
+            Ok::<_, EzThrottleError>(self.client.delete_webhook_secret())
+        });
+        Ok(ezthrottle_core::json::object_to_string(&run.await?))
     }
 
     /// `new_secret` becomes primary and `current_secret` (when given) secondary.
@@ -444,15 +423,11 @@ impl EzThrottle {
         current_secret: Option<String>,
         cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<String> {
-        cancellable(cancellation, async {
-            let rotation = self
-                .client
-                .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
-            Ok(ezthrottle_core::json::object_to_string(
-                &self.transport.run(rotation).await?,
-            ))
-        })
-        .await
+        let run = self.run(cancellation, || {
+            self.client
+                .rotate_webhook_secret(&new_secret, current_secret.as_deref())
+        });
+        Ok(ezthrottle_core::json::object_to_string(&run.await?))
     }
 
     /// A webhook endpoint verifying with these secrets (`toleranceSecs`
@@ -510,6 +485,26 @@ impl EzThrottle {
     /// How many submitted jobs wait for their webhook to run a follow-up.
     pub fn pending_continuations(&self) -> i64 {
         i64::try_from(self.client.pending_continuations()).unwrap_or(i64::MAX)
+    }
+}
+
+impl EzThrottle {
+    /// Make a call's operation and run it through the transport, both
+    /// within `cancellation`: a token cancelled first sends nothing.
+    async fn run<O, E>(
+        &self,
+        cancellation: Option<Arc<CancellationToken>>,
+        make: impl FnOnce() -> std::result::Result<O, E> + Send,
+    ) -> Result<O::Output>
+    where
+        O: Operation + Send + 'static,
+        O::Output: Send + 'static,
+        EzThrottleError: From<E>,
+    {
+        cancellable(cancellation, async {
+            Ok(self.transport.run(make()?).await?)
+        })
+        .await
     }
 }
 
