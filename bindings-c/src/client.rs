@@ -228,7 +228,9 @@ unsafe fn answer_json(
     })
 }
 
-/// Submit a job payload (JSON, PROTOCOL §2) as it is; the service's answer
+/// Submit a job payload (JSON, PROTOCOL §2), checked field by field as the
+/// step builder checks it (a refusal's `ezt_last_error_path()` names the
+/// field, e.g. `on_success.url`); the service's answer
 /// (`{"job_id":…,"status":…}`) through `*out` (free with `ezt_string_free`).
 ///
 /// # Safety

@@ -318,7 +318,8 @@ impl EzThrottle {
     }
 
     /// Submit a job written in the wire format (JSON, PROTOCOL §2), checked
-    /// first: nothing is sent when it is refused.
+    /// field by field as the step builder checks it (a refusal names the
+    /// field, e.g. `on_success.url`): nothing is sent when it is refused.
     #[uniffi::method(default(cancellation = None))]
     pub async fn submit_job_json(
         &self,

@@ -86,10 +86,7 @@ impl ClientHandle {
         // passes them (camelCase at any depth) are one job once renamed.
         let options = convert::object(options, "options").js()?;
         let job = ezthrottle_core::spelling::job(Value::Object(options));
-        let job = ezthrottle_core::Step::from_job_value(&job)
-            .and_then(|step| step.build_job())
-            .js()?;
-        let call = self.client.submit_job(&job).js()?;
+        let call = self.client.submit_job_value(&job).js()?;
         Ok(Exchange::new(call, |answer| object(answer.as_json())))
     }
 

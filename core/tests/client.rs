@@ -186,6 +186,37 @@ fn raw_wire_jobs_are_checked_before_anything_is_sent() {
         matches!(&error, Error::Validation { path, .. } if path == "webhooks[0].url"),
         "{error}"
     );
+    // Text and value read alike (C and uniffi give text, the npm package a
+    // value): a wrong type or a missing field is named where it sits.
+    let refused = [
+        (
+            r#"{"url":"https://a.example","retry_policy":{"max_retries":"3"}}"#,
+            "retry_policy.max_retries",
+        ),
+        (
+            r#"{"url":"https://a.example","on_success":{"method":"GET"}}"#,
+            "on_success.url",
+        ),
+        (
+            r#"{"url":"https://a.example","headers":{"A":1}}"#,
+            r#"headers["A"]"#,
+        ),
+        (r#"{"url":"https://a.example","colour":1}"#, "colour"),
+    ];
+    for (job, at) in refused {
+        let value = ezthrottle_core::json::parse(job).unwrap();
+        for error in [
+            client.submit_job_json(job).unwrap_err(),
+            client.submit_job_value(&value).unwrap_err(),
+        ] {
+            assert_eq!(error.field_path(), Some(at), "{job}: {error}");
+        }
+    }
+    // Only text can give a key twice: refused rather than read last-wins.
+    let twice = client
+        .submit_job_json(r#"{"url":"https://a.example","url":"https://b.example"}"#)
+        .unwrap_err();
+    assert_eq!(twice.field_path(), Some("job"), "{twice}");
     let mut driver = BlockingClient::with_client(client, |_: &_| Ok(queued("job_3")), || 0);
     let answer = driver
         .submit_job_json(r#"{"url":"https://a.example","method":"POST"}"#)

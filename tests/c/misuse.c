@@ -144,6 +144,13 @@ static void invalid_utf8_and_json(void) {
     ezt_client *client = client_over(&c);
     char *answer = NULL;
     EXPECT(ezt_submit_job(client, "{\"url\":", &answer), EZT_ERR_VALIDATION);
+    /* A raw job is checked as the builder checks a step, naming the field. */
+    EXPECT(ezt_submit_job(client, "{\"url\": \"https://a.example\", \"on_success\": {\"method\": \"GET\"}}", &answer), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "on_success.url") == 0, "path %s", ezt_last_error_path());
+    EXPECT(ezt_submit_job(client, "{\"url\": \"https://a.example\", \"retry_policy\": {\"max_retries\": \"3\"}}", &answer), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "retry_policy.max_retries") == 0, "path %s", ezt_last_error_path());
+    EXPECT(ezt_submit_job(client, "{\"url\": \"https://a.example\", \"url\": \"https://b.example\"}", &answer), EZT_ERR_VALIDATION);
+    CHECK(strcmp(ezt_last_error_path(), "job") == 0, "path %s", ezt_last_error_path());
     EXPECT(ezt_forward(client, "[]", &answer), EZT_ERR_VALIDATION);
     EXPECT(ezt_forward(client, "{\"url\": \"https://a.example\", \"colour\": 1}", &answer), EZT_ERR_VALIDATION);
     EXPECT(ezt_webhook_secret_create(client, "short", NULL, &answer), EZT_ERR_VALIDATION);

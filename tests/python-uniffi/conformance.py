@@ -195,7 +195,8 @@ def refusals_name_the_field():
 
 async def request_metadata_refusals():
     """A forward's or a queued request's metadata that is not a JSON object is
-    refused naming the field, with the parser's words, and nothing is sent."""
+    refused naming the field, with the parser's words, as is a raw job's bad
+    field; nothing is sent."""
     net = ScriptedNetwork()
     sdk = client(net)
     calls = [
@@ -211,6 +212,15 @@ async def request_metadata_refusals():
             except ez.EzThrottleError.Validation as e:
                 assert e.path == "metadata" and e.detail.startswith(detail), f"{metadata!r}: {e.path}: {e.detail}"
     assert not net.gateway and not net.local, "a refused request was sent"
+    # A raw wire job is checked field by field, as in every binding.
+    for job, path in (('{"url":"https://a.example","on_success":{"method":"GET"}}', "on_success.url"),
+                      ('{"url":"https://a.example","retry_policy":{"max_retries":"3"}}', "retry_policy.max_retries")):
+        try:
+            await sdk.submit_job_json(job)
+            raise AssertionError(f"{job}: accepted")
+        except ez.EzThrottleError.Validation as e:
+            assert e.path == path, f"{job}: refused at {e.path}"
+    assert not net.gateway, "a refused job was sent"
 
 
 def step_with_options():

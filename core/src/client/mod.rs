@@ -172,9 +172,22 @@ impl Client {
         self.config.submit_job(&step.build_job()?)
     }
 
-    /// Submit a job given in the wire format (PROTOCOL §2), checked first.
+    /// Submit a job given in the wire format (PROTOCOL §2) as JSON text: a
+    /// key given twice is refused, then it is read as
+    /// [`submit_job_value`](Self::submit_job_value) reads it.
     pub fn submit_job_json(&self, job_json: &str) -> Result<GatewayCall<SubmitAnswer>> {
-        self.config.submit_job(&Job::from_json(job_json)?)
+        let job = crate::json::parse_refusing_repeated_keys(job_json)
+            .map_err(|e| crate::Error::validation("job", e.to_string()))?;
+        self.submit_job_value(&job)
+    }
+
+    /// Submit a job given in the wire format as a JSON value, read through
+    /// the builder's calls ([`Step::from_job_value`]): every field is checked
+    /// as the builder checks it, and a refusal names where it sits
+    /// (`on_success.url`), in every binding alike.
+    pub fn submit_job_value(&self, job: &serde_json::Value) -> Result<GatewayCall<SubmitAnswer>> {
+        self.config
+            .submit_job(&Step::from_job_value(job)?.build_job()?)
     }
 
     /// Submit a job.

@@ -1198,7 +1198,8 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     
     /**
      * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
-     * first: nothing is sent when it is refused.
+     * field by field as the step builder checks it (a refusal names the
+     * field, e.g. `on_success.url`): nothing is sent when it is refused.
      */
     func submitJobJson(jobJson: String, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
@@ -1530,7 +1531,8 @@ open func submitBlocking(step: Step)throws  -> SubmitAnswer  {
     
     /**
      * Submit a job written in the wire format (JSON, PROTOCOL §2), checked
-     * first: nothing is sent when it is refused.
+     * field by field as the step builder checks it (a refusal names the
+     * field, e.g. `on_success.url`): nothing is sent when it is refused.
      */
 open func submitJobJson(jobJson: String, cancellation: CancellationToken? = nil)async throws  -> SubmitAnswer  {
     return
@@ -6008,7 +6010,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_blocking() != 11034) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 33061) {
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 55440) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result() != 22365) {
