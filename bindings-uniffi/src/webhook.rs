@@ -215,15 +215,17 @@ impl WebhookReceiver {
     }
 
     /// Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
-    /// A refused delivery (forged, replayed, malformed) is an answer, not an
-    /// error: only misuse of the core's delivery fails, which this call
-    /// cannot cause.
+    /// A refused delivery (forged, replayed, malformed) is an answer, and a
+    /// follow-up's failure is reported in it; this throws only when the
+    /// transport cannot run at all (the built-in one found no thread), for
+    /// the app's server to answer 500 as it does for any exception.
     pub async fn receive(
         &self,
         body: Vec<u8>,
         signature: Option<String>,
     ) -> Result<WebhookDelivery> {
         let now_secs = clock(None);
+        // The lock covers the decision only, never the follow-up's requests.
         let delivery = self.inner.lock().unwrap_or_else(|e| e.into_inner()).handle(
             &body,
             signature.as_deref(),

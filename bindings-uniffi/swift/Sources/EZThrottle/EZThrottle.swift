@@ -2650,9 +2650,10 @@ public protocol WebhookReceiverProtocol: AnyObject, Sendable {
     
     /**
      * Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
-     * A refused delivery (forged, replayed, malformed) is an answer, not an
-     * error: only misuse of the core's delivery fails, which this call
-     * cannot cause.
+     * A refused delivery (forged, replayed, malformed) is an answer, and a
+     * follow-up's failure is reported in it; this throws only when the
+     * transport cannot run at all (the built-in one found no thread), for
+     * the app's server to answer 500 as it does for any exception.
      */
     func receive(body: Data, signature: String?) async throws  -> WebhookDelivery
     
@@ -2729,9 +2730,10 @@ public convenience init(primarySecret: String, secondarySecret: String? = nil, t
     
     /**
      * Handle one delivery: its raw body and `X-EZThrottle-Signature` header.
-     * A refused delivery (forged, replayed, malformed) is an answer, not an
-     * error: only misuse of the core's delivery fails, which this call
-     * cannot cause.
+     * A refused delivery (forged, replayed, malformed) is an answer, and a
+     * follow-up's failure is reported in it; this throws only when the
+     * transport cannot run at all (the built-in one found no thread), for
+     * the app's server to answer 500 as it does for any exception.
      */
 open func receive(body: Data, signature: String?)async throws  -> WebhookDelivery  {
     return
@@ -6109,7 +6111,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_httptransport_send() != 11239) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 18431) {
+    if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 8496) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_cancellationtoken_new() != 14159) {
