@@ -28,7 +28,7 @@ import sys
 # ITEMS and ENTRIES instead.
 CHECK = re.compile(r"^(\s+)(_UniffiFfiConverter\w+)\.check_lower\((value\.)?([a-z_][a-z0-9_]*)\)$", re.M)
 NOT_A_NAME = {"value", "item", "key"}
-ARGUMENTS, FIELDS = 86, 117
+ARGUMENTS, FIELDS = 97, 117
 # A sequence's items, by index.
 ITEMS = re.compile(r"^(\s+)for item in value:\n(\s+)(_UniffiFfiConverter\w+)\.check_lower\(item\)$", re.M)
 # A map's keys and values, by key.

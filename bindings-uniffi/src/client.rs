@@ -1,6 +1,7 @@
 //! The client: configuration, the transport, and every network call (async).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ezthrottle_core::{
     non_negative, ForwardOrFallback, ForwardToEZThrottle, Operation, Outcome, QueueRequest,
@@ -481,6 +482,90 @@ impl EzThrottle {
     pub fn forward_blocking(&self, request: ForwardRequest) -> Result<SubmitAnswer> {
         let call = self.client.forward(&request.to_core()?)?;
         Ok(self.transport.run_blocking(call)?.into())
+    }
+
+    /// `forwardOrFallback` on the caller's thread (see `executeBlocking`):
+    /// the answer, or `null` when EZThrottle cannot be reached at all, for
+    /// the caller to run its fallback.
+    pub fn forward_or_fallback_blocking(
+        &self,
+        request: ForwardRequest,
+    ) -> Result<Option<SubmitAnswer>> {
+        let call = self.client.forward_or_fallback(&request.to_core()?)?;
+        Ok(match self.transport.run_blocking(call)? {
+            ForwardOrFallback::Submitted(answer) => Some(answer.into()),
+            ForwardOrFallback::Fallback(()) => None,
+        })
+    }
+
+    /// `submitJobJson` on the caller's thread (see `executeBlocking`).
+    pub fn submit_job_json_blocking(&self, job_json: String) -> Result<SubmitAnswer> {
+        let call = self.client.submit_job_json(&job_json)?;
+        Ok(self.transport.run_blocking(call)?.into())
+    }
+
+    /// `queueRequest` on the caller's thread (see `executeBlocking`).
+    pub fn queue_request_blocking(&self, request: QueueRequestOptions) -> Result<SubmitAnswer> {
+        let call = self.client.queue_request(&request.to_core()?)?;
+        Ok(self.transport.run_blocking(call)?.into())
+    }
+
+    /// `createWebhookSecret` on the caller's thread (see `executeBlocking`).
+    #[uniffi::method(default(secondary = None))]
+    pub fn create_webhook_secret_blocking(
+        &self,
+        primary: String,
+        secondary: Option<String>,
+    ) -> Result<String> {
+        let call = self
+            .client
+            .create_webhook_secret(&primary, secondary.as_deref())?;
+        let answer = self.transport.run_blocking(call)?;
+        Ok(ezthrottle_core::json::object_to_string(&answer))
+    }
+
+    /// `getWebhookSecret` on the caller's thread (see `executeBlocking`).
+    pub fn get_webhook_secret_blocking(&self) -> Result<SecretInfo> {
+        Ok(self
+            .transport
+            .run_blocking(self.client.get_webhook_secret())?)
+    }
+
+    /// `deleteWebhookSecret` on the caller's thread (see `executeBlocking`).
+    pub fn delete_webhook_secret_blocking(&self) -> Result<String> {
+        let answer = self
+            .transport
+            .run_blocking(self.client.delete_webhook_secret())?;
+        Ok(ezthrottle_core::json::object_to_string(&answer))
+    }
+
+    /// `rotateWebhookSecret` on the caller's thread (see `executeBlocking`).
+    #[uniffi::method(default(current_secret = None))]
+    pub fn rotate_webhook_secret_blocking(
+        &self,
+        new_secret: String,
+        current_secret: Option<String>,
+    ) -> Result<String> {
+        let rotation = self
+            .client
+            .rotate_webhook_secret(&new_secret, current_secret.as_deref())?;
+        let answer = self.transport.run_blocking(rotation)?;
+        Ok(ezthrottle_core::json::object_to_string(&answer))
+    }
+
+    /// Block this thread until `jobId`'s result reaches one of this
+    /// client's receivers (at once if it already has), for at most
+    /// `timeoutMs`; `EzThrottleException.Unreachable` of kind `timeout` when
+    /// it runs out. For Java and threads of their own: never the thread that
+    /// serves the webhook.
+    pub fn wait_for_result_blocking(
+        &self,
+        job_id: String,
+        timeout_ms: i64,
+    ) -> Result<WebhookEvent> {
+        let timeout = Duration::from_millis(non_negative("timeout_ms", timeout_ms)?);
+        let event = ezthrottle_transport::wait_for_result(&self.client, &job_id, timeout)?;
+        Ok(WebhookEvent::from_core(&event))
     }
 
     /// How many submitted jobs wait for their webhook to run a follow-up.

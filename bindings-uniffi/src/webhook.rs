@@ -224,29 +224,45 @@ impl WebhookReceiver {
         body: Vec<u8>,
         signature: Option<String>,
     ) -> Result<WebhookDelivery> {
-        let now_secs = clock(None);
+        let delivery = self.delivery(&body, signature.as_deref());
+        Ok(self.transport.run(delivery).await?.into())
+    }
+
+    /// `receive` on the caller's thread (a follow-up's requests included):
+    /// for Java and servers with a thread per request.
+    pub fn receive_blocking(
+        &self,
+        body: Vec<u8>,
+        signature: Option<String>,
+    ) -> Result<WebhookDelivery> {
+        let delivery = self.delivery(&body, signature.as_deref());
+        Ok(self.transport.run_blocking(delivery)?.into())
+    }
+}
+
+impl WebhookReceiver {
+    fn delivery(&self, body: &[u8], signature: Option<&str>) -> ezthrottle_core::Delivery {
         // The lock covers the decision only, never the follow-up's requests.
-        let delivery = self.inner.lock().unwrap_or_else(|e| e.into_inner()).handle(
-            &body,
-            signature.as_deref(),
-            now_secs,
-        );
-        let ezthrottle_core::Handled {
-            received,
-            follow_up,
-        } = self.transport.run(delivery).await?;
-        let (follow_up, follow_up_error) = match follow_up {
+        let mut receiver = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        receiver.handle(body, signature, clock(None))
+    }
+}
+
+impl From<ezthrottle_core::Handled> for WebhookDelivery {
+    fn from(handled: ezthrottle_core::Handled) -> Self {
+        let received = handled.received;
+        let (follow_up, follow_up_error) = match handled.follow_up {
             None => (None, None),
             Some(Ok(run)) => (Some(ExecuteResult::from(run)), None),
             Some(Err(error)) => (None, Some(error.into())),
         };
-        Ok(WebhookDelivery {
+        Self {
             status: received.status.into(),
             body: received.body,
             reason: received.verification.reason.as_str().to_owned(),
             event: received.event.as_ref().map(WebhookEvent::from_core),
             follow_up,
             follow_up_error,
-        })
+        }
     }
 }

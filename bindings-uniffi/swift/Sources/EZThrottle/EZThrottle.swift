@@ -1134,9 +1134,19 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func createWebhookSecret(primary: String, secondary: String?, cancellation: CancellationToken?) async throws  -> String
     
     /**
+     * `createWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+    func createWebhookSecretBlocking(primary: String, secondary: String?) throws  -> String
+    
+    /**
      * Remove the webhook secrets.
      */
     func deleteWebhookSecret(cancellation: CancellationToken?) async throws  -> String
+    
+    /**
+     * `deleteWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+    func deleteWebhookSecretBlocking() throws  -> String
     
     /**
      * Run a step: PERFORMANCE submits it; FRUGAL runs it here first.
@@ -1167,9 +1177,21 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func forwardOrFallback(request: ForwardRequest, fallback: Fallback, cancellation: CancellationToken?) async throws  -> ForwardOutcome
     
     /**
+     * `forwardOrFallback` on the caller's thread (see `executeBlocking`):
+     * the answer, or `null` when EZThrottle cannot be reached at all, for
+     * the caller to run its fallback.
+     */
+    func forwardOrFallbackBlocking(request: ForwardRequest) throws  -> SubmitAnswer?
+    
+    /**
      * Read the webhook secrets (masked).
      */
     func getWebhookSecret(cancellation: CancellationToken?) async throws  -> SecretInfo
+    
+    /**
+     * `getWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+    func getWebhookSecretBlocking() throws  -> SecretInfo
     
     /**
      * How many submitted jobs wait for their webhook to run a follow-up.
@@ -1182,9 +1204,19 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func queueRequest(request: QueueRequestOptions, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
     /**
+     * `queueRequest` on the caller's thread (see `executeBlocking`).
+     */
+    func queueRequestBlocking(request: QueueRequestOptions) throws  -> SubmitAnswer
+    
+    /**
      * `new_secret` becomes primary and `current_secret` (when given) secondary.
      */
     func rotateWebhookSecret(newSecret: String, currentSecret: String?, cancellation: CancellationToken?) async throws  -> String
+    
+    /**
+     * `rotateWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+    func rotateWebhookSecretBlocking(newSecret: String, currentSecret: String?) throws  -> String
     
     /**
      * Submit a step's job as it is, whatever its type.
@@ -1204,12 +1236,26 @@ public protocol EzThrottleProtocol: AnyObject, Sendable {
     func submitJobJson(jobJson: String, cancellation: CancellationToken?) async throws  -> SubmitAnswer
     
     /**
+     * `submitJobJson` on the caller's thread (see `executeBlocking`).
+     */
+    func submitJobJsonBlocking(jobJson: String) throws  -> SubmitAnswer
+    
+    /**
      * Suspend until `jobId`'s result reaches one of this client's
      * receivers (at once if it already has). Bound it with the caller's
      * timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
      * the call frees the wait.
      */
     func waitForResult(jobId: String, cancellation: CancellationToken?) async throws  -> WebhookEvent
+    
+    /**
+     * Block this thread until `jobId`'s result reaches one of this
+     * client's receivers (at once if it already has), for at most
+     * `timeoutMs`; `EzThrottleException.Unreachable` of kind `timeout` when
+     * it runs out. For Java and threads of their own: never the thread that
+     * serves the webhook.
+     */
+    func waitForResultBlocking(jobId: String, timeoutMs: Int64) throws  -> WebhookEvent
     
     /**
      * A webhook endpoint verifying with these secrets (`toleranceSecs`
@@ -1324,6 +1370,20 @@ open func createWebhookSecret(primary: String, secondary: String?, cancellation:
 }
     
     /**
+     * `createWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+open func createWebhookSecretBlocking(primary: String, secondary: String? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_create_webhook_secret_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(primary),
+        FfiConverterOptionString.lower(secondary),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Remove the webhook secrets.
      */
 open func deleteWebhookSecret(cancellation: CancellationToken? = nil)async throws  -> String  {
@@ -1340,6 +1400,18 @@ open func deleteWebhookSecret(cancellation: CancellationToken? = nil)async throw
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * `deleteWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+open func deleteWebhookSecretBlocking()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_delete_webhook_secret_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1429,6 +1501,21 @@ open func forwardOrFallback(request: ForwardRequest, fallback: Fallback, cancell
 }
     
     /**
+     * `forwardOrFallback` on the caller's thread (see `executeBlocking`):
+     * the answer, or `null` when EZThrottle cannot be reached at all, for
+     * the caller to run its fallback.
+     */
+open func forwardOrFallbackBlocking(request: ForwardRequest)throws  -> SubmitAnswer?  {
+    return try  FfiConverterOptionTypeSubmitAnswer.lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_forward_or_fallback_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeForwardRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Read the webhook secrets (masked).
      */
 open func getWebhookSecret(cancellation: CancellationToken? = nil)async throws  -> SecretInfo  {
@@ -1445,6 +1532,18 @@ open func getWebhookSecret(cancellation: CancellationToken? = nil)async throws  
             liftFunc: FfiConverterTypeSecretInfo_lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * `getWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+open func getWebhookSecretBlocking()throws  -> SecretInfo  {
+    return try  FfiConverterTypeSecretInfo_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_get_webhook_secret_blocking(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1479,6 +1578,19 @@ open func queueRequest(request: QueueRequestOptions, cancellation: CancellationT
 }
     
     /**
+     * `queueRequest` on the caller's thread (see `executeBlocking`).
+     */
+open func queueRequestBlocking(request: QueueRequestOptions)throws  -> SubmitAnswer  {
+    return try  FfiConverterTypeSubmitAnswer_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_queue_request_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeQueueRequestOptions_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * `new_secret` becomes primary and `current_secret` (when given) secondary.
      */
 open func rotateWebhookSecret(newSecret: String, currentSecret: String?, cancellation: CancellationToken? = nil)async throws  -> String  {
@@ -1495,6 +1607,20 @@ open func rotateWebhookSecret(newSecret: String, currentSecret: String?, cancell
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * `rotateWebhookSecret` on the caller's thread (see `executeBlocking`).
+     */
+open func rotateWebhookSecretBlocking(newSecret: String, currentSecret: String? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_rotate_webhook_secret_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(newSecret),
+        FfiConverterOptionString.lower(currentSecret),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1551,6 +1677,19 @@ open func submitJobJson(jobJson: String, cancellation: CancellationToken? = nil)
 }
     
     /**
+     * `submitJobJson` on the caller's thread (see `executeBlocking`).
+     */
+open func submitJobJsonBlocking(jobJson: String)throws  -> SubmitAnswer  {
+    return try  FfiConverterTypeSubmitAnswer_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_submit_job_json_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(jobJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Suspend until `jobId`'s result reaches one of this client's
      * receivers (at once if it already has). Bound it with the caller's
      * timeout (`withTimeout` in Kotlin, a task group in Swift); cancelling
@@ -1570,6 +1709,24 @@ open func waitForResult(jobId: String, cancellation: CancellationToken? = nil)as
             liftFunc: FfiConverterTypeWebhookEvent_lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * Block this thread until `jobId`'s result reaches one of this
+     * client's receivers (at once if it already has), for at most
+     * `timeoutMs`; `EzThrottleException.Unreachable` of kind `timeout` when
+     * it runs out. For Java and threads of their own: never the thread that
+     * serves the webhook.
+     */
+open func waitForResultBlocking(jobId: String, timeoutMs: Int64)throws  -> WebhookEvent  {
+    return try  FfiConverterTypeWebhookEvent_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_ezthrottle_wait_for_result_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(jobId),
+        FfiConverterInt64.lower(timeoutMs),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2657,6 +2814,12 @@ public protocol WebhookReceiverProtocol: AnyObject, Sendable {
      */
     func receive(body: Data, signature: String?) async throws  -> WebhookDelivery
     
+    /**
+     * `receive` on the caller's thread (a follow-up's requests included):
+     * for Java and servers with a thread per request.
+     */
+    func receiveBlocking(body: Data, signature: String?) throws  -> WebhookDelivery
+    
 }
 /**
  * A webhook endpoint: replay-guarded verification, parsing, follow-ups.
@@ -2749,6 +2912,21 @@ open func receive(body: Data, signature: String?)async throws  -> WebhookDeliver
             liftFunc: FfiConverterTypeWebhookDelivery_lift,
             errorHandler: FfiConverterTypeEzThrottleError_lift
         )
+}
+    
+    /**
+     * `receive` on the caller's thread (a follow-up's requests included):
+     * for Java and servers with a thread per request.
+     */
+open func receiveBlocking(body: Data, signature: String?)throws  -> WebhookDelivery  {
+    return try  FfiConverterTypeWebhookDelivery_lift(try rustCallWithError(FfiConverterTypeEzThrottleError_lift) {
+        uniffiCallStatus in
+    uniffi_ezthrottle_fn_method_webhookreceiver_receive_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(body),
+        FfiConverterOptionString.lower(signature),uniffiCallStatus
+    )
+})
 }
     
 
@@ -5306,6 +5484,30 @@ fileprivate struct FfiConverterOptionTypeRetryPolicy: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSubmitAnswer: FfiConverterRustBuffer {
+    typealias SwiftType = SubmitAnswer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSubmitAnswer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSubmitAnswer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeWebhookEvent: FfiConverterRustBuffer {
     typealias SwiftType = WebhookEvent?
 
@@ -5976,7 +6178,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret() != 45087) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_create_webhook_secret_blocking() != 18189) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_delete_webhook_secret() != 29908) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_delete_webhook_secret_blocking() != 10273) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_execute() != 43974) {
@@ -5994,7 +6202,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_or_fallback() != 25050) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_forward_or_fallback_blocking() != 7921) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_get_webhook_secret() != 45440) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_get_webhook_secret_blocking() != 14320) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_pending_continuations() != 26848) {
@@ -6003,7 +6217,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_queue_request() != 10661) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_queue_request_blocking() != 23208) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret() != 34448) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_rotate_webhook_secret_blocking() != 53022) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit() != 52680) {
@@ -6015,7 +6235,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json() != 55440) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_submit_job_json_blocking() != 26088) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result() != 22365) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_ezthrottle_wait_for_result_blocking() != 14124) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_ezthrottle_webhook_receiver() != 49995) {
@@ -6112,6 +6338,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive() != 8496) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_ezthrottle_checksum_method_webhookreceiver_receive_blocking() != 33605) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_ezthrottle_checksum_constructor_cancellationtoken_new() != 14159) {
