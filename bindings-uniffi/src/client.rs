@@ -1,4 +1,5 @@
-//! The client: configuration, the transport, and every network call (async).
+//! The client: configuration, the transport, and every network call (async,
+//! each with a blocking twin for Java and threads of their own).
 
 use std::sync::Arc;
 use std::time::Duration;
