@@ -87,32 +87,29 @@ pub fn verify_signature(
     secondary: JsValue,
     options: JsValue,
 ) -> JsResult<JsValue> {
-    let (now, tolerance) = clock(options)?;
-    let body = payload_bytes(&payload)?;
-    let header = signature(&header)?.unwrap_or_default();
-    let primary_field = if kind == "one" {
-        "secret"
-    } else {
-        "primary_secret"
-    };
-    let primary = convert::text(&primary, primary_field).js()?;
-    let secondary = convert::optional_text(&secondary, "secondary_secret").js()?;
-    let check = match kind {
-        "one" => core_verify(&body, &header, &primary, now, tolerance),
-        "both" | "strict" => verify_with_secrets(
-            &body,
-            &header,
-            &primary,
-            secondary.as_deref(),
-            now,
-            tolerance,
-        ),
+    // What each kind reads and does, decided once: the primary's field
+    // name in errors, whether the secondary is tried, whether a refusal throws.
+    let (primary_field, rotation, strict) = match kind {
+        "one" => ("secret", false, false),
+        "both" => ("primary_secret", true, false),
+        "strict" => ("primary_secret", true, true),
         _ => {
             let message = "the signature check is one, both or strict".into();
             return Err(error_to_js(Error::Misuse { message }));
         }
     };
-    if kind == "strict" {
+    let (now, tolerance) = clock(options)?;
+    let body = payload_bytes(&payload)?;
+    let header = signature(&header)?.unwrap_or_default();
+    let primary = convert::text(&primary, primary_field).js()?;
+    let secondary = convert::optional_text(&secondary, "secondary_secret").js()?;
+    let check = if rotation {
+        let secondary = secondary.as_deref();
+        verify_with_secrets(&body, &header, &primary, secondary, now, tolerance)
+    } else {
+        core_verify(&body, &header, &primary, now, tolerance)
+    };
+    if strict {
         return Ok(verification_to_js(&check.into_result().js()?));
     }
     Ok(verification_to_js(&check))
