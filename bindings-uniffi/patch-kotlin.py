@@ -88,6 +88,17 @@ more than the interface's `send`), and the companions' constructors were
 for StepOptions); its constructor is now `@JvmOverloads`, so Java leaves out
 the trailing ones (`new ClientOptions(apiKey, tracktagsUrl)`).
 
+10. An app transport's `send` starts on the caller's thread. uniffi
+launches each call of a suspending foreign method on `Dispatchers.Default`
+and resumes it there after every suspension: two hand-offs between threads
+per request beyond the app's own (its `withContext(Dispatchers.IO)`, or
+java.net.http's executor), on top of the one back to the caller. The patched
+launch starts `send` at once on the thread that asked for it, as a suspend
+function called directly runs, and resumes it wherever it was resumed (the
+app's dispatcher decides). Started undispatched rather than through
+`Dispatchers.Unconfined`'s queue, so a blocking call (`executeBlocking`)
+made inside an unconfined coroutine cannot wait on a send queued behind it.
+
     python3 patch-kotlin.py path/to/ezthrottle.kt
 """
 import re
@@ -440,6 +451,14 @@ PATCHES += [
      "    @JvmStatic @Throws(EzThrottleException::class) fun `withBlockingTransport`("),
     ("Step.withOptions", "    @Throws(EzThrottleException::class) fun `withOptions`(",
      "    @JvmStatic @Throws(EzThrottleException::class) fun `withOptions`("),
+]
+
+# 10: a foreign call starts on the caller's thread; the count is the two
+# launch sites (with and without a typed error).
+PATCHES += [
+    ("the foreign calls' launch", "    val job = GlobalScope.launch coroutineBlock@ {\n",
+     "    val job = GlobalScope.launch(kotlinx.coroutines.Dispatchers.Unconfined, "
+     "kotlinx.coroutines.CoroutineStart.UNDISPATCHED) coroutineBlock@ {\n", 2),
 ]
 
 # 9: records whose constructor has defaults; how many there are, checked.

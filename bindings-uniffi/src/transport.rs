@@ -152,6 +152,8 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TransportFailure {
 
 /// The app's HTTP stack. Implement it over OkHttp / HttpURLConnection /
 /// `java.net.http` on Android and the JVM, URLSession on Apple platforms.
+/// In Kotlin, `send` starts on the calling coroutine's thread, as a suspend
+/// function called directly does: move blocking I/O to `Dispatchers.IO`.
 #[uniffi::export(foreign)]
 #[async_trait::async_trait]
 pub trait HttpTransport: Send + Sync {

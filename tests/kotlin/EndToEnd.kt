@@ -27,7 +27,6 @@ import java.nio.file.Files
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancelAndJoin
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.launch
 import java.net.URI
 import java.net.http.HttpClient
@@ -37,6 +36,7 @@ import java.net.InetSocketAddress
 import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 
 private const val SECRET = "kotlin_suite_webhook_secret_01"
@@ -264,8 +264,9 @@ class EndToEnd(
                 runCatching { Files.readSymbolicLink(it.toPath()).toString().startsWith("socket:") }.getOrDefault(false)
             }
             fun frugal(path: String) = Step.withOptions(StepOptions(url = upstream(path), stepType = StepType.FRUGAL, localTimeoutMs = 20_000))
-            // The baseline: the transport's workers started, up to their cap.
-            coroutineScope { repeat(8) { launch { client.execute(frugal("delay/50")) } } }
+            // The baseline: the transport's workers started, up to their cap,
+            // and Dispatchers.Default's threads, which the calls below run on.
+            withContext(Dispatchers.Default) { repeat(8) { launch { client.execute(frugal("delay/50")) } } }
             delay(100)
             val threads = threads()
             val sockets = sockets()

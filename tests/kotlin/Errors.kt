@@ -1,5 +1,6 @@
 // Every error variant reaches Kotlin as its exception; whatever a Kotlin
-// transport throws comes back typed, never as a crash.
+// transport throws comes back typed, never as a crash; a suspending
+// transport runs on the threads a suspend call would.
 package suite
 
 import dev.ezthrottle.ClientOptions
@@ -15,6 +16,9 @@ import dev.ezthrottle.WebhookReceiver
 import dev.ezthrottle.verifySignature
 import dev.ezthrottle.verifySignatureStrict
 import dev.ezthrottle.verifyWithSecrets
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.withContext
 
 private class Answering(val answer: suspend (HttpRequest) -> HttpResponse) : HttpTransport {
     override suspend fun send(request: HttpRequest) = answer(request)
@@ -94,5 +98,24 @@ suspend fun errors() {
         check("[cause" !in crash.detail && "[cause" !in crash.message!!) { crash.message!! }
         val npe = expectThrows<EzThrottleException.Unreachable> { submit(Answering { throw NullPointerException() }) }
         check(npe.kind == "transport") { npe.kind }
+    }
+    Check.test("transport: a suspending send starts on the caller's thread and resumes where the app resumes it") {
+        val caller = Thread.currentThread()
+        var started: Thread? = null
+        var resumed: Thread? = null
+        val queued = Json.write(mapOf("job_id" to "job_1", "status" to "queued"))
+        val answer = HttpResponse(200, emptyList(), Json.write(mapOf("status" to "allowed",
+            "forwarded_response" to mapOf("status_code" to 201L, "body" to queued))))
+        java.util.concurrent.Executors.newSingleThreadExecutor { Thread(it, "app-io") }.asCoroutineDispatcher().use { io ->
+            submit(Answering {
+                started = Thread.currentThread()
+                withContext(io) { delay(1) }
+                resumed = Thread.currentThread()
+                answer
+            })
+        }
+        // As a suspend function called directly: no hop to another dispatcher first, none after.
+        check(started === caller) { "started on ${started?.name}, called on ${caller.name}" }
+        check(resumed?.name == "app-io") { "resumed on ${resumed?.name}" }
     }
 }

@@ -2033,6 +2033,8 @@ public func FfiConverterTypeFallback_lower(_ value: Fallback) -> UInt64 {
 /**
  * The app's HTTP stack. Implement it over OkHttp / HttpURLConnection /
  * `java.net.http` on Android and the JVM, URLSession on Apple platforms.
+ * In Kotlin, `send` starts on the calling coroutine's thread, as a suspend
+ * function called directly does: move blocking I/O to `Dispatchers.IO`.
  */
 public protocol HttpTransport: AnyObject, Sendable {
     
@@ -2045,6 +2047,8 @@ public protocol HttpTransport: AnyObject, Sendable {
 /**
  * The app's HTTP stack. Implement it over OkHttp / HttpURLConnection /
  * `java.net.http` on Android and the JVM, URLSession on Apple platforms.
+ * In Kotlin, `send` starts on the calling coroutine's thread, as a suspend
+ * function called directly does: move blocking I/O to `Dispatchers.IO`.
  */
 open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
     fileprivate let handle: UInt64
