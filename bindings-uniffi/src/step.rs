@@ -117,17 +117,6 @@ macro_rules! plain_arguments {
 }
 plain_arguments!(String, i64, Vec<String>, Vec<i32>);
 
-macro_rules! named_arguments {
-    ($($ty:ty),*) => {$(
-        impl CallArgument for $ty {
-            fn argument(self) -> Result<Value> {
-                Ok(self.as_str().into())
-            }
-        }
-    )*};
-}
-named_arguments!(StepType, RegionPolicy, ExecutionMode, IdempotentStrategy);
-
 impl CallArgument for HashMap<String, String> {
     /// Sorted by name, so the payload does not depend on the map's order.
     fn argument(self) -> Result<Value> {
@@ -139,34 +128,15 @@ impl CallArgument for HashMap<String, String> {
     }
 }
 
-impl CallArgument for Vec<Webhook> {
-    fn argument(self) -> Result<Value> {
-        let list = self.into_iter().map(|w| {
-            let mut hook = json!({ "url": w.url });
-            if let Some(regions) = w.regions {
-                hook["regions"] = regions.into();
-            }
-            if let Some(vote) = w.has_quorum_vote {
-                hook["has_quorum_vote"] = vote.into();
-            }
-            hook
-        });
-        Ok(Value::Array(list.collect()))
-    }
-}
-
 impl CallArgument for RetryPolicy {
+    /// Absent counts and lists are `null`, which the core reads as absent.
     fn argument(self) -> Result<Value> {
-        let fields = [
-            ("max_retries", json!(self.max_retries)),
-            ("max_reroutes", json!(self.max_reroutes)),
-            ("retry_codes", json!(self.retry_codes)),
-            ("reroute_codes", json!(self.reroute_codes)),
-        ];
-        let present = fields.into_iter().filter(|(_, v)| !v.is_null());
-        Ok(Value::Object(
-            present.map(|(k, v)| (k.to_owned(), v)).collect(),
-        ))
+        Ok(json!({
+            "max_retries": self.max_retries,
+            "max_reroutes": self.max_reroutes,
+            "retry_codes": self.retry_codes,
+            "reroute_codes": self.reroute_codes,
+        }))
     }
 }
 
@@ -185,9 +155,11 @@ pub(crate) fn parse_json(path: &str, json: &str) -> Result<Value> {
 /// One list of a step's options makes both ways to give them: the fields of
 /// [`StepOptions`] (in this order, which Java's positional constructor
 /// follows) and [`Step`]'s setters of the same names, so neither can lack
-/// an option the other has. Each names the core's builder call it makes.
+/// an option the other has. Each names the core's builder call it makes,
+/// which checks the argument, or, for a value of one of the core's own
+/// types (nothing to check), `typed` and the core's setter.
 macro_rules! step_options {
-    ($($(#[doc = $doc:literal])* $field:ident($param:ident: $ty:ty) => $call:literal $(by $convert:path)?;)*) => {
+    ($($(#[doc = $doc:literal])* $field:ident($param:ident: $ty:ty) => [$($how:tt)+];)*) => {
         /// Every option of a step, its linked steps included, for
         /// `Step.withOptions`; absent ones keep the defaults.
         #[derive(Debug, Clone, Default, uniffi::Record)]
@@ -213,7 +185,7 @@ macro_rules! step_options {
             fn build(self) -> Result<ezthrottle_core::Step> {
                 let mut step = ezthrottle_core::Step::new();
                 $(if let Some(value) = self.$field {
-                    step.apply_call($call, &step_options!(@argument value $($convert)?)?)?;
+                    step_options!(@set step, value, $($how)+);
                 })*
                 for link in self.fallbacks.unwrap_or_default() {
                     step.attach("fallback", link.step.snapshot(), &link.trigger.options())?;
@@ -235,40 +207,51 @@ macro_rules! step_options {
         impl Step {
             $($(#[doc = $doc])*
             pub fn $field(self: Arc<Self>, $param: $ty) -> Result<Arc<Self>> {
-                self.call($call, step_options!(@argument $param $($convert)?)?)
+                step_options!(@set *self.lock(), $param, $($how)+);
+                Ok(self)
             })*
         }
     };
-    (@argument $value:ident) => { CallArgument::argument($value) };
-    (@argument $value:ident $convert:path) => { $convert($value) };
+    // A builder call by name, which checks the argument (a refusal changes nothing).
+    (@set $step:expr, $value:ident, $call:literal) => {
+        $step.apply_call($call, &CallArgument::argument($value)?)?
+    };
+    (@set $step:expr, $value:ident, $call:literal by $convert:path) => {
+        $step.apply_call($call, &$convert($value)?)?
+    };
+    // The core's typed setter, for a value of the core's own type.
+    (@set $step:expr, $value:ident, typed $setter:ident) => {{
+        let step = &mut $step;
+        *step = std::mem::take(step).$setter($value);
+    }};
 }
 
 step_options! {
-    url(url: String) => "url";
-    method(method: String) => "method";
+    url(url: String) => ["url"];
+    method(method: String) => ["method"];
     /// Request headers (sent sorted by name).
-    headers(headers: HashMap<String, String>) => "headers";
-    body(body: String) => "body";
-    step_type(step_type: StepType) => "type";
+    headers(headers: HashMap<String, String>) => ["headers"];
+    body(body: String) => ["body"];
+    step_type(step_type: StepType) => [typed step_type];
     /// Caller data echoed in the webhook: a JSON object.
-    metadata_json(json: String) => "metadata" by metadata_argument;
-    webhooks(webhooks: Vec<Webhook>) => "webhooks";
-    webhook_quorum(quorum: i64) => "webhook_quorum";
-    regions(regions: Vec<String>) => "regions";
-    region_policy(policy: RegionPolicy) => "region_policy";
-    execution_mode(mode: ExecutionMode) => "execution_mode";
-    retry_policy(policy: RetryPolicy) => "retry_policy";
+    metadata_json(json: String) => ["metadata" by metadata_argument];
+    webhooks(webhooks: Vec<Webhook>) => [typed webhooks];
+    webhook_quorum(quorum: i64) => ["webhook_quorum"];
+    regions(regions: Vec<String>) => ["regions"];
+    region_policy(policy: RegionPolicy) => [typed region_policy];
+    execution_mode(mode: ExecutionMode) => [typed execution_mode];
+    retry_policy(policy: RetryPolicy) => ["retry_policy"];
     /// Not run before this instant (ms since the Unix epoch).
-    retry_at_ms(at_ms: i64) => "retry_at";
-    idempotent_key(key: String) => "idempotent_key";
-    idempotent_strategy(strategy: IdempotentStrategy) => "idempotent_strategy";
+    retry_at_ms(at_ms: i64) => ["retry_at"];
+    idempotent_key(key: String) => ["idempotent_key"];
+    idempotent_strategy(strategy: IdempotentStrategy) => [typed idempotent_strategy];
     /// Statuses of the local (FRUGAL) call that forward the step.
-    fallback_on_error(codes: Vec<i32>) => "fallback_on_error";
+    fallback_on_error(codes: Vec<i32>) => ["fallback_on_error"];
     /// Timeout of the local (FRUGAL) call; the gateway calls' is
     /// `ClientOptions.timeoutMs`.
-    local_timeout_ms(timeout_ms: i64) => "local_timeout_ms";
-    description(text: String) => "description";
-    response_description(text: String) => "response_description";
+    local_timeout_ms(timeout_ms: i64) => ["local_timeout_ms"];
+    description(text: String) => ["description"];
+    response_description(text: String) => ["response_description"];
 }
 
 /// A request to run through EZThrottle. Methods return the same step, so
