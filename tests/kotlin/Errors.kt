@@ -16,9 +16,16 @@ import dev.ezthrottle.WebhookReceiver
 import dev.ezthrottle.verifySignature
 import dev.ezthrottle.verifySignatureStrict
 import dev.ezthrottle.verifyWithSecrets
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeout
 
 private class Answering(val answer: suspend (HttpRequest) -> HttpResponse) : HttpTransport {
     override suspend fun send(request: HttpRequest) = answer(request)
@@ -117,5 +124,25 @@ suspend fun errors() {
         // As a suspend function called directly: no hop to another dispatcher first, none after.
         check(started === caller) { "started on ${started?.name}, called on ${caller.name}" }
         check(resumed?.name == "app-io") { "resumed on ${resumed?.name}" }
+    }
+    Check.test("transport: cancelling a call cancels the app's send in flight") {
+        val started = CompletableDeferred<Unit>()
+        val cancelled = CompletableDeferred<Throwable>()
+        coroutineScope {
+            val call = launch {
+                submit(Answering {
+                    started.complete(Unit)
+                    try {
+                        awaitCancellation()
+                    } catch (e: CancellationException) {
+                        cancelled.complete(e)
+                        throw e
+                    }
+                })
+            }
+            started.await()
+            call.cancelAndJoin()
+        }
+        withTimeout(2_000) { cancelled.await() }
     }
 }
