@@ -17,7 +17,6 @@ use ezthrottle_core::{
     Error, ExecutionMode, IdempotentStrategy, RegionPolicy, RetryPolicy, Step, StepType, Trigger,
     Webhook,
 };
-use serde_json::Value;
 
 use crate::ezt_status;
 use crate::ffi::{
@@ -293,10 +292,8 @@ unsafe fn build(
     }
     if !options.metadata_json.is_null() {
         let path = at("metadata_json");
-        match unsafe { json_arg(options.metadata_json, &path) }? {
-            Value::Object(metadata) => step = step.metadata(metadata),
-            _ => return Err(Error::validation(path, "must be a JSON object").into()),
-        }
+        let value = unsafe { json_arg(options.metadata_json, &path) }?;
+        step = step.metadata(ezthrottle_core::json_object(&path, value)?);
     }
     let kinds = [StepType::Performance, StepType::Frugal];
     let strategies = [IdempotentStrategy::Hash, IdempotentStrategy::Unique];

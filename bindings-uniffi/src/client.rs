@@ -205,15 +205,11 @@ fn header_pairs(headers: &[crate::transport::HttpHeader]) -> Vec<(String, String
 
 /// A JSON object from a record's `metadata_json` field.
 fn metadata(text: Option<&str>) -> Result<Map<String, Value>> {
-    match text.map(|text| crate::step::parse_json("metadata", text)) {
-        None => Ok(Map::new()),
-        Some(Ok(Value::Object(map))) => Ok(map),
-        Some(Ok(_)) => Err(EzThrottleError::Validation {
-            path: "metadata".into(),
-            detail: "must be a JSON object".into(),
-        }),
-        Some(Err(error)) => Err(error),
-    }
+    let Some(text) = text else {
+        return Ok(Map::new());
+    };
+    let value = crate::step::parse_json("metadata", text)?;
+    Ok(ezthrottle_core::json_object("metadata", value)?)
 }
 
 impl QueueRequestOptions {

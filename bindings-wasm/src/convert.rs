@@ -135,8 +135,7 @@ pub fn parse(text: &str) -> JsValue {
 pub fn object(value: JsValue, path: &str) -> Result<Map<String, Value>, Error> {
     match to_json(value, path)? {
         Value::Null => Ok(Map::new()),
-        Value::Object(map) => Ok(map),
-        _ => Err(Error::validation(path, "must be an object")),
+        value => ezthrottle_core::json_object(path, value),
     }
 }
 

@@ -322,9 +322,11 @@ fn string<'v>(value: &'v Value, path: &str) -> Result<&'v str> {
 }
 
 pub(crate) fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>> {
-    value
-        .as_object()
-        .ok_or_else(|| Error::validation(path, format!("must be an object, not {}", kind(value))))
+    value.as_object().ok_or_else(|| not_an_object(value, path))
+}
+
+fn not_an_object(value: &Value, path: &str) -> Error {
+    Error::validation(path, format!("must be an object, not {}", kind(value)))
 }
 
 fn array<'v>(value: &'v Value, path: &str) -> Result<&'v [Value]> {
@@ -359,6 +361,23 @@ fn only_keys(map: &Map<String, Value>, allowed: &[&str], path: &str) -> Result<(
 /// negative: `timeout_ms`, `tolerance_secs`, `retry_at`.
 pub fn non_negative(field: &str, value: i64) -> Result<u64> {
     integer(&Value::from(value), field, u64::MAX)
+}
+
+/// A JSON object a binding received as a whole value (metadata given as
+/// JSON text, an options object), refused with its field named otherwise,
+/// in the words of every other object the core reads.
+///
+/// ```
+/// let list = ezthrottle_core::json::parse("[1]").unwrap();
+/// let refused = ezthrottle_core::json_object("metadata", list).unwrap_err();
+/// assert_eq!(refused.field_path(), Some("metadata"));
+/// assert!(refused.to_string().ends_with("must be an object, not a list"), "{refused}");
+/// ```
+pub fn json_object(field: &str, value: Value) -> Result<Map<String, Value>> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(not_an_object(&other, field)),
+    }
 }
 
 /// A whole number of a binding's loosely typed options (a JS number, a JSON

@@ -58,7 +58,7 @@ mod workflow;
 struct ReadmeExamples;
 
 pub use blocking::{BlockingClient, Run};
-pub use calls::{non_negative, whole_number};
+pub use calls::{json_object, non_negative, whole_number};
 pub use client::{
     Client, ClientExecution, ClientOptions, ClientReceiver, Delivery, ForwardCall, Handled,
     ResultWait, RESULTS_KEPT,

@@ -205,7 +205,7 @@ async def request_metadata_refusals():
                                                            webhook_url="https://app.example/hook", metadata_json=m)),
     ]
     for call in calls:
-        for metadata, detail in (("{\"a\":", "is not JSON"), ("[1]", "must be a JSON object")):
+        for metadata, detail in (("{\"a\":", "is not JSON"), ("[1]", "must be an object, not a list")):
             try:
                 await call(metadata)
                 raise AssertionError(f"{metadata!r}: accepted")
