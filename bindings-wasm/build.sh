@@ -39,19 +39,35 @@ rustup component list --toolchain "$nightly" --installed | grep -q '^rust-src' |
   rustup component add rust-src --toolchain "$nightly"
 rustup target list --toolchain "$nightly" --installed | grep -qx wasm32-unknown-unknown ||
   rustup target add wasm32-unknown-unknown --toolchain "$nightly"
-RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
-  cargo "+$nightly" build --quiet --locked --profile wasm-release \
-  --target wasm32-unknown-unknown -p ezthrottle-wasm \
-  --target-dir "$target/wasm-nightly" -Z build-std=std,panic_abort
+# Two builds of the same code: size first for browsers and workers
+# (wasm-release), speed first for the Node entry (wasm-node), which no
+# browser downloads. wasm-bindgen writes the same glue for both.
+for profile in wasm-release wasm-node; do
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
+    cargo "+$nightly" build --quiet --locked --profile "$profile" \
+    --target wasm32-unknown-unknown -p ezthrottle-wasm \
+    --target-dir "$target/wasm-nightly" -Z build-std=std,panic_abort
+done
 pkg="$here/pkg"
-rm -rf "$pkg"
+node_build="$target/wasm-nightly/node-bindgen"
+rm -rf "$pkg" "$node_build"
 wasm-bindgen --target web --out-dir "$pkg" --out-name ezthrottle_wasm \
   "$target/wasm-nightly/wasm32-unknown-unknown/wasm-release/ezthrottle_wasm.wasm"
+wasm-bindgen --target web --out-dir "$node_build" --out-name ezthrottle_wasm \
+  "$target/wasm-nightly/wasm32-unknown-unknown/wasm-node/ezthrottle_wasm.wasm"
+if ! cmp -s "$pkg/ezthrottle_wasm.js" "$node_build/ezthrottle_wasm.js"; then
+  echo "build.sh: the two builds' wasm-bindgen glue differs; one glue cannot load both" >&2
+  exit 1
+fi
 # The features rustc's wasm32 target emits; nothing newer.
-"$tools/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-multivalue --enable-reference-types \
+features="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-multivalue --enable-reference-types"
+# shellcheck disable=SC2086
+"$tools/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers $features \
   --converge -o "$pkg/ezthrottle_wasm_bg.wasm" "$pkg/ezthrottle_wasm_bg.wasm"
+# shellcheck disable=SC2086
+"$tools/node_modules/.bin/wasm-opt" -O3 --strip-debug --strip-producers $features \
+  -o "$pkg/ezthrottle_wasm_node.wasm" "$node_build/ezthrottle_wasm_bg.wasm"
 rm -f "$pkg/ezthrottle_wasm.d.ts" "$pkg/ezthrottle_wasm_bg.wasm.d.ts" "$pkg/.gitignore"
 cp "$here"/js/*.js "$here/js/index.d.ts" "$here/js/package.json" "$here/README.md" "$pkg/"
 # Every shipped module minified (whitespace, comments, local names; the
@@ -63,7 +79,7 @@ for file in ezthrottle_wasm.js api.js errors.js bind.js drive.js fetch-http.js w
   mv "$pkg/$file.min" "$pkg/$file"
 done
 # The CommonJS entry: node.js's API bundled for require() (Node before 20.19
-# cannot require an ES module), beside the same .wasm; and its types.
+# cannot require an ES module), beside the same Node .wasm; and its types.
 cp "$here/js/cjs-entry.mjs" "$pkg/cjs-entry.mjs"
 "$tools/node_modules/.bin/esbuild" "$pkg/cjs-entry.mjs" --bundle --format=cjs \
   --platform=node --target=node18 --log-level=error --outfile="$pkg/node.cjs"

@@ -1,13 +1,13 @@
 // Every conformance vector through the npm package's public API. Reads
-// $EZTHROTTLE_VECTORS (default: the shared vectors).
+// $EZTHROTTLE_VECTORS (default: the shared vectors). $EZT_JS_ENTRY picks the
+// entry (default: the package's own, in Node its speed-first .wasm).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  EZThrottle, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets,
-} from 'ezthrottle';
-import { build } from './calls.mjs';
+import { build, entry } from './calls.mjs';
+
+const { EZThrottle, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets } = entry;
 
 const API_KEY = 'ck_test_cust_abc_123';
 const PROXY = 'http://proxy.invalid';

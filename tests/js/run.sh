@@ -19,7 +19,8 @@ bash "$root/bindings-wasm/size-report.sh"
 
 rm -rf "$project"
 mkdir -p "$project"
-cp "$here"/*.test.mjs "$here"/*.test.cjs "$here"/node-readme* "$here/calls.mjs" "$here/usage.ts" "$here/tsconfig.json" "$project/"
+cp "$here"/*.test.mjs "$here"/*.test.cjs "$here"/node-readme* "$here/calls.mjs" "$here/web-wasm.mjs" \
+  "$here/usage.ts" "$here/tsconfig.json" "$project/"
 cp -r "$here/worker" "$here/page" "$project/"
 cd "$project"
 echo '{ "name": "ezthrottle-js-suite", "private": true, "type": "module" }' > package.json
@@ -33,8 +34,10 @@ export EZT_DEFAULT_VECTORS="$root/conformance"
 if [ -n "${EZTHROTTLE_VECTORS:-}" ] && [[ "$EZTHROTTLE_VECTORS" != /* ]]; then
   EZTHROTTLE_VECTORS="$root/$EZTHROTTLE_VECTORS"
 fi
-echo "== conformance vectors through the JS API (Node $(node --version))"
+echo "== conformance vectors through the JS API (Node $(node --version)), the Node entry's .wasm"
 node --test --test-reporter=dot conformance.test.mjs
+echo "== the same through the browsers' and workers' .wasm"
+EZT_JS_ENTRY=web-wasm.mjs node --test --test-reporter=dot conformance.test.mjs
 echo "== every error variant as its class; hostile input to every entry point"
 node --test --test-reporter=spec errors.test.mjs
 echo "== code written for the official Node SDK 1.4"
