@@ -408,9 +408,7 @@ pub unsafe extern "C" fn ezt_webhook_secret_get(
     unsafe {
         answer_json(client, out, |client| {
             let mut call = client.client.get_webhook_secret();
-            let info = client.run(&mut call)?;
-            serde_json::to_value(info)
-                .map_err(|e| Failure::new(ezt_status::EZT_ERR_INTERNAL, e.to_string()))
+            Ok(client.run(&mut call)?.to_json())
         })
     }
 }
