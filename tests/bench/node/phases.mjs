@@ -1,5 +1,5 @@
 // Where the npm package's own time goes in Node, no network: the bench's
-// submit and FRUGAL steps driven through the package's public API, with a
+// submit and FRUGAL steps driven through the package's API (api.js), with a
 // `send` that answers at once (hot: the code and data stay in the caches)
 // and with one that answers after a 1 ms timer (cold: the CPU idles, as it
 // does during a round trip). Prints the SDK's time before its request is
@@ -9,7 +9,7 @@
 //
 // `node` is the package's Node entry (its speed-first .wasm); `web` the same
 // modules over the browsers' size-first .wasm. Run from a project with the
-// packed package installed (phases.sh does it).
+// packed package installed (the bench's node/build.sh makes one).
 import { readFileSync } from 'node:fs';
 
 const [runFile, build = 'node'] = process.argv.slice(2);
