@@ -60,13 +60,11 @@ if ! cmp -s "$pkg/ezthrottle_wasm.js" "$node_build/ezthrottle_wasm.js"; then
   exit 1
 fi
 # The features rustc's wasm32 target emits; nothing newer.
-features="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
-  --enable-mutable-globals --enable-multivalue --enable-reference-types"
-# shellcheck disable=SC2086
-"$tools/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers $features \
+features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-multivalue --enable-reference-types)
+"$tools/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers "${features[@]}" \
   --converge -o "$pkg/ezthrottle_wasm_bg.wasm" "$pkg/ezthrottle_wasm_bg.wasm"
-# shellcheck disable=SC2086
-"$tools/node_modules/.bin/wasm-opt" -O3 --strip-debug --strip-producers $features \
+"$tools/node_modules/.bin/wasm-opt" -O3 --strip-debug --strip-producers "${features[@]}" \
   -o "$pkg/ezthrottle_wasm_node.wasm" "$node_build/ezthrottle_wasm_bg.wasm"
 rm -f "$pkg/ezthrottle_wasm.d.ts" "$pkg/ezthrottle_wasm_bg.wasm.d.ts" "$pkg/.gitignore"
 cp "$here"/js/*.js "$here/js/index.d.ts" "$here/js/package.json" "$here/README.md" "$pkg/"
