@@ -1,9 +1,11 @@
 // A Step from the conformance vectors' `[name, argument]` calls, through the
 // JS builder names; shared by the conformance suite and the benchmark.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The package's API: its own entry, or the module $EZT_JS_ENTRY names (a path). */
 export const entry = await import(process.env.EZT_JS_ENTRY
-  ? new URL(process.env.EZT_JS_ENTRY, `file://${process.cwd()}/`).href : 'ezthrottle');
+  ? pathToFileURL(resolve(process.env.EZT_JS_ENTRY)).href : 'ezthrottle');
 const { Step } = entry;
 
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());

@@ -11,9 +11,11 @@
 // modules over the browsers' size-first .wasm. Run from a project with the
 // packed package installed (the bench's node/build.sh makes one).
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const [runFile, build = 'node'] = process.argv.slice(2);
-const pkg = new URL('./node_modules/ezthrottle/', `file://${process.cwd()}/`);
+const pkg = pathToFileURL(resolve('node_modules/ezthrottle') + '/');
 const glue = await import(new URL('ezthrottle_wasm.js', pkg));
 const wasm = build === 'web' ? 'ezthrottle_wasm_bg.wasm' : 'ezthrottle_wasm_node.wasm';
 glue.initSync({ module: readFileSync(new URL(wasm, pkg)) });
