@@ -30,6 +30,38 @@ cJSON *read_json(const char *path) {
     return json;
 }
 
+/* Each number below `parent` as raw text that reads back as the same double. */
+static void exact_numbers(cJSON *parent) {
+    cJSON *item = parent->child;
+    while (item != NULL) {
+        cJSON *next = item->next;
+        if (cJSON_IsNumber(item)) {
+            char text[32];
+            snprintf(text, sizeof text, "%.17g", item->valuedouble);
+            cJSON *raw = cJSON_CreateRaw(text);
+            if (raw != NULL && item->string != NULL) {
+                /* Replaced by pointer, an object's member keeps no key of its own. */
+                size_t size = strlen(item->string) + 1;
+                raw->string = malloc(size);
+                if (raw->string != NULL) memcpy(raw->string, item->string, size);
+            }
+            cJSON_ReplaceItemViaPointer(parent, item, raw);
+        } else {
+            exact_numbers(item);
+        }
+        item = next;
+    }
+}
+
+char *json_print_exact(const cJSON *value) {
+    cJSON *copy = cJSON_Duplicate(value, true);
+    if (copy == NULL) return NULL;
+    exact_numbers(copy);
+    char *text = cJSON_PrintUnformatted(copy);
+    cJSON_Delete(copy);
+    return text;
+}
+
 static bool is_uuid4(const char *s) {
     if (strlen(s) != 36) return false;
     for (int i = 0; i < 36; i++) {

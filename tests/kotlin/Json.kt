@@ -3,13 +3,16 @@
 package suite
 
 object Json {
+    private const val MAX_EXACT = 9007199254740992.0 // 2^53
+
     fun parse(text: String): Any? = Reader(text).run { val v = value(); space(); require(at == s.length) { "trailing text at $at" }; v }
 
     fun write(value: Any?): String = when (value) {
         null -> "null"
         is String -> quote(value)
         is Boolean, is Long, is Int -> value.toString()
-        is Double -> if (value == Math.floor(value) && !value.isInfinite()) value.toLong().toString() else value.toString()
+        // A whole Double as an integer only where a Long holds it exactly: 1.5E300 stays itself.
+        is Double -> if (value == Math.floor(value) && Math.abs(value) <= MAX_EXACT) value.toLong().toString() else value.toString()
         is Map<*, *> -> value.entries.joinToString(",", "{", "}") { quote(it.key as String) + ":" + write(it.value) }
         is List<*> -> value.joinToString(",", "[", "]") { write(it) }
         else -> error("not JSON: $value")
