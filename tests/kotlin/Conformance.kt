@@ -1,5 +1,5 @@
-// Every conformance vector through the Kotlin API, with a Kotlin-implemented
-// scripted transport. Reads $EZTHROTTLE_VECTORS (default: the repository's conformance/).
+// Every conformance vector of a folder through the Kotlin API, with a
+// Kotlin-implemented scripted transport (Main.kt says which folders).
 package suite
 
 import dev.ezthrottle.ClientOptions
@@ -159,9 +159,8 @@ private suspend fun invalid(v: Map<String, Any?>) {
     }
 }
 
-suspend fun conformance(root: File) {
-    val dir = System.getenv("EZTHROTTLE_VECTORS")?.let { if (File(it).isAbsolute) File(it) else File(root, it) }
-        ?: File(root, "conformance")
+/** Every vector of every file in `dir`. */
+suspend fun conformance(dir: File) {
     val runners: Map<String, suspend (Map<String, Any?>) -> Unit> =
         mapOf("payloads" to ::payload, "frugal" to ::frugal, "signatures" to { v -> signature(v) }, "invalid" to ::invalid)
     for (file in dir.listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }) {

@@ -1,4 +1,5 @@
-// The Kotlin suite: conformance vectors, error mapping, and the end-to-end
+// The Kotlin suite: conformance vectors ($EZTHROTTLE_VECTORS, and the random
+// ones in $EZT_RANDOM_VECTORS when set), error mapping, and the end-to-end
 // scenarios with the built-in Rust transport, a Kotlin HttpTransport over
 // java.net.http, and a Kotlin BlockingHttpTransport over its blocking send.
 package suite
@@ -10,7 +11,10 @@ import kotlin.system.exitProcess
 fun main(args: Array<String>) {
     val root = File(args.firstOrNull() ?: ".").absoluteFile
     val code = runBlocking {
-        conformance(root)
+        conformance(System.getenv("EZTHROTTLE_VECTORS")?.let { File(it).takeIf(File::isAbsolute) ?: File(root, it) }
+            ?: File(root, "conformance"))
+        // Random steps built by the reference SDK (tests/reference-python/random-vectors.sh).
+        System.getenv("EZT_RANDOM_VECTORS")?.let { conformance(File(it)) }
         errors()
         val base = System.getenv("SANDBOX_URL")
         val key = System.getenv("SANDBOX_KEY")

@@ -2,7 +2,8 @@
 # The uniffi suites: generates the bindings, checks the Swift package is
 # current and laid out, runs the Kotlin suite on the JVM (conformance, error
 # mapping, end to end with both transports against a sandbox) and the Python
-# conformance suite through the generated Python module, and reports the
+# conformance suite through the generated Python module (each also over random
+# steps built by the reference SDK), and reports the
 # library's size with and without the built-in transport.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -35,7 +36,9 @@ jar="$root/target/kotlin/suite.jar"
 export SANDBOX_KEY=ck_kotlin_suite_0001
 # shellcheck source=../sandbox.sh
 source "$root/tests/sandbox.sh"
-java -Djna.library.path="$root/target/uniffi/debug" -cp "$jar:$kotlin_classpath" suite.MainKt "$root"
+random_vectors="$(bash "$root/tests/reference-python/random-vectors.sh" | tail -1)"
+EZT_RANDOM_VECTORS="$random_vectors" \
+  java -Djna.library.path="$root/target/uniffi/debug" -cp "$jar:$kotlin_classpath" suite.MainKt "$root"
 
 echo "== Java calling the same bindings (javac $(javac -version 2>&1 | cut -d' ' -f2))"
 java_classes="$root/target/kotlin/java"
@@ -46,6 +49,8 @@ java -Djna.library.path="$root/target/uniffi/debug" -cp "$java_classes:$jar:$kot
 echo "== Python through the generated bindings: the conformance vectors"
 cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"
 PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
+echo "== Python through the generated bindings: random steps built by the reference SDK"
+EZTHROTTLE_VECTORS="$random_vectors" PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
 
 echo "== Android ABIs (only with an NDK; without one the script must refuse plainly)"
 if [ -n "${ANDROID_NDK_HOME:-}${ANDROID_NDK_ROOT:-}" ]; then

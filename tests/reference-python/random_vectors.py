@@ -1,0 +1,232 @@
+"""Random payload vectors from the reference SDK: steps that both SDKs accept,
+built by the reference SDK (ezthrottle 1.1.0, unchanged) into the job payload
+and the proxy request a PERFORMANCE execute sends, written in the format of
+conformance/payloads.json. Every conformance runner then replays them through
+its own binding (EZTHROTTLE_VECTORS names the folder), so the fixed vectors'
+promise, "the same job as the reference, in every language", is also checked
+on combinations nobody wrote down.
+
+    python random_vectors.py SEED COUNT OUT_DIR
+
+Only input both SDKs accept is generated. This project refuses some input
+the reference takes (an empty idempotency key, a zero timeout, a region
+listed twice, a body on a FRUGAL GET or HEAD step, which runs locally first
+and cannot carry one): invalid.json and the core's tests check those
+refusals, and the generator makes none of them. Where this project builds a
+different job on purpose, the fixed vector says so (`differs_from_reference`)
+and the generator leaves the case out: a fallback with both triggers, or with
+a fallback of its own.
+"""
+import json
+import os
+import random
+import sys
+import uuid
+from pathlib import Path
+from unittest import mock
+
+import ezthrottle
+from ezthrottle import IdempotentStrategy, Step, StepType
+
+API_KEY = "ck_test_cust_abc_123"
+PROXY_BASE = "http://proxy.invalid"
+EZT_BASE = "http://ezt.invalid"
+MAX_DEPTH = 3
+
+URLS = [
+    "https://api.example.com/v1/charge",
+    "http://127.0.0.1:8080/upstream?x=1&y=%20",
+    "https://user@api.example.com:8443/a/b#frag",
+    "https://[::1]:9000/ipv6",
+    "HTTPS://Mixed.Example.COM/Path",
+    "https://例え.example/パス?q=ü",
+]
+METHODS = ["GET", "post", "Put", "PATCH", "delete", "HEAD", "OPTIONS", "PURGE"]
+HEADER_NAMES = ["Content-Type", "X-Request-Id", "accept", "X-Trace", "Idempotency-Key", "x-b"]
+HEADER_VALUES = ["application/json", "t1", "", "a b\tc", "\"quoted\"", "~!@#$%^&*()"]
+# No NUL: the C runner reads the vectors with cJSON, whose strings end at one.
+BODIES = ["", "{\"amount\":1000}", "plain text", "quote \" backslash \\ newline \n", "ünïcødé 🎉", "\u0001\u001f"]
+REGIONS = ["iad", "lax", "ord", "fra", "sin-1", "a"]
+CODES = [100, 200, 404, 429, 500, 502, 503, 504, 599]
+
+
+def chance(rng, p=0.5):
+    return rng.random() < p
+
+
+def some(rng, items, low=0, high=3):
+    return rng.sample(items, rng.randint(low, min(high, len(items))))
+
+
+def json_value(rng, depth=0):
+    kinds = ["str", "int", "float", "bool", "null"] + (["list", "obj"] if depth < 2 else [])
+    kind = rng.choice(kinds)
+    if kind == "str":
+        return rng.choice(["", "v", "ünï", "quote\"", "line\nbreak", "🎉"])
+    if kind == "int":
+        return rng.choice([0, -1, 7, 2**53, -(2**53)])
+    if kind == "float":
+        return rng.choice([0.5, -2.25, 1e-7, 1.5e300, 0.1])
+    if kind == "bool":
+        return chance(rng)
+    if kind == "null":
+        return None
+    if kind == "list":
+        return [json_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {f"k{i}": json_value(rng, depth + 1) for i in range(rng.randint(0, 3))}
+
+
+def webhook(rng):
+    hook = {"url": rng.choice(URLS)}
+    if chance(rng, 0.3):
+        hook["regions"] = some(rng, REGIONS)
+    if chance(rng, 0.4):
+        hook["has_quorum_vote"] = chance(rng)
+    return hook
+
+
+def retry_policy(rng):
+    policy = {}
+    for key in ("max_retries", "max_reroutes"):
+        if chance(rng):
+            policy[key] = rng.randint(0, 5)
+    for key in ("retry_codes", "reroute_codes"):
+        if chance(rng):
+            policy[key] = some(rng, CODES)
+    return policy
+
+
+def calls(rng, depth=0, in_fallback=False):
+    """A random list of builder calls for one step (and the steps linked to it)."""
+    out = [["url", rng.choice(URLS)]]
+    options = [
+        lambda: ["method", rng.choice(METHODS)],
+        lambda: ["headers", {name: rng.choice(HEADER_VALUES) for name in some(rng, HEADER_NAMES)}],
+        lambda: ["body", rng.choice(BODIES)],
+        lambda: ["metadata", {f"m{i}": json_value(rng) for i in range(rng.randint(0, 3))}],
+        lambda: ["type", rng.choice(["performance", "frugal"])],
+        lambda: ["regions", some(rng, REGIONS)],
+        lambda: ["region_policy", rng.choice(["fallback", "strict"])],
+        lambda: ["execution_mode", rng.choice(["race", "fanout"])],
+        lambda: ["retry_policy", retry_policy(rng)],
+        lambda: ["retry_at", rng.choice([0, 1, 1_893_456_000_000, 2**53 - 1])],
+        lambda: ["idempotent_key", rng.choice(["k", "order-42", "ünï-🎉", "x" * 200])],
+        lambda: ["idempotent_strategy", rng.choice(["hash", "unique"])],
+        lambda: ["fallback_on_error", some(rng, CODES)],
+        lambda: ["local_timeout", rng.randint(1, 60)],
+    ]
+    for make in rng.sample(options, rng.randint(0, len(options))):
+        out.append(make())
+    if chance(rng, 0.4):
+        hooks = [webhook(rng) for _ in range(rng.randint(0, 3))]
+        out.append(["webhooks", hooks])
+        voters = sum(1 for h in hooks if h.get("has_quorum_vote", True))
+        if chance(rng, 0.5):
+            # 1 is the default; above it only a quorum the votes can meet.
+            out.append(["webhook_quorum", rng.randint(1, max(1, voters))])
+    if depth < MAX_DEPTH:
+        if not in_fallback:
+            for _ in range(rng.choice([0, 0, 1, 2])):
+                link = {"step": calls(rng, depth + 1, in_fallback=True)}
+                trigger = rng.choice(["always", "error", "timeout"])
+                if trigger == "error":
+                    link["trigger_on_error"] = some(rng, CODES, low=1)
+                elif trigger == "timeout":
+                    link["trigger_on_timeout"] = rng.choice([1, 250, 30_000])
+                out.append(["fallback", link])
+        if chance(rng, 0.25):
+            out.append(["on_success", calls(rng, depth + 1)])
+        if chance(rng, 0.25):
+            link = {"step": calls(rng, depth + 1)}
+            if chance(rng):
+                link["timeout_ms"] = rng.choice([1, 5_000])
+            out.append(["on_failure", link])
+    settings = {name: arg for name, arg in out if name in ("type", "method")}
+    if settings.get("type") == "frugal" and settings.get("method", "GET").upper() in ("GET", "HEAD"):
+        # Refused here: a FRUGAL GET or HEAD runs locally, where it can carry no body.
+        out = [call for call in out if call[0] != "body"]
+    rng.shuffle(out)
+    return out
+
+
+def reference_step(step_calls):
+    """The reference SDK's Step for `step_calls`, through its own builder."""
+    step = Step()
+    for name, arg in step_calls:
+        if name == "type":
+            step.type(StepType(arg))
+        elif name == "idempotent_strategy":
+            step.idempotent_strategy(IdempotentStrategy(arg))
+        elif name == "fallback":
+            step.fallback(reference_step(arg["step"]), arg.get("trigger_on_error"), arg.get("trigger_on_timeout"))
+        elif name == "on_success":
+            step.on_success(reference_step(arg))
+        elif name == "on_failure":
+            step.on_failure(reference_step(arg["step"]), arg.get("timeout_ms"))
+        else:
+            getattr(step, name)(arg)
+    return step
+
+
+def with_uuid_placeholders(job, step):
+    """A generated key (UNIQUE strategy, no key given) as the vectors' "<uuid4>"."""
+    if not step._idempotent_key and step._idempotent_strategy == IdempotentStrategy.UNIQUE:
+        uuid.UUID(job["idempotent_key"], version=4)
+        job["idempotent_key"] = "<uuid4>"
+    for key, child in (("on_success", step._on_success_step), ("on_failure", step._on_failure_step)):
+        if child is not None:
+            with_uuid_placeholders(job[key], child)
+    chain = job.get("fallback_job")
+    for fallback, _ in step._fallback_steps:
+        with_uuid_placeholders(chain, fallback)
+        chain = chain.get("fallback_job")
+    return job
+
+
+def proxy_request(job):
+    """What the reference client POSTs to the proxy for `job`."""
+    sent = {}
+
+    def post(url, json=None, headers=None, timeout=None):
+        sent.update(url=url, headers=headers, envelope=json)
+        answer = mock.Mock(status_code=200)
+        answer.json.return_value = {"status": "allowed", "forwarded_response": {
+            "status_code": 201, "body": '{"job_id": "job_1", "status": "queued"}'}}
+        return answer
+
+    client = ezthrottle.EZThrottle(api_key=API_KEY, tracktags_url=PROXY_BASE, ezthrottle_url=EZT_BASE)
+    with mock.patch("ezthrottle.client.requests.post", post):
+        client.submit_job(**job)
+    sent["envelope"]["body"] = json.loads(sent["envelope"]["body"])
+    return sent
+
+
+def vector(rng, i):
+    step_calls = calls(rng)
+    for call in step_calls:
+        if call[0] == "fallback_on_error" and 429 not in call[1]:
+            # The runners see a FRUGAL step's job by answering its local
+            # call 429: the step must forward on it.
+            call[1] = call[1] + [429]
+    step = reference_step(step_calls)
+    payload = step._build_job_payload()
+    request = proxy_request(json.loads(json.dumps(payload)))
+    with_uuid_placeholders(payload, step)
+    with_uuid_placeholders(request["envelope"]["body"], step)
+    return {"name": f"random_{i}", "calls": step_calls, "payload": payload, "proxy_request": request}
+
+
+def main():
+    seed, count, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    vectors = [vector(rng, i) for i in range(count)]
+    # Written whole, then renamed: suites run side by side read it meanwhile.
+    partial = out / f"payloads.json.{os.getpid()}"
+    partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
+    os.replace(partial, out / "payloads.json")
+    print(f"{count} random payload vectors (seed {seed}) in {out / 'payloads.json'}")
+
+
+if __name__ == "__main__":
+    main()
