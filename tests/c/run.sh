@@ -2,9 +2,10 @@
 # The C suite: regenerate ezthrottle.h and fail if the checked-in one differs;
 # `make install` into a temporary prefix; build every test with
 # `gcc -std=c11 -Wall -Wextra -Werror` through pkg-config; run the conformance
-# vectors (and random steps built by the reference SDK), the misuse suite, the end-to-end scenarios and the wait for a
-# result through a receiver behind a real HTTP server (against a sandbox
-# started here, over libcurl) under valgrind; build and run the quickstart.
+# vectors (and random ones made by the reference SDK), the misuse suite, the
+# end-to-end scenarios and the wait for a result through a receiver behind a
+# real HTTP server (against a sandbox started here, over libcurl) under
+# valgrind; build and run the quickstart.
 #
 #   bash tests/c/run.sh          (EZTHROTTLE_VECTORS names another vectors folder)
 set -euo pipefail
@@ -59,7 +60,7 @@ grind=(valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcod
 
 echo "-- conformance vectors (valgrind)"
 "${grind[@]}" "$build/conformance" "${EZTHROTTLE_VECTORS:-$root/conformance}"
-echo "-- random steps built by the reference SDK (valgrind)"
+echo "-- random vectors made by the reference SDK (valgrind)"
 random_vectors="$(bash "$root/tests/reference-python/random-vectors.sh" | tail -1)"
 EZTHROTTLE_VECTORS="$random_vectors" "${grind[@]}" "$build/conformance"
 echo "-- misuse (valgrind)"

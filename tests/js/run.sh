@@ -38,7 +38,7 @@ echo "== conformance vectors through the JS API (Node $(node --version)), the No
 node --test --test-reporter=dot conformance.test.mjs
 echo "== the same through the browsers' and workers' .wasm"
 EZT_JS_ENTRY=web-wasm.mjs node --test --test-reporter=dot conformance.test.mjs
-echo "== random steps built by the reference SDK, through the Node entry"
+echo "== random vectors made by the reference SDK, through the Node entry"
 EZTHROTTLE_VECTORS="$(bash "$root/tests/reference-python/random-vectors.sh" | tail -1)" \
   node --test --test-reporter=dot conformance.test.mjs
 echo "== every error variant as its class; hostile input to every entry point"

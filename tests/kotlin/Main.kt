@@ -13,7 +13,7 @@ fun main(args: Array<String>) {
     val code = runBlocking {
         conformance(System.getenv("EZTHROTTLE_VECTORS")?.let { File(it).takeIf(File::isAbsolute) ?: File(root, it) }
             ?: File(root, "conformance"))
-        // Random steps built by the reference SDK (tests/reference-python/random-vectors.sh).
+        // Random vectors made by the reference SDK (tests/reference-python/random-vectors.sh).
         System.getenv("EZT_RANDOM_VECTORS")?.let { conformance(File(it)) }
         errors()
         val base = System.getenv("SANDBOX_URL")

@@ -3,7 +3,7 @@
 # current and laid out, runs the Kotlin suite on the JVM (conformance, error
 # mapping, end to end with both transports against a sandbox) and the Python
 # conformance suite through the generated Python module (each also over random
-# steps built by the reference SDK), and reports the
+# vectors made by the reference SDK), and reports the
 # library's size with and without the built-in transport.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -49,7 +49,7 @@ java -Djna.library.path="$root/target/uniffi/debug" -cp "$java_classes:$jar:$kot
 echo "== Python through the generated bindings: the conformance vectors"
 cp "$root/target/uniffi/debug/libezthrottle.so" "$bindings/python/"
 PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
-echo "== Python through the generated bindings: random steps built by the reference SDK"
+echo "== Python through the generated bindings: random vectors made by the reference SDK"
 EZTHROTTLE_VECTORS="$random_vectors" PYTHONPATH="$bindings/python" python3 "$root/tests/python-uniffi/conformance.py" "$root"
 
 echo "== Android ABIs (only with an NDK; without one the script must refuse plainly)"

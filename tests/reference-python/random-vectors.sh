@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Random payload vectors built by the reference SDK (random_vectors.py) into
-# target/random-vectors/payloads.json; prints that folder's path last, for a
+# Random vectors made by the reference SDK (random_vectors.py) into
+# target/random-vectors (payloads.json, frugal.json); prints that folder's path last, for a
 # conformance runner's EZTHROTTLE_VECTORS. The same seed writes the same
 # vectors: EZT_RANDOM_SEED and EZT_RANDOM_COUNT choose others.
 #

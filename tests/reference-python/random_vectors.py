@@ -1,12 +1,14 @@
-"""Random payload vectors from the reference SDK: steps that both SDKs accept,
-built by the reference SDK (ezthrottle 1.1.0, unchanged) into the job payload
-and the proxy request a PERFORMANCE execute sends, written in the format of
-conformance/payloads.json. Every conformance runner then replays them through
-its own binding (EZTHROTTLE_VECTORS names the folder), so the fixed vectors'
-promise, "the same job as the reference, in every language", is also checked
+"""Random vectors from the reference SDK (ezthrottle 1.1.0, unchanged), in the
+format of conformance/: payloads.json, steps built into the job payload and
+the proxy request a PERFORMANCE execute sends; frugal.json, FRUGAL steps (with
+fallbacks and on_success steps) executed against a scripted network, which
+local calls were made, which jobs were submitted and the result. Every
+conformance runner then replays them through its own binding
+(EZTHROTTLE_VECTORS names the folder), so the fixed vectors' promise, "the
+same jobs and decisions as the reference, in every language", is also checked
 on combinations nobody wrote down.
 
-    python random_vectors.py SEED COUNT OUT_DIR
+    python random_vectors.py SEED COUNT OUT_DIR    (COUNT of each file)
 
 Only input both SDKs accept is generated. This project refuses some input
 the reference takes (an empty idempotency key, a zero timeout, a region
@@ -15,8 +17,10 @@ and cannot carry one): invalid.json and the core's tests check those
 refusals, and the generator makes none of them. Where this project builds a
 different job on purpose, the fixed vector says so (`differs_from_reference`)
 and the generator leaves the case out: a fallback with both triggers, or with
-a fallback of its own.
+a fallback of its own; an on_timeout trigger in a FRUGAL run; a FRUGAL
+fallback that forwards itself.
 """
+import contextlib
 import json
 import os
 import random
@@ -26,6 +30,7 @@ from pathlib import Path
 from unittest import mock
 
 import ezthrottle
+import requests
 from ezthrottle import IdempotentStrategy, Step, StepType
 
 API_KEY = "ck_test_cust_abc_123"
@@ -216,16 +221,92 @@ def vector(rng, i):
     return {"name": f"random_{i}", "calls": step_calls, "payload": payload, "proxy_request": request}
 
 
+LOCAL_METHODS = ["GET", "post", "PUT", "patch", "DELETE", "HEAD", "OPTIONS"]
+# No 204: the vectors' local answers carry a body ("body-of <url>"), which a
+# 204 cannot (fetch, under the JS runner, refuses to make such a response).
+LOCAL_ANSWERS = [200, 201, 202, 404, 429, 500, 502, 503, 504, "network_error"]
+
+
+def frugal_calls(rng, urls, answers, depth=0, in_fallback=False):
+    """A FRUGAL step (a linked one sometimes PERFORMANCE) with a URL of its own
+    and that URL's scripted answer in `answers`; `urls` holds those given so far."""
+    url = f"https://api.example.com/s{len(urls)}"
+    urls.append(url)
+    performance = depth > 0 and chance(rng, 0.4)
+    # A FRUGAL fallback that forwards itself is one of the documented
+    # differences: such a fallback never forwards (no codes, no network error).
+    answers[url] = rng.choice(LOCAL_ANSWERS[:-1] if in_fallback else LOCAL_ANSWERS)
+    method = rng.choice(LOCAL_METHODS)
+    out = [["url", url], ["type", "performance" if performance else "frugal"], ["method", method]]
+    if method.upper() not in ("GET", "HEAD") and chance(rng):
+        out.append(["body", rng.choice(BODIES[1:])])
+    if chance(rng, 0.3):
+        out.append(["headers", {"X-Step": url[-3:]}])
+    if in_fallback:
+        out.append(["fallback_on_error", []])
+    elif chance(rng, 0.6):
+        out.append(["fallback_on_error", some(rng, CODES[2:], low=0, high=4)])
+    if depth < 2:
+        if not in_fallback:
+            for _ in range(rng.choice([0, 1, 1, 2, 3])):
+                link = {"step": frugal_calls(rng, urls, answers, depth + 1, in_fallback=True)}
+                if chance(rng, 0.6):
+                    link["trigger_on_error"] = some(rng, [429, 500, 502, 503, 504], low=1)
+                out.append(["fallback", link])
+        if chance(rng, 0.3):
+            out.append(["on_success", frugal_calls(rng, urls, answers, depth + 1)])
+        if chance(rng, 0.2):
+            out.append(["on_failure", {"step": [["url", "https://api.example.com/failed"]]}])
+    return out
+
+
+def scripted_network(answers):
+    """`requests` as the conformance vectors script it: local calls answer
+    from `answers` (200 unlisted), the proxy accepts every job as job_1, …"""
+    network = {"local": [], "submitted": []}
+
+    def call(method):
+        def send(url, **request):
+            if url == f"{PROXY_BASE}/api/v1/proxy":
+                network["submitted"].append(json.loads(request["json"]["body"]))
+                body = json.dumps({"job_id": f"job_{len(network['submitted'])}", "status": "queued"})
+                answer = mock.Mock(status_code=200)
+                answer.json.return_value = {"status": "allowed", "forwarded_response": {"status_code": 201, "body": body}}
+                return answer
+            network["local"].append([method, url])
+            status = answers.get(url, 200)
+            if status == "network_error":
+                raise requests.ConnectionError("connection refused")
+            return mock.Mock(status_code=status, text=f"body-of {url}")
+        return send
+
+    return network, [mock.patch(f"requests.{m.lower()}", call(m)) for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")]
+
+
+def frugal_vector(rng, i):
+    urls, answers = [], {}
+    step_calls = frugal_calls(rng, urls, answers)
+    network, patches = scripted_network(answers)
+    client = ezthrottle.EZThrottle(api_key=API_KEY, tracktags_url=PROXY_BASE, ezthrottle_url=EZT_BASE)
+    with contextlib.ExitStack() as patched:
+        for patch in patches:
+            patched.enter_context(patch)
+        result = reference_step(step_calls).execute(client)
+    return {"name": f"random_frugal_{i}", "calls": step_calls, "answers": answers,
+            "local_http_calls": network["local"], "submitted_jobs": network["submitted"], "result": result}
+
+
 def main():
     seed, count, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    vectors = [vector(rng, i) for i in range(count)]
-    # Written whole, then renamed: suites run side by side read it meanwhile.
-    partial = out / f"payloads.json.{os.getpid()}"
-    partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
-    os.replace(partial, out / "payloads.json")
-    print(f"{count} random payload vectors (seed {seed}) in {out / 'payloads.json'}")
+    for name, make in (("payloads", vector), ("frugal", frugal_vector)):
+        vectors = [make(rng, i) for i in range(count)]
+        # Written whole, then renamed: suites run side by side read it meanwhile.
+        partial = out / f"{name}.json.{os.getpid()}"
+        partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
+        os.replace(partial, out / f"{name}.json")
+    print(f"{count} random payload and {count} random FRUGAL vectors (seed {seed}) in {out}")
 
 
 if __name__ == "__main__":
