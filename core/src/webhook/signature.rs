@@ -135,7 +135,7 @@ struct ParsedHeader<'h> {
 }
 
 fn parse_header(header: &str) -> std::result::Result<ParsedHeader<'_>, SignatureReason> {
-    if header.trim().is_empty() {
+    if header.is_empty() {
         return Err(SignatureReason::NoSignatureHeader);
     }
     let mut timestamp = None;
@@ -143,7 +143,9 @@ fn parse_header(header: &str) -> std::result::Result<ParsedHeader<'_>, Signature
     let mut signature = "";
     for part in header.split(',') {
         // Parts without `=` and unknown schemes (a future `v2`) are ignored.
-        let Some((key, value)) = part.trim().split_once('=') else {
+        // Nothing is trimmed: ` v1` is not `v1`, as in the Python, Node and
+        // Go SDKs, which all refuse `t=…, v1=…`.
+        let Some((key, value)) = part.split_once('=') else {
             continue;
         };
         match key {
@@ -207,6 +209,12 @@ fn hex(bytes: &[u8]) -> String {
 /// `tolerance_secs` away from it is refused. The comparison is constant-time.
 /// An empty secret verifies nothing (`signature_mismatch`): anyone can sign
 /// with it.
+///
+/// The header is read as the official SDKs read it: comma-separated
+/// `key=value` parts, nothing trimmed, the last `v1` counts. Where they
+/// carry on with a timestamp that is not one, this refuses the header as
+/// [`SignatureReason::MalformedHeader`]: no `t`, a `t` that is not a whole
+/// number of seconds, or a `t` given twice.
 ///
 /// ```
 /// use ezthrottle_core::webhook::{signature_header, verify_signature, SignatureReason};
@@ -335,7 +343,8 @@ mod tests {
         let header = signature_header(SECRET, 1000, BODY);
         assert!(verify_signature(BODY, &header, SECRET, 1000, 300).is_valid());
         let reason = |h: &str| verify_signature(BODY, h, SECRET, 1000, 300).reason;
-        assert_eq!(reason("   "), SignatureReason::NoSignatureHeader);
+        assert_eq!(reason(""), SignatureReason::NoSignatureHeader);
+        assert_eq!(reason("   "), SignatureReason::MissingV1Signature);
         assert_eq!(reason("garbage"), SignatureReason::MissingV1Signature);
         assert_eq!(reason("v1=ab"), SignatureReason::MalformedHeader);
         assert_eq!(reason("t=x,v1=ab"), SignatureReason::MalformedHeader);
@@ -346,8 +355,19 @@ mod tests {
         );
         assert_eq!(reason("t=1301,v1=ab"), SignatureReason::TimestampExpired);
         assert_eq!(reason("t=1000,v1=ab"), SignatureReason::SignatureMismatch);
-        let spaced = header.replace(',', " , ");
-        assert_eq!(reason(&spaced), SignatureReason::Valid);
+        // After a comma, a space makes the key ` v1` or ` t`, which no SDK
+        // reads; before one, it ends up in the timestamp.
+        let spaced = header.replace(',', ", ");
+        assert_eq!(reason(&spaced), SignatureReason::MissingV1Signature);
+        let (t, v1) = header.split_once(',').unwrap();
+        assert_eq!(
+            reason(&format!("{v1}, {t}")),
+            SignatureReason::MalformedHeader
+        );
+        assert_eq!(
+            reason(&format!("{t} ,{v1}")),
+            SignatureReason::MalformedHeader
+        );
     }
 
     /// A signature made with the empty key is forgeable by anyone, so an
