@@ -119,14 +119,18 @@ static ezt_step *step_from(const cJSON *calls, ezt_status *status) {
     return step;
 }
 
-/* Refused with a validation error naming the field, and nothing sent. */
-static void expect_refusal(const cJSON *calls) {
+/* Refused with a validation error naming the field (`expect_path`, when the vector gives it), and nothing sent. */
+static void expect_refusal(const cJSON *calls, const cJSON *expect_path) {
     ezt_status status;
     ezt_step *step = step_from(calls, &status);
     char *json = NULL;
     if (status == EZT_OK) status = ezt_step_to_json(step, &json);
     CHECK(status == EZT_ERR_VALIDATION, "expected EZT_ERR_VALIDATION, got %d (%s)", (int)status, json ? json : "");
     CHECK(strlen(ezt_last_error_path()) > 0 && strlen(ezt_last_error_message()) > 0, "the error names the field");
+    if (cJSON_IsString(expect_path)) {
+        CHECK(strcmp(ezt_last_error_path(), expect_path->valuestring) == 0, "error at %s, expected at %s: %s",
+              ezt_last_error_path(), expect_path->valuestring, ezt_last_error_message());
+    }
     if (step != NULL) {
         script net = new_script(NULL);
         ezt_client *client = new_client(&net);
@@ -145,7 +149,7 @@ static void expect_refusal(const cJSON *calls) {
 static void run_payload(const cJSON *vector) {
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(vector, "calls");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vector, "expect_error"))) {
-        expect_refusal(calls);
+        expect_refusal(calls, cJSON_GetObjectItemCaseSensitive(vector, "expect_path"));
         return;
     }
     ezt_status status;
@@ -226,7 +230,7 @@ static void run_signature(const cJSON *vector) {
 }
 
 static void run_invalid(const cJSON *vector) {
-    expect_refusal(cJSON_GetObjectItemCaseSensitive(vector, "calls"));
+    expect_refusal(cJSON_GetObjectItemCaseSensitive(vector, "calls"), cJSON_GetObjectItemCaseSensitive(vector, "expect_path"));
 }
 
 int main(int argc, char **argv) {

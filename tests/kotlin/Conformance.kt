@@ -22,8 +22,24 @@ private fun obj(v: Any?) = v as Map<String, Any?>
 private fun list(v: Any?) = v as List<Any?>
 
 /** A step from `[name, argument]` calls: typed methods where the argument fits them. */
-fun build(calls: Any?): Step {
+/**
+ * A refusal raised while a linked step was built on its own, before it was
+ * linked: the library names the field within that step (`region_policy`),
+ * since the step cannot know where it will go. [path] is the field within the
+ * whole tree (`on_failure.region_policy`), as the vectors name it.
+ */
+class LinkedStepRefused(val path: String, val refusal: EzThrottleException.Validation) : Exception(refusal.message, refusal)
+
+/** A step linked at `prefix` (`fallback[1].`), built on its own. */
+private fun linked(calls: Any?, prefix: String): Step = try {
+    build(calls, prefix)
+} catch (e: EzThrottleException.Validation) {
+    throw LinkedStepRefused(prefix + e.path, e)
+}
+
+fun build(calls: Any?, prefix: String = ""): Step {
     var step = Step()
+    var fallbacks = 0
     for (call in list(calls)) {
         val (name, arg) = list(call).let { it[0] as String to it[1] }
         step = when {
@@ -35,12 +51,12 @@ fun build(calls: Any?): Step {
                     spec["trigger_on_timeout"] != null && spec["trigger_on_error"] == null ->
                         FallbackTrigger.OnTimeout(spec["trigger_on_timeout"] as Long)
                     spec["trigger_on_error"] == null -> FallbackTrigger.Always
-                    else -> { step.applyJson(name, Json.write(arg)); continue }
+                    else -> { step = step.applyJson(name, Json.write(arg)); fallbacks++; continue }
                 }
-                step.fallback(build(spec["step"]), trigger)
+                step.fallback(linked(spec["step"], "${prefix}fallback[${fallbacks++}]."), trigger)
             }
-            name == "on_success" -> step.onSuccess(build(arg))
-            name == "on_failure" -> obj(arg).let { step.onFailure(build(it["step"]), it["timeout_ms"] as Long?) }
+            name == "on_success" -> step.onSuccess(linked(arg, "${prefix}on_success."))
+            name == "on_failure" -> obj(arg).let { step.onFailure(linked(it["step"], "${prefix}on_failure."), it["timeout_ms"] as Long?) }
             name == "url" && arg is String -> step.url(arg)
             name == "method" && arg is String -> step.method(arg)
             name == "body" && arg is String -> step.body(arg)
@@ -87,9 +103,16 @@ private fun trace(result: ExecuteResult) = when (result) {
 }
 
 private fun expectValidation(vector: Map<String, Any?>, block: () -> Unit) {
-    val e = expectThrows<EzThrottleException.Validation>(block)
+    val (e, path) = try {
+        block()
+        throw AssertionError("expected Validation, nothing was thrown")
+    } catch (refusal: EzThrottleException.Validation) {
+        refusal to refusal.path
+    } catch (linked: LinkedStepRefused) {
+        linked.refusal to linked.path
+    }
     check(e.path.isNotEmpty() && e.detail.isNotEmpty()) { "the error names no field: ${e.message}" }
-    (vector["expect_path"] as String?)?.let { check(e.path == it) { "error at ${e.path}, expected at $it" } }
+    (vector["expect_path"] as String?)?.let { check(path == it) { "error at $path, expected at $it" } }
 }
 
 /** The vector once more through Step.withOptions, when its calls fit one StepOptions. */
@@ -149,7 +172,12 @@ private fun signature(v: Map<String, Any?>) {
 private suspend fun invalid(v: Map<String, Any?>) {
     options(v["calls"])?.let { o -> expectValidation(v) { Step.withOptions(o).payloadJson() } }
     val net = ScriptedNetwork()
-    val step = try { build(v["calls"]) } catch (e: EzThrottleException.Validation) { return expectValidation(v) { throw e } }
+    val step = try {
+        build(v["calls"])
+    } catch (e: Exception) {
+        if (e !is EzThrottleException.Validation && e !is LinkedStepRefused) throw e
+        return expectValidation(v) { throw e }
+    }
     expectValidation(v) { step.payloadJson() }
     try {
         client(net).execute(step)

@@ -19,22 +19,44 @@ API_KEY = "ck_test_cust_abc_123"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def build(calls):
+class LinkedStepRefused(Exception):
+    """A refusal raised while a linked step was built on its own, before it was
+    linked: the library names the field within that step (`region_policy`),
+    since the step cannot know where it will go. `path` is the field within
+    the whole tree (`on_failure.region_policy`), as the vectors name it."""
+
+    def __init__(self, prefix, refusal):
+        super().__init__(str(refusal))
+        self.path, self.refusal = prefix + refusal.path, refusal
+
+
+def linked(calls, prefix):
+    """A step linked at `prefix` (`fallback[1].`), built on its own."""
+    try:
+        return build(calls, prefix)
+    except ez.EzThrottleError.Validation as e:
+        raise LinkedStepRefused(prefix, e) from e
+
+
+def build(calls, prefix=""):
     step = ez.Step()
+    fallbacks = 0
     for name, arg in calls:
         if name == "fallback":
             on_error, on_timeout = arg.get("trigger_on_error"), arg.get("trigger_on_timeout")
             if on_error is not None and on_timeout is not None:
                 step = step.apply_json(name, json.dumps(arg))
+                fallbacks += 1
                 continue
             trigger = (ez.FallbackTrigger.ON_ERROR(on_error) if on_error is not None
                        else ez.FallbackTrigger.ON_TIMEOUT(on_timeout) if on_timeout is not None
                        else ez.FallbackTrigger.ALWAYS())
-            step = step.fallback(build(arg["step"]), trigger)
+            step = step.fallback(linked(arg["step"], f"{prefix}fallback[{fallbacks}]."), trigger)
+            fallbacks += 1
         elif name == "on_success":
-            step = step.on_success(build(arg))
+            step = step.on_success(linked(arg, f"{prefix}on_success."))
         elif name == "on_failure":
-            step = step.on_failure(build(arg["step"]), arg.get("timeout_ms"))
+            step = step.on_failure(linked(arg["step"], f"{prefix}on_failure."), arg.get("timeout_ms"))
         elif name == "url" and isinstance(arg, str):
             step = step.url(arg)
         elif name == "type" and arg in ("frugal", "performance"):
@@ -87,8 +109,9 @@ def client(net):
 def expect_validation(vector, action):
     try:
         action()
-    except ez.EzThrottleError.Validation as e:
-        assert e.path and e.detail, "the error names no field"
+    except (ez.EzThrottleError.Validation, LinkedStepRefused) as e:
+        refusal = e.refusal if isinstance(e, LinkedStepRefused) else e
+        assert refusal.path and refusal.detail, "the error names no field"
         if vector.get("expect_path"):
             assert e.path == vector["expect_path"], f"error at {e.path}, expected {vector['expect_path']}"
         return
@@ -139,7 +162,7 @@ async def invalid(v):
     net = ScriptedNetwork()
     try:
         step = build(v["calls"])
-    except ez.EzThrottleError.Validation:
+    except (ez.EzThrottleError.Validation, LinkedStepRefused):
         return expect_validation(v, lambda: build(v["calls"]))
     expect_validation(v, step.payload_json)
     try:

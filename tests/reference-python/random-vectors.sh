@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Random vectors made by the reference SDK (random_vectors.py) into
-# target/random-vectors (payloads.json, frugal.json); prints that folder's path last, for a
-# conformance runner's EZTHROTTLE_VECTORS. The same seed writes the same
-# vectors: EZT_RANDOM_SEED and EZT_RANDOM_COUNT choose others.
+# Random vectors (random_vectors.py) into target/random-vectors: payloads.json
+# and frugal.json made by the reference SDK, invalid.json by this project.
+# Prints that folder's path last, for a conformance runner's
+# EZTHROTTLE_VECTORS. The same seed writes the same vectors: EZT_RANDOM_SEED
+# and EZT_RANDOM_COUNT choose others.
 #
 #   dir="$(bash tests/reference-python/random-vectors.sh | tail -1)"
 set -euo pipefail

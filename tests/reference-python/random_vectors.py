@@ -2,7 +2,9 @@
 format of conformance/: payloads.json, steps built into the job payload and
 the proxy request a PERFORMANCE execute sends; frugal.json, FRUGAL steps (with
 fallbacks and on_success steps) executed against a scripted network, which
-local calls were made, which jobs were submitted and the result. Every
+local calls were made, which jobs were submitted and the result; and
+invalid.json, this project's own: random steps with one refused value at a
+random depth, and the field the refusal must name. Every
 conformance runner then replays them through its own binding
 (EZTHROTTLE_VECTORS names the folder), so the fixed vectors' promise, "the
 same jobs and decisions as the reference, in every language", is also checked
@@ -296,17 +298,63 @@ def frugal_vector(rng, i):
             "local_http_calls": network["local"], "submitted_jobs": network["submitted"], "result": result}
 
 
+# One refused value each, and the field a refusal names (inside its step).
+FAULTS = [
+    (["url", "ftp://files.example/x"], "url"),
+    (["method", "GE T"], "method"),
+    (["headers", {"Bad Name": "v"}], 'headers["Bad Name"]'),
+    (["headers", {"X-A": "v\r\nX-Injected: 1"}], 'headers["X-A"]'),
+    (["regions", ["IAD"]], "regions[0]"),
+    (["regions", ["iad", "lax", "iad"]], "regions[2]"),
+    (["webhooks", [{"url": "https://w.example"}, {"url": "/relative"}]], "webhooks[1].url"),
+    (["webhooks", [{"url": "https://w.example", "regions": ["x y"]}]], "webhooks[0].regions[0]"),
+    (["retry_policy", {"max_retries": 1, "retry_codes": [429, 600]}], "retry_policy.retry_codes[1]"),
+    (["fallback_on_error", [99]], "fallback_on_error[0]"),
+    (["idempotent_key", ""], "idempotent_key"),
+    (["local_timeout", 0], "local_timeout"),
+    (["retry_at", -5], "retry_at"),
+    (["region_policy", "maybe"], "region_policy"),
+]
+
+
+def steps_of(step_calls, prefix=""):
+    """Every step in a call list, linked ones included: (its calls, its path prefix)."""
+    yield step_calls, prefix
+    fallbacks = 0
+    for name, arg in step_calls:
+        if name == "fallback":
+            yield from steps_of(arg["step"], f"{prefix}fallback[{fallbacks}].")
+            fallbacks += 1
+        elif name == "on_success":
+            yield from steps_of(arg, f"{prefix}on_success.")
+        elif name == "on_failure":
+            yield from steps_of(arg["step"], f"{prefix}on_failure.")
+
+
+def invalid_vector(rng, i):
+    """A random valid step with one refused value in one of its steps: every
+    binding must refuse it, naming that field (`expect_path`)."""
+    step_calls = calls(rng)
+    target, prefix = rng.choice(list(steps_of(step_calls)))
+    (name, arg), path = rng.choice(FAULTS)
+    # The fault replaces the call it stands for; a webhook list goes with its quorum.
+    dropped = {name, "webhook_quorum"} if name == "webhooks" else {name}
+    target[:] = [call for call in target if call[0] not in dropped] + [[name, arg]]
+    return {"name": f"random_invalid_{i}", "calls": step_calls, "expect_path": prefix + path,
+            "why": f"{prefix + path} is refused"}
+
+
 def main():
     seed, count, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    for name, make in (("payloads", vector), ("frugal", frugal_vector)):
+    for name, make in (("payloads", vector), ("frugal", frugal_vector), ("invalid", invalid_vector)):
         vectors = [make(rng, i) for i in range(count)]
         # Written whole, then renamed: suites run side by side read it meanwhile.
         partial = out / f"{name}.json.{os.getpid()}"
         partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
         os.replace(partial, out / f"{name}.json")
-    print(f"{count} random payload and {count} random FRUGAL vectors (seed {seed}) in {out}")
+    print(f"{count} random payload, FRUGAL and invalid vectors each (seed {seed}) in {out}")
 
 
 if __name__ == "__main__":
