@@ -229,11 +229,10 @@ LOCAL_METHODS = ["GET", "post", "PUT", "patch", "DELETE", "HEAD", "OPTIONS"]
 LOCAL_ANSWERS = [200, 201, 202, 404, 429, 500, 502, 503, 504, "network_error"]
 
 
-def frugal_calls(rng, urls, answers, depth=0, in_fallback=False):
+def frugal_calls(rng, answers, depth=0, in_fallback=False):
     """A FRUGAL step (a linked one sometimes PERFORMANCE) with a URL of its own
-    and that URL's scripted answer in `answers`; `urls` holds those given so far."""
-    url = f"https://api.example.com/s{len(urls)}"
-    urls.append(url)
+    and that URL's scripted answer, added to `answers`."""
+    url = f"https://api.example.com/s{len(answers)}"
     performance = depth > 0 and chance(rng, 0.4)
     # A FRUGAL fallback that forwards itself is one of the documented
     # differences: such a fallback never forwards (no codes, no network error).
@@ -251,12 +250,12 @@ def frugal_calls(rng, urls, answers, depth=0, in_fallback=False):
     if depth < 2:
         if not in_fallback:
             for _ in range(rng.choice([0, 1, 1, 2, 3])):
-                link = {"step": frugal_calls(rng, urls, answers, depth + 1, in_fallback=True)}
+                link = {"step": frugal_calls(rng, answers, depth + 1, in_fallback=True)}
                 if chance(rng, 0.6):
                     link["trigger_on_error"] = some(rng, [429, 500, 502, 503, 504], low=1)
                 out.append(["fallback", link])
         if chance(rng, 0.3):
-            out.append(["on_success", frugal_calls(rng, urls, answers, depth + 1)])
+            out.append(["on_success", frugal_calls(rng, answers, depth + 1)])
         if chance(rng, 0.2):
             out.append(["on_failure", {"step": [["url", "https://api.example.com/failed"]]}])
     return out
@@ -286,8 +285,8 @@ def scripted_network(answers):
 
 
 def frugal_vector(rng, i):
-    urls, answers = [], {}
-    step_calls = frugal_calls(rng, urls, answers)
+    answers = {}
+    step_calls = frugal_calls(rng, answers)
     network, patches = scripted_network(answers)
     client = ezthrottle.EZThrottle(api_key=API_KEY, tracktags_url=PROXY_BASE, ezthrottle_url=EZT_BASE)
     with contextlib.ExitStack() as patched:
