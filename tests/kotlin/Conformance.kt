@@ -21,7 +21,6 @@ private fun obj(v: Any?) = v as Map<String, Any?>
 @Suppress("UNCHECKED_CAST")
 private fun list(v: Any?) = v as List<Any?>
 
-/** A step from `[name, argument]` calls: typed methods where the argument fits them. */
 /**
  * A refusal raised while a linked step was built on its own, before it was
  * linked: the library names the field within that step (`region_policy`),
@@ -37,6 +36,10 @@ private fun linked(calls: Any?, prefix: String): Step = try {
     throw LinkedStepRefused(prefix + e.path, e)
 }
 
+/**
+ * A step from `[name, argument]` calls: typed methods where the argument fits
+ * them. `prefix` is where the step is linked, for the refusals of its own.
+ */
 fun build(calls: Any?, prefix: String = ""): Step {
     var step = Step()
     var fallbacks = 0

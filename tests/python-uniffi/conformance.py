@@ -39,6 +39,7 @@ def linked(calls, prefix):
 
 
 def build(calls, prefix=""):
+    """A step from `[name, argument]` calls; `prefix` is where it is linked."""
     step = ez.Step()
     fallbacks = 0
     for name, arg in calls:
