@@ -6,29 +6,14 @@ from PyPI, unchanged, used the way its README shows.
 import json
 import sys
 import time
+from pathlib import Path
 
 import requests
-from ezthrottle import EZThrottle, IdempotentStrategy, Step, StepType
+from ezthrottle import EZThrottle
 
-
-def build(calls):
-    """A reference Step from conformance `calls`."""
-    step = Step()
-    for name, argument in calls:
-        if name == "type":
-            step.type(StepType(argument))
-        elif name == "idempotent_strategy":
-            step.idempotent_strategy(IdempotentStrategy(argument))
-        elif name == "fallback":
-            options = {k: v for k, v in argument.items() if k != "step"}
-            step.fallback(build(argument["step"]), **options)
-        elif name == "on_success":
-            step.on_success(build(argument))
-        elif name == "on_failure":
-            step.on_failure(build(argument["step"]), argument.get("timeout_ms"))
-        else:
-            getattr(step, name)(argument)
-    return step
+# The step builder from calls, shared with the random vectors.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference-python"))
+from reference_calls import build  # noqa: E402
 
 
 def percentile_ms(sorted_seconds, p):

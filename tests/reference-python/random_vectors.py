@@ -33,7 +33,9 @@ from unittest import mock
 
 import ezthrottle
 import requests
-from ezthrottle import IdempotentStrategy, Step, StepType
+from ezthrottle import IdempotentStrategy
+
+from reference_calls import build as reference_step
 
 API_KEY = "ck_test_cust_abc_123"
 PROXY_BASE = "http://proxy.invalid"
@@ -154,25 +156,6 @@ def calls(rng, depth=0, in_fallback=False):
         out = [call for call in out if call[0] != "body"]
     rng.shuffle(out)
     return out
-
-
-def reference_step(step_calls):
-    """The reference SDK's Step for `step_calls`, through its own builder."""
-    step = Step()
-    for name, arg in step_calls:
-        if name == "type":
-            step.type(StepType(arg))
-        elif name == "idempotent_strategy":
-            step.idempotent_strategy(IdempotentStrategy(arg))
-        elif name == "fallback":
-            step.fallback(reference_step(arg["step"]), arg.get("trigger_on_error"), arg.get("trigger_on_timeout"))
-        elif name == "on_success":
-            step.on_success(reference_step(arg))
-        elif name == "on_failure":
-            step.on_failure(reference_step(arg["step"]), arg.get("timeout_ms"))
-        else:
-            getattr(step, name)(arg)
-    return step
 
 
 def with_uuid_placeholders(job, step):
