@@ -41,6 +41,8 @@ API_KEY = "ck_test_cust_abc_123"
 PROXY_BASE = "http://proxy.invalid"
 EZT_BASE = "http://ezt.invalid"
 MAX_DEPTH = 3
+# The reference client: its configuration is all it holds.
+CLIENT = ezthrottle.EZThrottle(api_key=API_KEY, tracktags_url=PROXY_BASE, ezthrottle_url=EZT_BASE)
 
 URLS = [
     "https://api.example.com/v1/charge",
@@ -175,18 +177,9 @@ def with_uuid_placeholders(job, step):
 
 def proxy_request(job):
     """What the reference client POSTs to the proxy for `job`."""
-    sent = {}
-
-    def post(url, json=None, headers=None, timeout=None):
-        sent.update(url=url, headers=headers, envelope=json)
-        answer = mock.Mock(status_code=200)
-        answer.json.return_value = {"status": "allowed", "forwarded_response": {
-            "status_code": 201, "body": '{"job_id": "job_1", "status": "queued"}'}}
-        return answer
-
-    client = ezthrottle.EZThrottle(api_key=API_KEY, tracktags_url=PROXY_BASE, ezthrottle_url=EZT_BASE)
-    with mock.patch("ezthrottle.client.requests.post", post):
-        client.submit_job(**job)
+    with scripted_network() as network:
+        CLIENT.submit_job(**job)
+    sent = network["gateway"][0]
     sent["envelope"]["body"] = json.loads(sent["envelope"]["body"])
     return sent
 
@@ -244,14 +237,19 @@ def frugal_calls(rng, answers, depth=0, in_fallback=False):
     return out
 
 
-def scripted_network(answers):
-    """`requests` as the conformance vectors script it: local calls answer
-    from `answers` (200 unlisted), the proxy accepts every job as job_1, …"""
-    network = {"local": [], "submitted": []}
+@contextlib.contextmanager
+def scripted_network(answers=None):
+    """`requests` as the conformance vectors script it, for the block's calls:
+    local calls answer from `answers` (200 unlisted), the proxy accepts every
+    job as job_1, job_2, …. Yields what was sent: the local calls, the jobs
+    submitted and the gateway requests."""
+    answers = answers or {}
+    network = {"local": [], "submitted": [], "gateway": []}
 
     def call(method):
         def send(url, **request):
             if url == f"{PROXY_BASE}/api/v1/proxy":
+                network["gateway"].append({"url": url, "headers": request["headers"], "envelope": request["json"]})
                 network["submitted"].append(json.loads(request["json"]["body"]))
                 body = json.dumps({"job_id": f"job_{len(network['submitted'])}", "status": "queued"})
                 answer = mock.Mock(status_code=200)
@@ -264,18 +262,17 @@ def scripted_network(answers):
             return mock.Mock(status_code=status, text=f"body-of {url}")
         return send
 
-    return network, [mock.patch(f"requests.{m.lower()}", call(m)) for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")]
+    with contextlib.ExitStack() as patched:
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+            patched.enter_context(mock.patch(f"requests.{method.lower()}", call(method)))
+        yield network
 
 
 def frugal_vector(rng, i):
     answers = {}
     step_calls = frugal_calls(rng, answers)
-    network, patches = scripted_network(answers)
-    client = ezthrottle.EZThrottle(api_key=API_KEY, tracktags_url=PROXY_BASE, ezthrottle_url=EZT_BASE)
-    with contextlib.ExitStack() as patched:
-        for patch in patches:
-            patched.enter_context(patch)
-        result = reference_step(step_calls).execute(client)
+    with scripted_network(answers) as network:
+        result = reference_step(step_calls).execute(CLIENT)
     return {"name": f"random_frugal_{i}", "calls": step_calls, "answers": answers,
             "local_http_calls": network["local"], "submitted_jobs": network["submitted"], "result": result}
 
