@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build, entry } from './calls.mjs';
+import { build, camelKeys, entry } from './calls.mjs';
 
 const { EZThrottle, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets } = entry;
 
@@ -81,7 +81,6 @@ function expectValidation(run, vector) {
   return error;
 }
 
-const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 /** Options objects whose own keys the official Node SDK spells in camelCase. */
 const OPTION_OBJECTS = new Set(['retry_policy', 'trigger']);
 const NESTED_JOBS = new Set(['fallback_job', 'on_success', 'on_failure']);
@@ -92,12 +91,12 @@ const NESTED_JOBS = new Set(['fallback_job', 'on_success', 'on_failure']);
  * metadata) as it is.
  */
 function nodeSdkJob(job) {
-  return Object.fromEntries(Object.entries(job).map(([key, value]) => {
-    if (NESTED_JOBS.has(key)) value = nodeSdkJob(value);
-    else if (OPTION_OBJECTS.has(key)) value = Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), v]));
-    else if (key === 'webhooks') value = value.map((hook) => Object.fromEntries(Object.entries(hook).map(([k, v]) => [camel(k), v])));
-    return [camel(key), value];
-  }));
+  return camelKeys(Object.fromEntries(Object.entries(job).map(([key, value]) => {
+    if (NESTED_JOBS.has(key)) return [key, nodeSdkJob(value)];
+    if (OPTION_OBJECTS.has(key)) return [key, camelKeys(value)];
+    if (key === 'webhooks') return [key, value.map(camelKeys)];
+    return [key, value];
+  })));
 }
 
 async function runPayload(vector) {
