@@ -11,7 +11,7 @@ object Json {
         null -> "null"
         is String -> quote(value)
         is Boolean, is Long, is Int -> value.toString()
-        // A whole Double as an integer only where a Long holds it exactly: 1.5E300 stays itself.
+        // A whole Double as an integer only up to 2^53, where it is one exactly: 1.5E300 stays itself.
         is Double -> if (value == Math.floor(value) && Math.abs(value) <= MAX_EXACT) value.toLong().toString() else value.toString()
         is Map<*, *> -> value.entries.joinToString(",", "{", "}") { quote(it.key as String) + ":" + write(it.value) }
         is List<*> -> value.joinToString(",", "[", "]") { write(it) }
