@@ -240,7 +240,7 @@ int main(int argc, char **argv) {
         const char *file;
         void (*run)(const cJSON *);
     } files[] = {{"payloads", run_payload}, {"frugal", run_frugal}, {"signatures", run_signature}, {"invalid", run_invalid}};
-    /* A folder may hold some of the four files (the random vectors have no signatures); none is an error. */
+    /* A folder may hold some of the four files (another vector set need not have them all); none is an error. */
     int files_read = 0;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[4096];

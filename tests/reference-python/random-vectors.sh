@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Random vectors (random_vectors.py) into target/random-vectors: payloads.json
-# and frugal.json made by the reference SDK, invalid.json by this project.
+# Random vectors (random_vectors.py) into target/random-vectors: payloads.json,
+# frugal.json and signatures.json made by the reference SDK, invalid.json by
+# this project.
 # Prints that folder's path last, for a conformance runner's
 # EZTHROTTLE_VECTORS. The same seed writes the same vectors: EZT_RANDOM_SEED
 # and EZT_RANDOM_COUNT choose others.
@@ -12,5 +13,5 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$root/tests/reference-python/venv.sh"
 out="$root/target/random-vectors"
 "$reference_venv/bin/python" "$root/tests/reference-python/random_vectors.py" \
-  "${EZT_RANDOM_SEED:-20261207}" "${EZT_RANDOM_COUNT:-500}" "$out" >&2
+  "${EZT_RANDOM_SEED:-20261207}" "${EZT_RANDOM_COUNT:-500}" "$out" "$reference_verifier" >&2
 echo "$out"

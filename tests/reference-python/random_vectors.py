@@ -1,16 +1,20 @@
-"""Random vectors from the reference SDK (ezthrottle 1.1.0, unchanged), in the
-format of conformance/: payloads.json, steps built into the job payload and
-the proxy request a PERFORMANCE execute sends; frugal.json, FRUGAL steps (with
-fallbacks and on_success steps) executed against a scripted network, which
-local calls were made, which jobs were submitted and the result; and
-invalid.json, this project's own: random steps with one refused value at a
-random depth, and the field the refusal must name. Every
-conformance runner then replays them through its own binding
+"""Random vectors from the reference SDK (from PyPI, unchanged), in the
+format of conformance/:
+- payloads.json: steps built by ezthrottle 1.1.0 into the job payload and
+  the proxy request a PERFORMANCE execute sends;
+- frugal.json: FRUGAL steps (with fallbacks and on_success steps) executed
+  by 1.1.0 against a scripted network: the local calls made, the jobs
+  submitted and the result;
+- signatures.json: random signature headers checked by 1.3.0's verifier
+  (random_signatures.py);
+- invalid.json, this project's own: random steps with one refused value at a
+  random depth, and the field the refusal must name.
+Every conformance runner replays them through its own binding
 (EZTHROTTLE_VECTORS names the folder), so the fixed vectors' promise, "the
 same jobs and decisions as the reference, in every language", is also checked
 on combinations nobody wrote down.
 
-    python random_vectors.py SEED COUNT OUT_DIR    (COUNT of each file)
+    python random_vectors.py SEED COUNT OUT_DIR WEBHOOK_UTILS_PY    (COUNT of each file)
 
 Only input both SDKs accept is generated. This project refuses some input
 the reference takes (an empty idempotency key, a zero timeout, a region
@@ -35,6 +39,7 @@ import ezthrottle
 import requests
 from ezthrottle import IdempotentStrategy
 
+import random_signatures
 from reference_calls import build as reference_step
 
 API_KEY = "ck_test_cust_abc_123"
@@ -325,15 +330,22 @@ def invalid_vector(rng, i):
 
 def main():
     seed, count, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    verifier = random_signatures.load_verifier(sys.argv[4])
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    for name, make in (("payloads", vector), ("frugal", frugal_vector), ("invalid", invalid_vector)):
+    makers = (
+        ("payloads", vector),
+        ("frugal", frugal_vector),
+        ("invalid", invalid_vector),
+        ("signatures", lambda rng, i: random_signatures.signature_vector(rng, i, verifier)),
+    )
+    for name, make in makers:
         vectors = [make(rng, i) for i in range(count)]
         # Written whole, then renamed: suites run side by side read it meanwhile.
         partial = out / f"{name}.json.{os.getpid()}"
         partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
         os.replace(partial, out / f"{name}.json")
-    print(f"{count} random payload, FRUGAL and invalid vectors each (seed {seed}) in {out}")
+    print(f"{count} random payload, FRUGAL, invalid and signature vectors each (seed {seed}) in {out}")
 
 
 if __name__ == "__main__":
