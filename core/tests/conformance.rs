@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use ezthrottle_core::webhook::{verify_signature, verify_with_secrets};
 use ezthrottle_core::{
-    blocking, ClientConfig, Error, HttpRequest, HttpResponse, Operation, Step, StepType, Target,
-    TransportError,
+    blocking, ClientConfig, Error, ForwardToEZThrottle, HttpRequest, HttpResponse, Operation,
+    QueueRequest, Step, StepType, Target, TransportError,
 };
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{json, Value};
@@ -101,6 +101,7 @@ fn main() {
             "frugal" => run_frugal,
             "signatures" => run_signature,
             "invalid" => run_invalid,
+            "forward" => run_forward,
             _ => {
                 eprintln!(
                     "note: {} is not a known vector file; skipped",
@@ -379,6 +380,35 @@ fn run_signature(vector: &Value) -> Result<(), Failed> {
         "reason_code",
         &mut uuids,
     )
+}
+
+/// A forwarded request (`forward`) or a legacy one (`queue_request`),
+/// through the client as a binding hands them over: the proxy request must be
+/// the reference's.
+fn run_forward(vector: &Value) -> Result<(), Failed> {
+    let client = ezthrottle_core::Client::new(ezthrottle_core::ClientOptions {
+        api_key: Some(API_KEY.to_owned()),
+        tracktags_url: Some(PROXY_BASE.to_owned()),
+        ezthrottle_url: Some(EZT_BASE.to_owned()),
+        ..Default::default()
+    })
+    .map_err(|e| fail(e.to_string()))?;
+    let call = match (vector.get("forward"), vector.get("queue_request")) {
+        (Some(forward), None) => {
+            ForwardToEZThrottle::from_value(forward).and_then(|f| client.forward(&f))
+        }
+        (None, Some(request)) => {
+            QueueRequest::from_value(request).and_then(|r| client.queue_request(&r))
+        }
+        _ => return Err(fail("a forward vector has one of forward, queue_request")),
+    };
+    let mut call = call.map_err(|e| fail(format!("refused: {e}")))?;
+    match call.start() {
+        ezthrottle_core::Action::Send(request) => {
+            check_proxy_request(&request, &vector["proxy_request"])
+        }
+        ezthrottle_core::Action::Done(r) => Err(fail(format!("nothing was sent: {r:?}"))),
+    }
 }
 
 fn run_invalid(vector: &Value) -> Result<(), Failed> {

@@ -1,6 +1,7 @@
 /*
  * Every conformance vector through the C API: payloads and proxy requests,
- * FRUGAL decisions (with a scripted C transport), signatures, invalid steps.
+ * FRUGAL decisions (with a scripted C transport), signatures, invalid steps,
+ * and the random vectors' forwarded requests.
  * Reads the folder named by EZTHROTTLE_VECTORS (default conformance/).
  */
 #include <ezthrottle.h>
@@ -144,7 +145,7 @@ static void expect_refusal(const cJSON *calls, const cJSON *expect_path) {
     ezt_step_free(step);
 }
 
-/* ---- the four files -------------------------------------------------------- */
+/* ---- the vector files ------------------------------------------------------ */
 
 static void run_payload(const cJSON *vector) {
     const cJSON *calls = cJSON_GetObjectItemCaseSensitive(vector, "calls");
@@ -233,14 +234,32 @@ static void run_invalid(const cJSON *vector) {
     expect_refusal(cJSON_GetObjectItemCaseSensitive(vector, "calls"), cJSON_GetObjectItemCaseSensitive(vector, "expect_path"));
 }
 
+/* This project's own file (the random vectors): a forwarded or legacy request, and the reference's proxy request for it. */
+static void run_forward(const cJSON *vector) {
+    const cJSON *forward = cJSON_GetObjectItemCaseSensitive(vector, "forward");
+    char *request = json_print_exact(forward != NULL ? forward : cJSON_GetObjectItemCaseSensitive(vector, "queue_request"));
+    script net = new_script(NULL);
+    ezt_client *client = new_client(&net);
+    char *answer = NULL;
+    ezt_status status = forward != NULL ? ezt_forward(client, request, &answer) : ezt_queue_request(client, request, &answer);
+    CHECK(status == EZT_OK, "%s: %s", forward != NULL ? "ezt_forward" : "ezt_queue_request", ezt_last_error_message());
+    CHECK(net.last_gateway != NULL, "a gateway request was sent");
+    if (net.last_gateway != NULL) expect_json_value(net.last_gateway, cJSON_GetObjectItemCaseSensitive(vector, "proxy_request"), "proxy_request");
+    ezt_string_free(answer);
+    ezt_client_free(client);
+    free_script(&net);
+    cJSON_free(request);
+}
+
 int main(int argc, char **argv) {
     const char *dir = getenv("EZTHROTTLE_VECTORS");
     if (dir == NULL || *dir == '\0') dir = argc > 1 ? argv[1] : "conformance";
     struct {
         const char *file;
         void (*run)(const cJSON *);
-    } files[] = {{"payloads", run_payload}, {"frugal", run_frugal}, {"signatures", run_signature}, {"invalid", run_invalid}};
-    /* A folder may hold some of the four files (another vector set need not have them all); none is an error. */
+    } files[] = {{"payloads", run_payload}, {"frugal", run_frugal}, {"signatures", run_signature}, {"invalid", run_invalid},
+                 {"forward", run_forward}};
+    /* A folder may hold some of the files (the shared vectors have no forward.json); none is an error. */
     int files_read = 0;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[4096];

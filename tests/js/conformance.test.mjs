@@ -99,6 +99,18 @@ function nodeSdkJob(job) {
   })));
 }
 
+/** A gateway request the scripted network saw is the vector's `proxy_request`. */
+function checkProxyRequest(sent, expected) {
+  compare(sent.url, expected.url, 'proxy_request.url', []);
+  const headers = Object.fromEntries(sent.headers.filter(([k]) => k !== 'content-length'));
+  const want = Object.fromEntries(Object.entries(expected.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  compare(headers, want, 'proxy_request.headers', []);
+  const envelope = JSON.parse(sent.body);
+  assert.equal(typeof envelope.body, 'string', 'the envelope body is a JSON string');
+  envelope.body = JSON.parse(envelope.body);
+  compare(envelope, expected.envelope, 'proxy_request.envelope', []);
+}
+
 async function runPayload(vector) {
   if (vector.expect_error) {
     expectValidation(() => build(vector.calls).payload(), vector);
@@ -115,15 +127,7 @@ async function runPayload(vector) {
     await step.execute(net.client);
     const sent = net.gateway[0];
     assert.ok(sent, 'nothing reached the gateway');
-    const expected = vector.proxy_request;
-    compare(sent.url, expected.url, 'proxy_request.url', []);
-    const headers = Object.fromEntries(sent.headers.filter(([k]) => k !== 'content-length'));
-    const want = Object.fromEntries(Object.entries(expected.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    compare(headers, want, 'proxy_request.headers', []);
-    const envelope = JSON.parse(sent.body);
-    assert.equal(typeof envelope.body, 'string', 'the envelope body is a JSON string');
-    envelope.body = JSON.parse(envelope.body);
-    compare(envelope, expected.envelope, 'proxy_request.envelope', []);
+    checkProxyRequest(sent, vector.proxy_request);
   }
   // The same job, raw and in the Node SDK's spelling, through submitJob: the
   // same job reaches the gateway (a generated key cannot be handed over).
@@ -187,7 +191,26 @@ async function runInvalid(vector) {
   assert.equal(net.local.length + net.gateway.length, 0, 'nothing may be sent');
 }
 
-const runners = { payloads: runPayload, frugal: runFrugal, signatures: runSignature, invalid: runInvalid };
+/**
+ * This project's own file (the random vectors): a request handed over by
+ * existing code or the legacy call, spelled as the official Node SDK spells
+ * it, and the reference's proxy request for it.
+ */
+async function runForward(vector) {
+  const net = scriptedNetwork();
+  if (vector.forward) {
+    const { webhooks, ...fields } = vector.forward;
+    const request = camelKeys(fields);
+    if (webhooks) request.webhooks = webhooks.map(camelKeys);
+    await net.client.forward(request);
+  } else {
+    await net.client.queueRequest(camelKeys(vector.queue_request));
+  }
+  assert.equal(net.gateway.length, 1, 'one gateway request');
+  checkProxyRequest(net.gateway[0], vector.proxy_request);
+}
+
+const runners = { payloads: runPayload, frugal: runFrugal, signatures: runSignature, invalid: runInvalid, forward: runForward };
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   const stem = file.replace(/\.json$/, '');
   const run = runners[stem];

@@ -7,9 +7,14 @@ import dev.ezthrottle.EzThrottle
 import dev.ezthrottle.EzThrottleException
 import dev.ezthrottle.ExecuteResult
 import dev.ezthrottle.FallbackTrigger
+import dev.ezthrottle.ForwardRequest
+import dev.ezthrottle.HttpHeader
+import dev.ezthrottle.HttpRequest
+import dev.ezthrottle.QueueRequestOptions
 import dev.ezthrottle.Step
 import dev.ezthrottle.StepType
 import dev.ezthrottle.verifySignature
+import dev.ezthrottle.Webhook
 import dev.ezthrottle.verifyWithSecrets
 import java.io.File
 
@@ -141,8 +146,11 @@ private suspend fun payload(v: Map<String, Any?>) {
     val expected = v["proxy_request"] ?: return
     val net = ScriptedNetwork(localDefault = 429)
     client(net).execute(step)
-    val sent = net.gateway.first()
-    val want = obj(expected)
+    checkProxyRequest(net.gateway.first(), obj(expected))
+}
+
+/** A gateway request the scripted network saw is the vector's `proxy_request`. */
+private fun checkProxyRequest(sent: HttpRequest, want: Map<String, Any?>) {
     compare(sent.url, want["url"], "proxy_request.url")
     compare(sent.headers.associate { it.name to it.value }, want["headers"], "proxy_request.headers")
     val envelope = LinkedHashMap(obj(Json.parse(sent.body!!)))
@@ -190,10 +198,52 @@ private suspend fun invalid(v: Map<String, Any?>) {
     }
 }
 
+private fun headers(v: Any?) = obj(v ?: emptyMap<String, Any?>()).map { (name, value) -> HttpHeader(name, value as String) }
+private fun strings(v: Any?) = v?.let { list(it).map { s -> s as String } }
+
+/**
+ * This project's own file (the random vectors): a request handed over by
+ * existing code or the legacy call, through their records, and the
+ * reference's proxy request for it.
+ */
+private suspend fun forward(v: Map<String, Any?>) {
+    val net = ScriptedNetwork()
+    val forward = v["forward"]?.let(::obj)
+    if (forward != null) {
+        val webhooks = list(forward["webhooks"] ?: emptyList<Any?>()).map(::obj).map {
+            Webhook(it["url"] as String, strings(it["regions"]), it["has_quorum_vote"] as Boolean?)
+        }
+        client(net).forward(ForwardRequest(
+            url = forward["url"] as String,
+            method = forward["method"] as String?,
+            headers = headers(forward["headers"]),
+            body = forward["body"] as String?,
+            idempotentKey = forward["idempotent_key"] as String?,
+            metadataJson = forward["metadata"]?.let(Json::write),
+            webhooks = webhooks,
+            regions = strings(forward["regions"]) ?: emptyList(),
+        ))
+    } else {
+        val request = obj(v["queue_request"])
+        client(net).queueRequest(QueueRequestOptions(
+            url = request["url"] as String,
+            webhookUrl = request["webhook_url"] as String,
+            method = request["method"] as String?,
+            headers = headers(request["headers"]),
+            body = request["body"] as String?,
+            metadataJson = request["metadata"]?.let(Json::write),
+            retryAtMs = request["retry_at"] as Long?,
+        ))
+    }
+    check(net.gateway.size == 1) { "${net.gateway.size} gateway requests" }
+    checkProxyRequest(net.gateway.first(), obj(v["proxy_request"]))
+}
+
 /** Every vector of every file in `dir`. */
 suspend fun conformance(dir: File) {
     val runners: Map<String, suspend (Map<String, Any?>) -> Unit> =
-        mapOf("payloads" to ::payload, "frugal" to ::frugal, "signatures" to { v -> signature(v) }, "invalid" to ::invalid)
+        mapOf("payloads" to ::payload, "frugal" to ::frugal, "signatures" to { v -> signature(v) }, "invalid" to ::invalid,
+            "forward" to ::forward)
     for (file in dir.listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }) {
         val stem = file.name.removeSuffix(".json")
         val run = runners[stem] ?: continue

@@ -130,15 +130,19 @@ async def payloads(v):
     if "proxy_request" in v:
         net = ScriptedNetwork(local_default=429)
         await client(net).execute(step)
-        sent, want = net.gateway[0], v["proxy_request"]
-        compare(sent.url, want["url"], "url", [])
-        compare({h.name: h.value for h in sent.headers}, want["headers"], "headers", [])
-        auth = next(h for h in sent.headers if h.name.lower() == "authorization")
-        for shown in (repr(sent), str(sent), repr(sent.headers), str(auth)):
-            assert API_KEY not in shown and "redacted" in shown, f"a logged request shows the key: {shown}"
-        envelope = json.loads(sent.body)
-        envelope["body"] = json.loads(envelope["body"])
-        compare(envelope, want["envelope"], "envelope", [])
+        check_proxy_request(net.gateway[0], v["proxy_request"])
+
+
+def check_proxy_request(sent, want):
+    """A gateway request the scripted network saw is the vector's `proxy_request`."""
+    compare(sent.url, want["url"], "url", [])
+    compare({h.name: h.value for h in sent.headers}, want["headers"], "headers", [])
+    auth = next(h for h in sent.headers if h.name.lower() == "authorization")
+    for shown in (repr(sent), str(sent), repr(sent.headers), str(auth)):
+        assert API_KEY not in shown and "redacted" in shown, f"a logged request shows the key: {shown}"
+    envelope = json.loads(sent.body)
+    envelope["body"] = json.loads(envelope["body"])
+    compare(envelope, want["envelope"], "envelope", [])
 
 
 async def frugal(v):
@@ -157,6 +161,36 @@ async def signatures(v):
     else:
         check = ez.verify_signature(payload, v["header"], v["secret"], v["now"], tolerance)
     assert check.valid == v["valid"] and check.reason == v["reason_code"], f"{check}"
+
+
+def headers(given):
+    return [ez.HttpHeader(name=name, value=value) for name, value in (given or {}).items()]
+
+
+def metadata_json(given):
+    return None if given is None else json.dumps(given)
+
+
+async def forward(v):
+    """This project's own file (the random vectors): a request handed over by
+    existing code or the legacy call, through their records, and the
+    reference's proxy request for it."""
+    net = ScriptedNetwork()
+    if "forward" in v:
+        f = v["forward"]
+        webhooks = [ez.Webhook(url=h["url"], regions=h.get("regions"), has_quorum_vote=h.get("has_quorum_vote"))
+                    for h in f.get("webhooks", [])]
+        await client(net).forward(ez.ForwardRequest(
+            url=f["url"], method=f.get("method"), headers=headers(f.get("headers")), body=f.get("body"),
+            idempotent_key=f.get("idempotent_key"), metadata_json=metadata_json(f.get("metadata")),
+            webhooks=webhooks, regions=f.get("regions", [])))
+    else:
+        q = v["queue_request"]
+        await client(net).queue_request(ez.QueueRequestOptions(
+            url=q["url"], webhook_url=q["webhook_url"], method=q.get("method"), headers=headers(q.get("headers")),
+            body=q.get("body"), metadata_json=metadata_json(q.get("metadata")), retry_at_ms=q.get("retry_at")))
+    assert len(net.gateway) == 1, f"{len(net.gateway)} gateway requests"
+    check_proxy_request(net.gateway[0], v["proxy_request"])
 
 
 async def invalid(v):
@@ -370,7 +404,7 @@ def builtin_http_transport():
 async def main(root):
     folder = os.environ.get("EZTHROTTLE_VECTORS")
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
-    runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid}
+    runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid, "forward": forward}
     passed, failed = 0, []
     for check in (refusals_name_the_field, request_metadata_refusals, step_with_options, cancellation_token, a_status_no_server_sends,
                   builtin_http_transport):

@@ -7,6 +7,14 @@ format of conformance/:
   submitted and the result;
 - signatures.json: random signature headers checked by 1.3.0's verifier
   (random_signatures.py);
+- forward.json: requests handed over by existing code (`ForwardToEZThrottle`
+  under 1.1.0's `auto_forward`) or the legacy `queue_request`, and the proxy
+  request 1.1.0 POSTs for each. A format of this project's own (the shared
+  vectors have no such file): each vector holds `forward` (url, method,
+  headers, body, idempotent_key, metadata, webhooks, regions) or
+  `queue_request` (url, webhook_url, method, headers, body, metadata,
+  retry_at), the optional fields at random, and `proxy_request` as in
+  payloads.json (`"<uuid4>"` for a generated key);
 - invalid.json, this project's own: random steps with one refused value at a
   random depth, and the field the refusal must name.
 Every conformance runner replays them through its own binding
@@ -282,6 +290,44 @@ def frugal_vector(rng, i):
             "local_http_calls": network["local"], "submitted_jobs": network["submitted"], "result": result}
 
 
+def forward_vector(rng, i):
+    """A request handed over by existing code (`ForwardToEZThrottle` under
+    `auto_forward`), or the legacy `queue_request`, and what the reference
+    POSTs to the proxy for it."""
+    queue = chance(rng, 0.3)
+    request = {"url": rng.choice(URLS)}
+    optional = {
+        "method": lambda: rng.choice(METHODS),
+        "headers": lambda: {name: rng.choice(HEADER_VALUES) for name in some(rng, HEADER_NAMES)},
+        "body": lambda: rng.choice(BODIES),
+        "metadata": lambda: {f"m{i}": json_value(rng) for i in range(rng.randint(0, 3))},
+    }
+    if queue:
+        request["webhook_url"] = rng.choice(URLS)
+        optional["retry_at"] = lambda: rng.choice([0, 1, 1_893_456_000_000, 2**53 - 1])
+    else:
+        optional["idempotent_key"] = lambda: rng.choice(["k", "order-42", "ünï-🎉", "x" * 200])
+        optional["webhooks"] = lambda: [webhook(rng) for _ in range(rng.randint(0, 3))]
+        optional["regions"] = lambda: some(rng, REGIONS)
+    for key in rng.sample(sorted(optional), rng.randint(0, len(optional))):
+        request[key] = optional[key]()
+
+    def legacy_code():
+        raise ezthrottle.ForwardToEZThrottle(**request)
+
+    with scripted_network() as network:
+        if queue:
+            CLIENT.queue_request(**request)
+        else:
+            ezthrottle.auto_forward(CLIENT)(legacy_code)()
+    sent = network["gateway"][0]
+    sent["envelope"]["body"] = job = json.loads(sent["envelope"]["body"])
+    if not queue and "idempotent_key" not in request:
+        uuid.UUID(job["idempotent_key"], version=4)
+        job["idempotent_key"] = "<uuid4>"
+    return {"name": f"random_forward_{i}", "queue_request" if queue else "forward": request, "proxy_request": sent}
+
+
 # One refused value each, and the field a refusal names (inside its step).
 FAULTS = [
     (["url", "ftp://files.example/x"], "url"),
@@ -338,6 +384,7 @@ def main():
         ("frugal", frugal_vector),
         ("invalid", invalid_vector),
         ("signatures", lambda rng, i: random_signatures.signature_vector(rng, i, verifier)),
+        ("forward", forward_vector),
     )
     for name, make in makers:
         vectors = [make(rng, i) for i in range(count)]
@@ -345,7 +392,7 @@ def main():
         partial = out / f"{name}.json.{os.getpid()}"
         partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
         os.replace(partial, out / f"{name}.json")
-    print(f"{count} random payload, FRUGAL, invalid and signature vectors each (seed {seed}) in {out}")
+    print(f"{count} random payload, FRUGAL, invalid, signature and forward vectors each (seed {seed}) in {out}")
 
 
 if __name__ == "__main__":
