@@ -379,7 +379,17 @@ fn run_signature(vector: &Value) -> Result<(), Failed> {
         &vector["reason_code"],
         "reason_code",
         &mut uuids,
-    )
+    )?;
+    // Only the random vectors carry it (for a failed rotation).
+    match vector.get("primary_reason_code") {
+        Some(expected) => compare(
+            &json!(check.primary_reason.map(|r| r.as_str())),
+            expected,
+            "primary_reason_code",
+            &mut uuids,
+        ),
+        None => Ok(()),
+    }
 }
 
 /// A forwarded request (`forward`) or a legacy one (`queue_request`),

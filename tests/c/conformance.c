@@ -228,6 +228,12 @@ static void run_signature(const cJSON *vector) {
     CHECK(valid || status == EZT_ERR_SIGNATURE, "a refusal is EZT_ERR_SIGNATURE, got %d", (int)status);
     const char *expected = cJSON_GetObjectItemCaseSensitive(vector, "reason_code")->valuestring;
     CHECK(strcmp(ezt_signature_reason_name(check.reason), expected) == 0, "reason %s, expected %s", ezt_signature_reason_name(check.reason), expected);
+    /* Only the random vectors carry it (for a failed rotation). */
+    const cJSON *primary = cJSON_GetObjectItemCaseSensitive(vector, "primary_reason_code");
+    if (cJSON_IsString(primary)) {
+        CHECK(check.has_primary_reason && strcmp(ezt_signature_reason_name(check.primary_reason), primary->valuestring) == 0,
+              "primary reason %s, expected %s", ezt_signature_reason_name(check.primary_reason), primary->valuestring);
+    }
 }
 
 static void run_invalid(const cJSON *vector) {

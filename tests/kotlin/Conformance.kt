@@ -178,6 +178,8 @@ private fun signature(v: Map<String, Any?>) {
     check(check.valid == v["valid"]) { "valid: ${check.valid}" }
     check(check.reason == v["reason_code"]) { "reason ${check.reason}, expected ${v["reason_code"]}" }
     check((check.reason == "both_secrets_failed") == (check.primaryReason != null)) { "primary reason ${check.primaryReason}" }
+    // Only the random vectors carry it (for a failed rotation).
+    (v["primary_reason_code"] as String?)?.let { check(check.primaryReason == it) { "primary reason ${check.primaryReason}, expected $it" } }
 }
 
 private suspend fun invalid(v: Map<String, Any?>) {

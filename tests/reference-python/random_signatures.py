@@ -1,6 +1,8 @@
 """Random webhook signature vectors, checked by the reference SDK's own
 verifier (ezthrottle 1.3.0's webhook_utils.py, the version conformance/
-signatures.json comes from; 1.1.0 has no verifier), in that file's format.
+signatures.json comes from; 1.1.0 has no verifier), in that file's format,
+plus `primary_reason_code` for a rotation that failed: why the primary secret
+failed, as the reference's reason text says.
 
 The verifier is loaded from its file alone: it imports nothing but the
 standard library, and the builder vectors keep their 1.1.0 package.
@@ -121,4 +123,9 @@ def signature_vector(rng, i, verifier):
     code = reason.split(" ")[0]
     assert code in REASON_CODES, f"the reference read {header!r} as {reason!r}: not a case both read alike"
     vector.update({"now": now, "tolerance": tolerance, "valid": valid, "reason_code": code})
+    if code == "both_secrets_failed":
+        # "both_secrets_failed (primary: signature_mismatch)". The reference
+        # names the last secret's reason; the two always fail alike here (a
+        # header or clock fault fails both, and neither secret signed it).
+        vector["primary_reason_code"] = reason.split("(primary: ")[1].split(" ")[0].rstrip(")")
     return vector
