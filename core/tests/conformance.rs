@@ -223,26 +223,58 @@ fn run_payload(vector: &Value) -> Result<(), Failed> {
         let request = first_gateway_request(&step, &first)?;
         check_proxy_request(&request, expected)?;
     }
-    Ok(())
+    submit_raw_job(&vector["payload"])
+}
+
+/// The job, handed over raw as the wire format (`submit_job_json`), reaches
+/// the gateway as it is. A generated key cannot be handed over.
+fn submit_raw_job(payload: &Value) -> Result<(), Failed> {
+    let text = payload.to_string();
+    if text.contains("<uuid4>") {
+        return Ok(());
+    }
+    let client = client()?;
+    let call = client
+        .submit_job_json(&text)
+        .map_err(|e| fail(format!("submit_job_json refused the job: {e}")))?;
+    let request = first_request(call)?;
+    let envelope: Value = serde_json::from_str(request.body.as_deref().unwrap_or(""))
+        .map_err(|e| fail(format!("the envelope is not JSON: {e}")))?;
+    let sent: Value = serde_json::from_str(envelope["body"].as_str().unwrap_or(""))
+        .map_err(|e| fail(format!("envelope body: {e}")))?;
+    compare(&sent, payload, "submit_job_json", &mut Vec::new())
 }
 
 /// What a PERFORMANCE execute sends first (a FRUGAL step is submitted as a job).
 fn first_gateway_request(step: &Step, job: &ezthrottle_core::Job) -> Result<HttpRequest, Failed> {
     let config = config();
-    fn first<O: Operation>(mut op: O) -> Result<HttpRequest, Failed>
-    where
-        O::Output: std::fmt::Debug,
-    {
-        match op.start() {
-            ezthrottle_core::Action::Send(request) => Ok(request),
-            ezthrottle_core::Action::Done(r) => Err(fail(format!("nothing was sent: {r:?}"))),
-        }
-    }
     if step.get_step_type() == StepType::Performance {
-        first(config.execute(step).map_err(|e| fail(e.to_string()))?)
+        first_request(config.execute(step).map_err(|e| fail(e.to_string()))?)
     } else {
-        first(config.submit_job(job).map_err(|e| fail(e.to_string()))?)
+        first_request(config.submit_job(job).map_err(|e| fail(e.to_string()))?)
     }
+}
+
+/// The first request an operation sends.
+fn first_request<O: Operation>(mut op: O) -> Result<HttpRequest, Failed>
+where
+    O::Output: std::fmt::Debug,
+{
+    match op.start() {
+        ezthrottle_core::Action::Send(request) => Ok(request),
+        ezthrottle_core::Action::Done(r) => Err(fail(format!("nothing was sent: {r:?}"))),
+    }
+}
+
+/// A client as a binding makes one, for the calls only it has.
+fn client() -> Result<ezthrottle_core::Client, Failed> {
+    ezthrottle_core::Client::new(ezthrottle_core::ClientOptions {
+        api_key: Some(API_KEY.to_owned()),
+        tracktags_url: Some(PROXY_BASE.to_owned()),
+        ezthrottle_url: Some(EZT_BASE.to_owned()),
+        ..Default::default()
+    })
+    .map_err(|e| fail(e.to_string()))
 }
 
 fn check_proxy_request(request: &HttpRequest, expected: &Value) -> Result<(), Failed> {
@@ -396,13 +428,7 @@ fn run_signature(vector: &Value) -> Result<(), Failed> {
 /// through the client as a binding hands them over: the proxy request must be
 /// the reference's.
 fn run_forward(vector: &Value) -> Result<(), Failed> {
-    let client = ezthrottle_core::Client::new(ezthrottle_core::ClientOptions {
-        api_key: Some(API_KEY.to_owned()),
-        tracktags_url: Some(PROXY_BASE.to_owned()),
-        ezthrottle_url: Some(EZT_BASE.to_owned()),
-        ..Default::default()
-    })
-    .map_err(|e| fail(e.to_string()))?;
+    let client = client()?;
     let call = match (vector.get("forward"), vector.get("queue_request")) {
         (Some(forward), None) => {
             ForwardToEZThrottle::from_value(forward).and_then(|f| client.forward(&f))
@@ -412,13 +438,8 @@ fn run_forward(vector: &Value) -> Result<(), Failed> {
         }
         _ => return Err(fail("a forward vector has one of forward, queue_request")),
     };
-    let mut call = call.map_err(|e| fail(format!("refused: {e}")))?;
-    match call.start() {
-        ezthrottle_core::Action::Send(request) => {
-            check_proxy_request(&request, &vector["proxy_request"])
-        }
-        ezthrottle_core::Action::Done(r) => Err(fail(format!("nothing was sent: {r:?}"))),
-    }
+    let call = call.map_err(|e| fail(format!("refused: {e}")))?;
+    check_proxy_request(&first_request(call)?, &vector["proxy_request"])
 }
 
 fn run_invalid(vector: &Value) -> Result<(), Failed> {

@@ -143,10 +143,23 @@ private suspend fun payload(v: Map<String, Any?>) {
     compare(Json.parse(step.payloadJson()), v["payload"], "payload", first)
     compare(Json.parse(step.payloadJson()), v["payload"], "payload", second)
     check(first.none { it in second }) { "two builds share a UUID" }
+    submitRawJob(v["payload"])
     val expected = v["proxy_request"] ?: return
     val net = ScriptedNetwork(localDefault = 429)
     client(net).execute(step)
     checkProxyRequest(net.gateway.first(), obj(expected))
+}
+
+/**
+ * The job, handed over raw as the wire format (`submitJobJson`), reaches the
+ * gateway as it is. A generated key cannot be handed over.
+ */
+private suspend fun submitRawJob(payload: Any?) {
+    val job = Json.write(payload)
+    if ("<uuid4>" in job) return
+    val net = ScriptedNetwork()
+    client(net).submitJobJson(job)
+    compare(net.submitted.single(), payload, "submitJobJson")
 }
 
 /** A gateway request the scripted network saw is the vector's `proxy_request`. */

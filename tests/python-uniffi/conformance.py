@@ -127,10 +127,23 @@ async def payloads(v):
     compare(json.loads(step.payload_json()), v["payload"], "payload", first)
     compare(json.loads(step.payload_json()), v["payload"], "payload", second)
     assert not set(first) & set(second), "two builds share a UUID"
+    await submit_raw_job(v["payload"])
     if "proxy_request" in v:
         net = ScriptedNetwork(local_default=429)
         await client(net).execute(step)
         check_proxy_request(net.gateway[0], v["proxy_request"])
+
+
+async def submit_raw_job(payload):
+    """The job, handed over raw as the wire format (`submit_job_json`), reaches
+    the gateway as it is. A generated key cannot be handed over."""
+    job = json.dumps(payload)
+    if "<uuid4>" in job:
+        return
+    net = ScriptedNetwork()
+    await client(net).submit_job_json(job)
+    assert len(net.submitted) == 1, f"{len(net.submitted)} jobs submitted"
+    compare(net.submitted[0], payload, "submit_job_json", [])
 
 
 def check_proxy_request(sent, want):
