@@ -13,8 +13,8 @@ import dev.ezthrottle.HttpRequest
 import dev.ezthrottle.QueueRequestOptions
 import dev.ezthrottle.Step
 import dev.ezthrottle.StepType
-import dev.ezthrottle.verifySignature
 import dev.ezthrottle.Webhook
+import dev.ezthrottle.verifySignature
 import dev.ezthrottle.verifyWithSecrets
 import java.io.File
 
