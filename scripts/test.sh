@@ -89,7 +89,7 @@ bash tests/c/run.sh
 section "the npm package: size, types, vectors, end to end, wasm-bindgen tests (Node, Chromium), workerd"
 bash tests/js/run.sh
 
-section "uniffi: Swift package current, Kotlin on the JVM (vectors, errors, end to end x3 transports), Python vectors"
+section "uniffi: Swift package current, the README's Kotlin compiled, Kotlin on the JVM (vectors, errors, end to end x3 transports), Python vectors"
 bash tests/kotlin/run.sh
 
 section "fuzzing: every parser for 20 s (signatures, deliveries, gateway answers, step calls, the C JSON setters, JSON against serde_json)"

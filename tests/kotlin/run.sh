@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The uniffi suites: generates the bindings, checks the Swift package is
-# current and laid out, runs the Kotlin suite on the JVM (conformance, error
-# mapping, end to end with both transports against a sandbox) and the Python
+# current and laid out, compiles the README's Kotlin, runs the Kotlin suite on
+# the JVM (conformance, error mapping, end to end with both transports against
+# a sandbox) and the Python
 # conformance suite through the generated Python module (each also over random
 # vectors made by the reference SDK), and reports the
 # library's size with and without the built-in transport.
@@ -29,10 +30,20 @@ cp "$root/target/uniffi/debug/libezthrottle.so" "$dylib/libezthrottle.dylib"
 EZTHROTTLE_LIBRARY="$dylib/libezthrottle.dylib" bash "$root/bindings-uniffi/generate.sh" --check >/dev/null
 rm -rf "$dylib"
 
-echo "== Kotlin on the JVM ($(java -version 2>&1 | head -1))"
+echo "== Kotlin on the JVM ($(java -version 2>&1 | head -1)), the README's Kotlin compiled with it"
+# The README's Kotlin blocks are compiled with the suite, never run: they name
+# the app's pieces (OkHttp, a trace id), which readme/ stubs.
+readme="$root/target/kotlin/readme"
+rm -rf "$readme" && mkdir -p "$readme"
+awk -v dir="$readme" '
+  /^```kotlin$/ { n++; file = dir "/Readme" n ".kt"; print "package readme" > file; inside = 1; next }
+  inside && /^```$/ { inside = 0; close(file); next }
+  inside { print > file }
+' "$root/bindings-uniffi/README.md"
+[ -f "$readme/Readme2.kt" ] || { echo "the README's two Kotlin blocks were not found" >&2; exit 1; }
 jar="$root/target/kotlin/suite.jar"
 "$kotlinc" -nowarn -include-runtime -cp "$kotlin_classpath" \
-  "$bindings/kotlin/dev/ezthrottle/ezthrottle.kt" "$here"/*.kt -d "$jar"
+  "$bindings/kotlin/dev/ezthrottle/ezthrottle.kt" "$here"/*.kt "$here"/readme/*.kt "$readme"/*.kt -d "$jar"
 export SANDBOX_KEY=ck_kotlin_suite_0001
 # shellcheck source=../sandbox.sh
 source "$root/tests/sandbox.sh"
