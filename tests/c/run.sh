@@ -52,6 +52,21 @@ cc=(gcc -std=c11 -Wall -Wextra -Werror -g)
 "${cc[@]}" tests/c/wait.c tests/c/check.c tests/c/fetch.c examples/c/curl_transport.c \
     $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -pthread -o "$build/wait"
 "${cc[@]}" examples/c/quickstart.c examples/c/curl_transport.c $(pkg-config --cflags --libs ezthrottle libcurl) -o "$build/quickstart"
+# The README's C compiles: its statements inside a function whose parameters
+# are what the example leaves to the app, its includes above.
+readme_c="$build/readme.c"
+readme_block() { awk '/^```c$/ { inside = 1; next } inside && /^```$/ { exit } inside' README.md; }
+{
+    printf '#include <stdio.h>\n#include <string.h>\n'
+    readme_block | grep '^#include'
+    printf 'static void answer(uint16_t status, const char *body) { (void)status; (void)body; }\n'
+    printf 'void readme(const char *primary_secret, const char *secondary_secret_or_null, const uint8_t *body,\n'
+    printf '            size_t body_length, const char *signature_header, const char *job_id) {\n'
+    readme_block | grep -v '^#include'
+    printf '}\n'
+} >"$readme_c"
+[ "$(wc -l <"$readme_c")" -gt 20 ] || { echo "the README's C block was not found" >&2; exit 1; }
+"${cc[@]}" -fsyntax-only -Iexamples/c $(pkg-config --cflags ezthrottle) "$readme_c"
 # The static library links too.
 "${cc[@]}" tests/c/misuse.c tests/c/check.c -I"$prefix/include" "$prefix/lib/libezthrottle.a" -pthread -ldl -lm -o "$build/misuse-static"
 
