@@ -252,8 +252,11 @@ export interface WebhookHandlerOptions {
   /** The previous secret, during a rotation. */
   secondarySecret?: string;
   toleranceSecs?: number;
-  /** Called for every new, authentic delivery (after its follow-up ran). */
-  onEvent?: (delivery: HandledDelivery) => void | Promise<void>;
+  /**
+   * Called for every new, authentic delivery (after its follow-up ran), so
+   * its `event` is always there.
+   */
+  onEvent?: (delivery: HandledDelivery & { event: WebhookEvent }) => void | Promise<void>;
 }
 
 export interface WebhookHandlerFunction {

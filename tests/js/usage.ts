@@ -76,10 +76,13 @@ export async function usage(): Promise<void> {
   void [verified, reason];
   const handler = client.webhookHandler({
     primarySecret: 'whsec_primary_0123456789',
-    onEvent: (delivery: HandledDelivery) => {
-      if (delivery.event?.status === 'success') void delivery.event.job_id;
+    // onEvent only sees deliveries that carry an event: no null check.
+    onEvent: ({ event }) => {
+      if (event.status === 'success') void event.job_id;
     },
   });
+  // A handler typed for any delivery fits too.
+  client.webhookHandler({ primarySecret: 'whsec_primary_0123456789', onEvent: (delivery: HandledDelivery) => void delivery.event });
   const response: Response = await handler(new Request('https://app.example.com/hook', { method: 'POST' }));
   // The job's result, once the handler above receives its webhook.
   let result: WebhookEvent | undefined;
