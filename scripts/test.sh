@@ -2,7 +2,7 @@
 # Every test of the project, on a fresh machine: installs what it needs
 # (idempotently), then runs format and lint checks, the test suites (the
 # conformance vectors, the sandbox's behaviour and kill -9 tests included), the
-# demo, the reference Python SDK against the sandbox and random steps built
+# demo, the reference Python SDK against the sandbox and random vectors made
 # by it replayed through every binding, the C library and the
 # npm package in every runtime it serves, the uniffi bindings (Kotlin on the
 # JVM, Python, the Swift package's layout), the fault soak, fuzzing, and a
@@ -79,7 +79,7 @@ cargo run --quiet --locked -p ezthrottle-sandbox -- demo
 section "the reference Python SDK (ezthrottle==1.1.0) against the sandbox"
 bash tests/reference-python/run.sh
 
-section "random steps built and FRUGAL steps run by the reference SDK, and random refusals: the same jobs, decisions and field paths from the core (each binding's suite replays them too)"
+section "random vectors from the reference SDK (steps built, FRUGAL steps run, signatures checked, requests forwarded) and random refusals: the same jobs, decisions, verdicts and field paths from the core (each binding's suite replays them too)"
 random_vectors="$(bash tests/reference-python/random-vectors.sh | tail -1)"
 EZTHROTTLE_VECTORS="$random_vectors" cargo test --quiet --locked -p ezthrottle-core --test conformance
 
