@@ -201,10 +201,8 @@ async function runInvalid(vector) {
 async function runForward(vector) {
   const net = scriptedNetwork();
   if (vector.forward) {
-    const { webhooks, ...fields } = vector.forward;
-    const request = camelKeys(fields);
-    if (webhooks) request.webhooks = webhooks.map(camelKeys);
-    await net.client.forward(request);
+    // A forward's fields are a job's (no nested jobs): spelled as nodeSdkJob spells them.
+    await net.client.forward(nodeSdkJob(vector.forward));
   } else {
     await net.client.queueRequest(camelKeys(vector.queue_request));
   }
