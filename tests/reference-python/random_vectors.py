@@ -120,21 +120,33 @@ def retry_policy(rng):
     return policy
 
 
+def headers(rng):
+    return {name: rng.choice(HEADER_VALUES) for name in some(rng, HEADER_NAMES)}
+
+
+def metadata(rng):
+    return {f"m{i}": json_value(rng) for i in range(rng.randint(0, 3))}
+
+
+RETRY_ATS = [0, 1, 1_893_456_000_000, 2**53 - 1]
+IDEMPOTENT_KEYS = ["k", "order-42", "ünï-🎉", "x" * 200]
+
+
 def calls(rng, depth=0, in_fallback=False):
     """A random list of builder calls for one step (and the steps linked to it)."""
     out = [["url", rng.choice(URLS)]]
     options = [
         lambda: ["method", rng.choice(METHODS)],
-        lambda: ["headers", {name: rng.choice(HEADER_VALUES) for name in some(rng, HEADER_NAMES)}],
+        lambda: ["headers", headers(rng)],
         lambda: ["body", rng.choice(BODIES)],
-        lambda: ["metadata", {f"m{i}": json_value(rng) for i in range(rng.randint(0, 3))}],
+        lambda: ["metadata", metadata(rng)],
         lambda: ["type", rng.choice(["performance", "frugal"])],
         lambda: ["regions", some(rng, REGIONS)],
         lambda: ["region_policy", rng.choice(["fallback", "strict"])],
         lambda: ["execution_mode", rng.choice(["race", "fanout"])],
         lambda: ["retry_policy", retry_policy(rng)],
-        lambda: ["retry_at", rng.choice([0, 1, 1_893_456_000_000, 2**53 - 1])],
-        lambda: ["idempotent_key", rng.choice(["k", "order-42", "ünï-🎉", "x" * 200])],
+        lambda: ["retry_at", rng.choice(RETRY_ATS)],
+        lambda: ["idempotent_key", rng.choice(IDEMPOTENT_KEYS)],
         lambda: ["idempotent_strategy", rng.choice(["hash", "unique"])],
         lambda: ["fallback_on_error", some(rng, CODES)],
         lambda: ["local_timeout", rng.randint(1, 60)],
@@ -188,10 +200,11 @@ def with_uuid_placeholders(job, step):
     return job
 
 
-def proxy_request(job):
-    """What the reference client POSTs to the proxy for `job`."""
+def proxy_request(send):
+    """What the reference client POSTs to the proxy when `send()` calls it,
+    its envelope's body parsed."""
     with scripted_network() as network:
-        CLIENT.submit_job(**job)
+        send()
     sent = network["gateway"][0]
     sent["envelope"]["body"] = json.loads(sent["envelope"]["body"])
     return sent
@@ -206,7 +219,8 @@ def vector(rng, i):
             call[1] = call[1] + [429]
     step = reference_step(step_calls)
     payload = step._build_job_payload()
-    request = proxy_request(json.loads(json.dumps(payload)))
+    job = json.loads(json.dumps(payload))
+    request = proxy_request(lambda: CLIENT.submit_job(**job))
     with_uuid_placeholders(payload, step)
     with_uuid_placeholders(request["envelope"]["body"], step)
     return {"name": f"random_{i}", "calls": step_calls, "payload": payload, "proxy_request": request}
@@ -298,15 +312,15 @@ def forward_vector(rng, i):
     request = {"url": rng.choice(URLS)}
     optional = {
         "method": lambda: rng.choice(METHODS),
-        "headers": lambda: {name: rng.choice(HEADER_VALUES) for name in some(rng, HEADER_NAMES)},
+        "headers": lambda: headers(rng),
         "body": lambda: rng.choice(BODIES),
-        "metadata": lambda: {f"m{i}": json_value(rng) for i in range(rng.randint(0, 3))},
+        "metadata": lambda: metadata(rng),
     }
     if queue:
         request["webhook_url"] = rng.choice(URLS)
-        optional["retry_at"] = lambda: rng.choice([0, 1, 1_893_456_000_000, 2**53 - 1])
+        optional["retry_at"] = lambda: rng.choice(RETRY_ATS)
     else:
-        optional["idempotent_key"] = lambda: rng.choice(["k", "order-42", "ünï-🎉", "x" * 200])
+        optional["idempotent_key"] = lambda: rng.choice(IDEMPOTENT_KEYS)
         optional["webhooks"] = lambda: [webhook(rng) for _ in range(rng.randint(0, 3))]
         optional["regions"] = lambda: some(rng, REGIONS)
     for key in rng.sample(sorted(optional), rng.randint(0, len(optional))):
@@ -315,13 +329,11 @@ def forward_vector(rng, i):
     def legacy_code():
         raise ezthrottle.ForwardToEZThrottle(**request)
 
-    with scripted_network() as network:
-        if queue:
-            CLIENT.queue_request(**request)
-        else:
-            ezthrottle.auto_forward(CLIENT)(legacy_code)()
-    sent = network["gateway"][0]
-    sent["envelope"]["body"] = job = json.loads(sent["envelope"]["body"])
+    if queue:
+        sent = proxy_request(lambda: CLIENT.queue_request(**request))
+    else:
+        sent = proxy_request(ezthrottle.auto_forward(CLIENT)(legacy_code))
+    job = sent["envelope"]["body"]
     if not queue and "idempotent_key" not in request:
         uuid.UUID(job["idempotent_key"], version=4)
         job["idempotent_key"] = "<uuid4>"
