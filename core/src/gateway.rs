@@ -256,18 +256,15 @@ pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwa
         }),
         200 => {
             let answer = parse_object(&response.body, "the gateway answer")?;
-            match answer.get("status").and_then(Value::as_str) {
-                Some("allowed") => {}
-                Some(_) => {
-                    return Err(Error::Denied {
-                        message: answer
-                            .get("error")
-                            .and_then(Value::as_str)
-                            .unwrap_or("unknown error")
-                            .to_owned(),
-                    })
-                }
-                None => return Err(Error::protocol("the gateway answer has no string status")),
+            // Anything but "allowed", a missing status included, is a refusal.
+            if answer.get("status").and_then(Value::as_str) != Some("allowed") {
+                return Err(Error::Denied {
+                    message: answer
+                        .get("error")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown error")
+                        .to_owned(),
+                });
             }
             let forwarded = answer
                 .get("forwarded_response")
@@ -275,19 +272,28 @@ pub fn read_gateway_answer(response: &HttpResponse, now_ms: u64) -> Result<Forwa
                 .ok_or_else(|| {
                     Error::protocol("the gateway answer has no forwarded_response object")
                 })?;
+            // Any whole number is the service's status (not 2xx: a rejection
+            // carrying it), as the reference reads it; u16 holds every one an
+            // HTTP server can send.
             let status_code = forwarded
                 .get("status_code")
                 .and_then(Value::as_u64)
-                .filter(|c| (100..=599).contains(c))
+                .and_then(|code| u16::try_from(code).ok())
                 .ok_or_else(|| {
                     Error::protocol(
-                        "forwarded_response.status_code is missing or not a status code",
+                        "forwarded_response.status_code is missing or not a whole number from 0 to 65535",
                     )
-                })? as u16;
+                })?;
             let body = match forwarded.get("body") {
                 None | Some(Value::Null) => String::new(),
                 Some(Value::String(text)) => text.clone(),
-                Some(other) => crate::json::to_string(other),
+                // A rejection carries what came; an answer is JSON text.
+                Some(other) if !(200..300).contains(&status_code) => crate::json::to_string(other),
+                Some(_) => {
+                    return Err(Error::protocol(
+                        "forwarded_response.body is not a string of JSON",
+                    ))
+                }
             };
             Ok(Forwarded { status_code, body })
         }

@@ -244,14 +244,38 @@ fn gateway_answers_become_typed_results() {
             message: "plan limit".into()
         })
     );
+    // Anything but "allowed" is a refusal, as PROTOCOL §1 and the reference
+    // read it: a missing or non-string status too.
+    for refused in [
+        r#"{"forwarded_response":{}}"#,
+        r#"{"status":5,"error":"plan limit"}"#,
+    ] {
+        assert_eq!(
+            read(HttpResponse::new(200, refused)).unwrap_err().code(),
+            "denied",
+            "{refused}"
+        );
+    }
+    // Any whole status code is the service's: out of 2xx, a rejection.
+    let odd = r#"{"status":"allowed","forwarded_response":{"status_code":7000,"body":{"a":1}}}"#;
+    assert_eq!(
+        read(HttpResponse::new(200, odd)).and_then(|f| f.into_success()),
+        Err(Error::JobRejected {
+            status: 7000,
+            body: r#"{"a":1}"#.into()
+        })
+    );
     for malformed in [
         "not json",
         "[1]",
-        r#"{"forwarded_response":{}}"#,
         r#"{"status":"allowed"}"#,
         r#"{"status":"allowed","forwarded_response":{"body":"{}"}}"#,
         r#"{"status":"allowed","forwarded_response":{"status_code":"200"}}"#,
-        r#"{"status":"allowed","forwarded_response":{"status_code":7000}}"#,
+        r#"{"status":"allowed","forwarded_response":{"status_code":70000}}"#,
+        r#"{"status":"allowed","forwarded_response":{"status_code":-1}}"#,
+        r#"{"status":"allowed","forwarded_response":{"status_code":201.5}}"#,
+        // An answer's body is JSON text, not JSON.
+        r#"{"status":"allowed","forwarded_response":{"status_code":201,"body":{"job_id":"j"}}}"#,
     ] {
         assert_eq!(
             read(HttpResponse::new(200, malformed)).unwrap_err().code(),
