@@ -79,7 +79,7 @@ cargo run --quiet --locked -p ezthrottle-sandbox -- demo
 section "the reference Python SDK (ezthrottle==1.1.0) against the sandbox"
 bash tests/reference-python/run.sh
 
-section "random vectors from the reference SDK (steps built, FRUGAL steps run, signatures checked, requests forwarded) and random refusals: the same jobs, decisions, verdicts and field paths from the core (each binding's suite replays them too)"
+section "random vectors from the reference SDK (steps built, FRUGAL steps run, signatures checked, requests forwarded, gateway answers read) and random refusals: the same jobs, decisions, verdicts, errors and field paths from the core (each binding's suite replays them too)"
 random_vectors="$(bash tests/reference-python/random-vectors.sh | tail -1)"
 EZTHROTTLE_VECTORS="$random_vectors" cargo test --quiet --locked -p ezthrottle-core --test conformance
 

@@ -102,6 +102,7 @@ fn main() {
             "signatures" => run_signature,
             "invalid" => run_invalid,
             "forward" => run_forward,
+            "gateway" => run_gateway,
             _ => {
                 eprintln!(
                     "note: {} is not a known vector file; skipped",
@@ -440,6 +441,78 @@ fn run_forward(vector: &Value) -> Result<(), Failed> {
     };
     let call = call.map_err(|e| fail(format!("refused: {e}")))?;
     check_proxy_request(&first_request(call)?, &vector["proxy_request"])
+}
+
+/// The clock a gateway vector's answer is read at.
+const GATEWAY_NOW_MS: u64 = 1_800_000_000_000;
+
+fn run_gateway(vector: &Value) -> Result<(), Failed> {
+    let job = ezthrottle_core::json::to_string(&vector["job"]);
+    let mut call = client()?
+        .submit_job_json(&job)
+        .map_err(|e| fail(format!("refused: {e}")))?;
+    if !matches!(call.start(), ezthrottle_core::Action::Send(_)) {
+        return Err(fail("nothing was sent"));
+    }
+    let answer = &vector["answer"];
+    let headers = answer["headers"].as_object().into_iter().flatten();
+    let response = HttpResponse {
+        status: answer["status"]
+            .as_u64()
+            .and_then(|s| s.try_into().ok())
+            .unwrap(),
+        headers: headers
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect(),
+        body: answer["body"].as_str().unwrap().to_owned(),
+    };
+    match call.feed(GATEWAY_NOW_MS, Ok(response)) {
+        ezthrottle_core::Action::Done(outcome) => check_gateway_outcome(
+            outcome.map(|answer| Value::Object(answer.as_json().clone())),
+            vector,
+        ),
+        ezthrottle_core::Action::Send(r) => Err(fail(format!("sent again: {r:?}"))),
+    }
+}
+
+/// A submit's outcome against a gateway vector's `result` or `error` (each
+/// field the error names; `retry_after_ms` is after this runner's clock).
+fn check_gateway_outcome(outcome: Result<Value, Error>, vector: &Value) -> Result<(), Failed> {
+    let error = match outcome {
+        Ok(answer) if answer == vector["result"] => return Ok(()),
+        Ok(answer) => return Err(fail(format!("returned {answer}, expected {vector}"))),
+        Err(error) => error,
+    };
+    let (status, body, message) = match &error {
+        Error::JobRejected { status, body } | Error::Gateway { status, body } => {
+            (Some(*status), Some(body.as_str()), None)
+        }
+        Error::Denied { message } => (None, None, Some(message.as_str())),
+        _ => (None, None, None),
+    };
+    let observed = json!({
+        "kind": error.code(),
+        "status": status,
+        "body": body,
+        "message": message,
+        "retry_at": error.retry_at_ms(),
+    });
+    let mut wanted = vector["error"].as_object().cloned().unwrap_or_default();
+    if let Some(after) = wanted.remove("retry_after_ms") {
+        wanted.insert(
+            "retry_at".into(),
+            json!(GATEWAY_NOW_MS + after.as_u64().unwrap()),
+        );
+    }
+    for (field, value) in wanted {
+        if observed[&field] != value {
+            return Err(fail(format!(
+                "{field}: {error}, expected {}",
+                vector["error"]
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn run_invalid(vector: &Value) -> Result<(), Failed> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Random vectors (random_vectors.py) into target/random-vectors: payloads.json,
-# frugal.json, signatures.json and forward.json made by the reference SDK,
-# invalid.json by this project.
+# frugal.json, signatures.json, forward.json and gateway.json made by the
+# reference SDK, invalid.json by this project.
 # Prints that folder's path last, for a conformance runner's
 # EZTHROTTLE_VECTORS. The same seed writes the same vectors: EZT_RANDOM_SEED
 # and EZT_RANDOM_COUNT choose others.

@@ -15,6 +15,8 @@ format of conformance/:
   `queue_request` (url, webhook_url, method, headers, body, metadata,
   retry_at), the optional fields at random, and `proxy_request` as in
   payloads.json (`"<uuid4>"` for a generated key);
+- gateway.json, this project's own: gateway answers to a submitted job and
+  what 1.1.0 makes of each (random_gateway.py);
 - invalid.json, this project's own: random steps with one refused value at a
   random depth, and the field the refusal must name.
 Every conformance runner replays them through its own binding
@@ -47,6 +49,7 @@ import ezthrottle
 import requests
 from ezthrottle import IdempotentStrategy
 
+import random_gateway
 import random_signatures
 from reference_calls import build as reference_step
 
@@ -397,6 +400,7 @@ def main():
         ("invalid", invalid_vector),
         ("signatures", lambda rng, i: random_signatures.signature_vector(rng, i, verifier)),
         ("forward", forward_vector),
+        ("gateway", lambda rng, i: random_gateway.gateway_vector(rng, i, CLIENT)),
     )
     for name, make in makers:
         vectors = [make(rng, i) for i in range(count)]
@@ -404,7 +408,7 @@ def main():
         partial = out / f"{name}.json.{os.getpid()}"
         partial.write_text(json.dumps(vectors, ensure_ascii=False, indent=1))
         os.replace(partial, out / f"{name}.json")
-    print(f"{count} random payload, FRUGAL, invalid, signature and forward vectors each (seed {seed}) in {out}")
+    print(f"{count} random payload, FRUGAL, invalid, signature, forward and gateway vectors each (seed {seed}) in {out}")
 
 
 if __name__ == "__main__":
