@@ -1,13 +1,14 @@
 /*
  * Every conformance vector through the C API: payloads and proxy requests,
  * FRUGAL decisions (with a scripted C transport), signatures, invalid steps,
- * and the random vectors' forwarded requests.
+ * and the random vectors' forwarded requests and gateway answers.
  * Reads the folder named by EZTHROTTLE_VECTORS (default conformance/).
  */
 #include <ezthrottle.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "json.h"
@@ -275,6 +276,76 @@ static void run_forward(const cJSON *vector) {
     cJSON_free(request);
 }
 
+/* Answers every request with one gateway answer: {status, headers, body}. */
+static int answer_with(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
+    (void)request;
+    const cJSON *answer = user_data, *header;
+    const char *body = cJSON_GetObjectItemCaseSensitive(answer, "body")->valuestring;
+    ezt_response_set_status(response, (uint16_t)cJSON_GetObjectItemCaseSensitive(answer, "status")->valueint);
+    cJSON_ArrayForEach(header, cJSON_GetObjectItemCaseSensitive(answer, "headers")) {
+        ezt_response_add_header(response, header->string, header->valuestring);
+    }
+    ezt_response_set_body(response, (const uint8_t *)body, strlen(body));
+    return EZT_TRANSPORT_OK;
+}
+
+static bool ends_with(const char *text, const char *end) {
+    size_t length = strlen(text), end_length = strlen(end);
+    return length >= end_length && strcmp(text + length - end_length, end) == 0;
+}
+
+static int64_t now_ms(void) {
+    struct timespec now;
+    timespec_get(&now, TIME_UTC);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* This project's own file (the random vectors): the gateway's answer to a submitted job, and the answer or error the
+ * reference's reading gives. C sees an error's status and body in its message. */
+static void run_gateway(const cJSON *vector) {
+    static const struct {
+        const char *kind;
+        ezt_status status;
+    } kinds[] = {{"rate_limited", EZT_ERR_RATE_LIMITED}, {"authentication", EZT_ERR_AUTHENTICATION}, {"denied", EZT_ERR_DENIED},
+                 {"job_rejected", EZT_ERR_JOB_REJECTED}, {"gateway", EZT_ERR_GATEWAY}, {"protocol", EZT_ERR_PROTOCOL}};
+    ezt_client_options options = {.api_key = API_KEY, .tracktags_url = "http://proxy.invalid"};
+    ezt_client *client = NULL;
+    CHECK(ezt_client_new(&options, answer_with, (void *)cJSON_GetObjectItemCaseSensitive(vector, "answer"), &client) == EZT_OK,
+          "ezt_client_new: %s", ezt_last_error_message());
+    char *job = json_print_exact(cJSON_GetObjectItemCaseSensitive(vector, "job")), *answer = NULL;
+    int64_t before = now_ms();
+    ezt_status status = ezt_submit_job(client, job, &answer);
+    int64_t after = now_ms();
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(vector, "error");
+    if (want == NULL) {
+        CHECK(status == EZT_OK, "ezt_submit_job: %s", ezt_last_error_message());
+        if (answer != NULL) expect_json(answer, cJSON_GetObjectItemCaseSensitive(vector, "result"), "result");
+    } else {
+        const char *kind = cJSON_GetObjectItemCaseSensitive(want, "kind")->valuestring, *message = ezt_last_error_message();
+        ezt_status expected = EZT_OK;
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            if (strcmp(kinds[i].kind, kind) == 0) expected = kinds[i].status;
+        }
+        CHECK(status == expected, "status %d, expected %s: %s", (int)status, kind, message);
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(want, "status"), *body = cJSON_GetObjectItemCaseSensitive(want, "body");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(want, "message");
+        char status_text[32];
+        snprintf(status_text, sizeof status_text, "status %d: ", code != NULL ? code->valueint : 0);
+        CHECK(code == NULL || strstr(message, status_text) != NULL, "no %s in %s", status_text, message);
+        CHECK(!cJSON_IsString(body) || ends_with(message, body->valuestring), "body: %s", message);
+        CHECK(!cJSON_IsString(text) || ends_with(message, text->valuestring), "message: %s", message);
+        const cJSON *retry_at = cJSON_GetObjectItemCaseSensitive(want, "retry_at");
+        const cJSON *retry_after = cJSON_GetObjectItemCaseSensitive(want, "retry_after_ms");
+        int64_t at = ezt_last_error_retry_at_ms();
+        CHECK(retry_at == NULL || at == (cJSON_IsNumber(retry_at) ? (int64_t)retry_at->valuedouble : -1), "retry at %lld", (long long)at);
+        CHECK(retry_after == NULL || (at >= before + (int64_t)retry_after->valuedouble && at <= after + (int64_t)retry_after->valuedouble),
+              "retry at %lld", (long long)at);
+    }
+    ezt_string_free(answer);
+    cJSON_free(job);
+    ezt_client_free(client);
+}
+
 int main(int argc, char **argv) {
     const char *dir = getenv("EZTHROTTLE_VECTORS");
     if (dir == NULL || *dir == '\0') dir = argc > 1 ? argv[1] : "conformance";
@@ -282,7 +353,7 @@ int main(int argc, char **argv) {
         const char *file;
         void (*run)(const cJSON *);
     } files[] = {{"payloads", run_payload}, {"frugal", run_frugal}, {"signatures", run_signature}, {"invalid", run_invalid},
-                 {"forward", run_forward}};
+                 {"forward", run_forward}, {"gateway", run_gateway}};
     /* A folder may hold some of the files (the shared vectors have no forward.json); none is an error. */
     int files_read = 0;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, camelKeys, entry } from './calls.mjs';
 
-const { EZThrottle, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets } = entry;
+const { EZThrottle, EZThrottleError, ValidationError, verifyWebhookSignature, tryVerifyWithSecrets } = entry;
 
 const API_KEY = 'ck_test_cust_abc_123';
 const PROXY = 'http://proxy.invalid';
@@ -210,7 +210,41 @@ async function runForward(vector) {
   checkProxyRequest(net.gateway[0], vector.proxy_request);
 }
 
-const runners = { payloads: runPayload, frugal: runFrugal, signatures: runSignature, invalid: runInvalid, forward: runForward };
+/**
+ * This project's own file (the random vectors): the gateway's answer to a
+ * submitted job, and the answer or error the reference's reading gives.
+ */
+async function runGateway(vector) {
+  const { status, headers, body } = vector.answer;
+  const fetch = async () => new Response(body, { status, headers });
+  const client = new EZThrottle({ apiKey: API_KEY, tracktagsUrl: PROXY, ezthrottleUrl: EZT, fetch });
+  const before = Date.now();
+  let error;
+  try {
+    const answer = await client.submitJob(vector.job);
+    compare(answer, vector.result, 'result', []);
+    return;
+  } catch (e) {
+    error = e;
+  }
+  const after = Date.now();
+  const want = vector.error;
+  assert.ok(want, `expected ${JSON.stringify(vector.result)}, got ${error}`);
+  assert.ok(error instanceof EZThrottleError, `not an EZThrottleError: ${error}`);
+  assert.equal(error.code, want.kind, error.message);
+  if ('status' in want) assert.equal(error.status, want.status, 'status');
+  if ('body' in want) assert.equal(error.body, want.body, 'body');
+  if ('message' in want) assert.ok(error.message.endsWith(want.message), `message: ${error.message}`);
+  if ('retry_at' in want) assert.equal(error.retryAt, want.retry_at, 'retryAt');
+  if ('retry_after_ms' in want) {
+    const at = error.retryAt;
+    assert.ok(at >= before + want.retry_after_ms && at <= after + want.retry_after_ms, `retryAt ${at}`);
+  }
+}
+
+const runners = {
+  payloads: runPayload, frugal: runFrugal, signatures: runSignature, invalid: runInvalid, forward: runForward, gateway: runGateway,
+};
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   const stem = file.replace(/\.json$/, '');
   const run = runners[stem];

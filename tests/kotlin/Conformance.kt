@@ -10,6 +10,8 @@ import dev.ezthrottle.FallbackTrigger
 import dev.ezthrottle.ForwardRequest
 import dev.ezthrottle.HttpHeader
 import dev.ezthrottle.HttpRequest
+import dev.ezthrottle.HttpResponse
+import dev.ezthrottle.HttpTransport
 import dev.ezthrottle.QueueRequestOptions
 import dev.ezthrottle.Step
 import dev.ezthrottle.StepType
@@ -254,11 +256,50 @@ private suspend fun forward(v: Map<String, Any?>) {
     checkProxyRequest(net.gateway.first(), obj(v["proxy_request"]))
 }
 
+/**
+ * This project's own file (the random vectors): the gateway's answer to a
+ * submitted job, and the answer or error the reference's reading gives.
+ */
+private suspend fun gateway(v: Map<String, Any?>) {
+    val answer = obj(v["answer"])
+    val gateway = object : HttpTransport {
+        override suspend fun send(request: HttpRequest) =
+            HttpResponse((answer["status"] as Long).toInt(), headers(answer["headers"]), answer["body"] as String)
+    }
+    val client = EzThrottle(ClientOptions(apiKey = API_KEY, tracktagsUrl = "http://proxy.invalid"), gateway)
+    val before = System.currentTimeMillis()
+    val error = try {
+        val submitted = client.submitJobJson(Json.write(v["job"]))
+        check(v["result"] != null) { "returned ${submitted.json}, expected ${v["error"]}" }
+        return compare(Json.parse(submitted.json), v["result"], "result")
+    } catch (e: EzThrottleException) {
+        e
+    }
+    val after = System.currentTimeMillis()
+    val want = obj(checkNotNull(v["error"]) { "expected ${v["result"]}, got $error" })
+    val kind = (want["kind"] as String).split("_").joinToString("") { it.replaceFirstChar(Char::uppercase) }
+    check(error::class.simpleName == kind) { "$error is not $kind" }
+    val seen: Map<String, Any?> = when (error) {
+        is EzThrottleException.JobRejected -> mapOf("status" to error.status.toLong(), "body" to error.body)
+        is EzThrottleException.Gateway -> mapOf("status" to error.status.toLong(), "body" to error.body)
+        is EzThrottleException.Denied -> mapOf("message" to error.detail)
+        is EzThrottleException.RateLimited -> mapOf("retry_at" to error.retryAtMs)
+        else -> emptyMap()
+    }
+    for (field in listOf("status", "body", "message", "retry_at")) {
+        if (field in want) check(seen[field] == want[field]) { "$field: $error, expected $want" }
+    }
+    (want["retry_after_ms"] as Long?)?.let { delay ->
+        val at = checkNotNull(seen["retry_at"] as Long?) { "no retry time: $error" }
+        check(at in before + delay..after + delay) { "retry at $at: $error" }
+    }
+}
+
 /** Every vector of every file in `dir`. */
 suspend fun conformance(dir: File) {
     val runners: Map<String, suspend (Map<String, Any?>) -> Unit> =
         mapOf("payloads" to ::payload, "frugal" to ::frugal, "signatures" to { v -> signature(v) }, "invalid" to ::invalid,
-            "forward" to ::forward)
+            "forward" to ::forward, "gateway" to ::gateway)
     for (file in dir.listFiles { f -> f.name.endsWith(".json") }!!.sortedBy { it.name }) {
         val stem = file.name.removeSuffix(".json")
         val run = runners[stem] ?: continue

@@ -11,6 +11,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 import ezthrottle as ez
@@ -206,6 +207,39 @@ async def forward(v):
             body=q.get("body"), metadata_json=metadata_json(q.get("metadata")), retry_at_ms=q.get("retry_at")))
     assert len(net.gateway) == 1, f"{len(net.gateway)} gateway requests"
     check_proxy_request(net.gateway[0], v["proxy_request"])
+
+
+class ScriptedGateway(ez.HttpTransport):
+    """Answers every request with one gateway answer."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    async def send(self, request):
+        a = self.answer
+        return ez.HttpResponse(status=a["status"], headers=headers(a["headers"]), body=a["body"])
+
+
+async def gateway(v):
+    """This project's own file (the random vectors): the gateway's answer to a
+    submitted job, and the answer or error the reference's reading gives."""
+    before = int(time.time() * 1000)
+    try:
+        answer = await client(ScriptedGateway(v["answer"])).submit_job_json(json.dumps(v["job"]))
+    except ez.EzThrottleError as e:
+        after, want = int(time.time() * 1000), v.get("error")
+        assert want, f"expected {v['result']}, got {e!r}"
+        kind = "".join(word.capitalize() for word in want["kind"].split("_"))
+        assert type(e).__name__ == kind, f"{e!r} is not {kind}"
+        seen = {"status": getattr(e, "status", None), "body": getattr(e, "body", None),
+                "message": getattr(e, "detail", None), "retry_at": getattr(e, "retry_at_ms", None)}
+        for field in ("status", "body", "message", "retry_at"):
+            assert field not in want or seen[field] == want[field], f"{field}: {e!r}, expected {want}"
+        if "retry_after_ms" in want:
+            assert before + want["retry_after_ms"] <= seen["retry_at"] <= after + want["retry_after_ms"], f"{e!r}"
+        return
+    assert "result" in v, f"returned {answer.json}, expected {v['error']}"
+    compare(json.loads(answer.json), v["result"], "result", [])
 
 
 async def invalid(v):
@@ -419,7 +453,8 @@ def builtin_http_transport():
 async def main(root):
     folder = os.environ.get("EZTHROTTLE_VECTORS")
     folder = (root / folder if folder and not Path(folder).is_absolute() else Path(folder)) if folder else root / "conformance"
-    runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid, "forward": forward}
+    runners = {"payloads": payloads, "frugal": frugal, "signatures": signatures, "invalid": invalid, "forward": forward,
+               "gateway": gateway}
     passed, failed = 0, []
     for check in (refusals_name_the_field, request_metadata_refusals, step_with_options, cancellation_token, a_status_no_server_sends,
                   builtin_http_transport):
