@@ -118,7 +118,8 @@
 #define EZT_TRANSPORT_TIMEOUT 1
 
 /**
- * The peer could not be reached (connection refused, DNS failure).
+ * No answer came back: DNS failure, connection refused, a failed TLS
+ * handshake, a peer that hung up before or during its answer.
  */
 #define EZT_TRANSPORT_UNREACHABLE 2
 
@@ -752,7 +753,7 @@ enum ezt_status ezt_queue_request(const struct ezt_client *client,
 
 /**
  * Submit a forwarded request; only when EZThrottle cannot be reached at all
- * (connection refused, DNS failure, timeout) call `fallback(user_data)`
+ * (a timeout, or `EZT_TRANSPORT_UNREACHABLE`) call `fallback(user_data)`
  * instead and set `*fell_back`. Rate limits and rejections are errors, not a
  * reason to fall back. On submission, the answer goes through `*out`; on
  * fallback `*out` is NULL.

@@ -307,7 +307,7 @@ pub unsafe extern "C" fn ezt_queue_request(
 pub type ezt_fallback_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 /// Submit a forwarded request; only when EZThrottle cannot be reached at all
-/// (connection refused, DNS failure, timeout) call `fallback(user_data)`
+/// (a timeout, or `EZT_TRANSPORT_UNREACHABLE`) call `fallback(user_data)`
 /// instead and set `*fell_back`. Rate limits and rejections are errors, not a
 /// reason to fall back. On submission, the answer goes through `*out`; on
 /// fallback `*out` is NULL.

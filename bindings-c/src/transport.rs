@@ -15,7 +15,8 @@ use crate::step::ezt_header;
 pub const EZT_TRANSPORT_OK: c_int = 0;
 /// The request timed out.
 pub const EZT_TRANSPORT_TIMEOUT: c_int = 1;
-/// The peer could not be reached (connection refused, DNS failure).
+/// No answer came back: DNS failure, connection refused, a failed TLS
+/// handshake, a peer that hung up before or during its answer.
 pub const EZT_TRANSPORT_UNREACHABLE: c_int = 2;
 /// Any other failure.
 pub const EZT_TRANSPORT_FAILED: c_int = 3;

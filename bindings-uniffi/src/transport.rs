@@ -133,7 +133,8 @@ pub enum TransportFailure {
     /// The deadline passed.
     #[error("timed out: {detail}")]
     Timeout { detail: String },
-    /// No connection (refused, DNS, reset, offline).
+    /// No answer came back (DNS, refused, offline, a failed TLS handshake,
+    /// a peer that hung up before or during its answer).
     #[error("unreachable: {detail}")]
     Unreachable { detail: String },
     /// Anything else.

@@ -11,9 +11,13 @@ use std::fmt;
 pub enum TransportErrorKind {
     /// No answer within the request's timeout.
     Timeout,
-    /// The peer could not be reached: connection refused or reset, DNS failure.
+    /// No answer came back from the peer: DNS failure, connection refused,
+    /// a TLS handshake that failed, a peer that hung up before or during its
+    /// answer (what the reference SDK's `requests` raises as a
+    /// `ConnectionError`).
     Unreachable,
-    /// Anything else (TLS failure, a malformed HTTP answer, a host-side bug).
+    /// Anything else: an answer that cannot be used (too large, malformed),
+    /// a host-side bug.
     Other,
 }
 
@@ -169,7 +173,8 @@ impl Error {
     }
 
     /// Whether this error means the EZThrottle service could not be reached at
-    /// all (connection refused, DNS failure, timeout).
+    /// all: a timeout, or no answer came back (see
+    /// [`TransportErrorKind::Unreachable`]).
     ///
     /// This is `forward_or_fallback`'s rule: only then is the host's fallback
     /// used. Rate limits and rejections prove the service is up, so they are

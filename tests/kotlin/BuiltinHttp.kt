@@ -17,6 +17,8 @@ import dev.ezthrottle.StepOptions
 import dev.ezthrottle.StepType
 import dev.ezthrottle.TransportFailure
 import java.net.ServerSocket
+import java.net.Socket
+import kotlin.concurrent.thread
 
 /** Counts each request by target and marks it, then hands it on. */
 private class Metered(private val inner: BuiltinHttpTransport) : BlockingHttpTransport {
@@ -25,6 +27,15 @@ private class Metered(private val inner: BuiltinHttpTransport) : BlockingHttpTra
     override fun send(request: HttpRequest): HttpResponse {
         sent.merge(request.target, 1, Int::plus)
         return inner.send(request.copy(headers = request.headers + HttpHeader("X-Metered", "1")))
+    }
+}
+
+/** Runs `block` with the port of a loopback server that treats one connection with `treat`, then closes it. */
+private fun servingOnce(treat: (Socket) -> Unit, block: (Int) -> Unit) {
+    ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { server ->
+        val peer = thread { server.accept().use(treat) }
+        block(server.localPort)
+        peer.join()
     }
 }
 
@@ -48,6 +59,14 @@ suspend fun builtinHttp(base: String, key: String) {
         expectThrows<TransportFailure.Timeout> { http.send(request("$base/upstream/status/200", timeoutMs = -1)) }
         val closed = ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { it.localPort }
         expectThrows<TransportFailure.Unreachable> { http.send(request("http://127.0.0.1:$closed/")) }
+        // No answer came back, as from a refused connection: a peer that
+        // hangs up, and a TLS handshake with a peer that speaks no TLS.
+        servingOnce({ it.getInputStream().read(ByteArray(4096)) }) { port ->
+            expectThrows<TransportFailure.Unreachable> { http.send(request("http://127.0.0.1:$port/")) }
+        }
+        servingOnce({ it.getOutputStream().write("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".toByteArray()) }) { port ->
+            expectThrows<TransportFailure.Unreachable> { http.send(request("https://127.0.0.1:$port/")) }
+        }
     }
     Check.test("[built-in HTTP] wrapped as the app's transport: every SDK request goes through it") {
         val metered = Metered(http)

@@ -70,7 +70,9 @@ impl AsyncTransport {
 fn failure(error: reqwest::Error) -> TransportError {
     if error.is_timeout() {
         TransportError::timeout(error.to_string())
-    } else if error.is_connect() {
+    } else if error.is_connect() || error.is_request() || error.is_body() {
+        // No whole answer came back: refused, a TLS handshake that failed, a
+        // peer that hung up before or during its answer (as ureq reads them).
         TransportError::unreachable(error.to_string())
     } else {
         TransportError::other(error.to_string())

@@ -139,9 +139,13 @@ fn failure(error: ureq::Error) -> TransportError {
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
             TransportError::timeout(message)
         }
-        ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
-            TransportError::unreachable(message)
-        }
+        // No answer came back: nothing to connect to, a failed TLS handshake
+        // (rustls's errors arrive as I/O), a peer that hung up.
+        ureq::Error::Io(_)
+        | ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Tls(_) => TransportError::unreachable(message),
         _ => TransportError::other(message),
     }
 }

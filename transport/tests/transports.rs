@@ -260,3 +260,55 @@ async fn dropping_a_background_run_closes_its_socket_and_frees_its_thread() {
     // The queued runs were dropped before they started: none reached the server.
     assert_eq!(HELD.load(Ordering::SeqCst), in_flight);
 }
+
+/// A loopback server that treats every connection with `treat`.
+fn serve_with(scheme: &str, treat: fn(TcpStream)) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("{scheme}://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || treat(stream));
+        }
+    });
+    base
+}
+
+/// No answer came back, so the service was not reached (PROTOCOL §6: the
+/// case for `forward_or_fallback`'s fallback), as the reference reads a
+/// `requests.ConnectionError`: a peer that hangs up on the request, and (with
+/// the `tls` feature: reqwest has no TLS stack here) a TLS handshake with a
+/// peer that speaks no TLS. The Kotlin suite checks both through the uniffi
+/// library's built-in transport.
+#[tokio::test]
+async fn both_transports_read_a_hangup_and_a_failed_handshake_as_unreachable() {
+    let hangup = serve_with("http", |mut stream| {
+        let _ = stream.read(&mut [0u8; 4096]);
+    });
+    let (blocking, asynchronous) = (BlockingTransport::default(), AsyncTransport::default());
+    let sent = request("GET", format!("{hangup}/x"), None, 5_000);
+    let by_ureq = blocking.send(&sent).unwrap_err();
+    assert_eq!(
+        by_ureq.kind,
+        TransportErrorKind::Unreachable,
+        "ureq: {by_ureq}"
+    );
+    let by_reqwest = asynchronous.send(&sent).await.unwrap_err();
+    assert_eq!(
+        by_reqwest.kind,
+        TransportErrorKind::Unreachable,
+        "reqwest: {by_reqwest}"
+    );
+    if cfg!(feature = "tls") {
+        let no_tls = serve_with("https", |mut stream| {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        let sent = request("GET", format!("{no_tls}/x"), None, 5_000);
+        let by_ureq = blocking.send(&sent).unwrap_err();
+        assert_eq!(
+            by_ureq.kind,
+            TransportErrorKind::Unreachable,
+            "ureq: {by_ureq}"
+        );
+    }
+}

@@ -5201,7 +5201,8 @@ enum TransportFailure: Swift.Error, Equatable, Hashable, Foundation.LocalizedErr
     case Timeout(detail: String
     )
     /**
-     * No connection (refused, DNS, reset, offline).
+     * No answer came back (DNS, refused, offline, a failed TLS handshake,
+     * a peer that hung up before or during its answer).
      */
     case Unreachable(detail: String
     )
