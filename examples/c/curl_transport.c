@@ -31,6 +31,25 @@ static size_t on_header(char *line, size_t size, size_t count, void *response) {
     return length;
 }
 
+/* Whether `code` means no answer came back (EZT_TRANSPORT_UNREACHABLE): nothing to connect to, a failed TLS
+ * handshake, or a peer that hung up before or during its answer. */
+static bool no_answer(CURLcode code) {
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int ezt_curl_transport(void *user_data, const ezt_http_request *request, ezt_http_response *response) {
     CURL *curl = user_data != NULL ? (CURL *)user_data : curl_easy_init();
     if (curl == NULL) {
@@ -67,7 +86,7 @@ int ezt_curl_transport(void *user_data, const ezt_http_request *request, ezt_htt
     } else {
         ezt_response_set_error(response, curl_easy_strerror(code));
         outcome = code == CURLE_OPERATION_TIMEDOUT ? EZT_TRANSPORT_TIMEOUT
-                : (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) ? EZT_TRANSPORT_UNREACHABLE
+                : no_answer(code) ? EZT_TRANSPORT_UNREACHABLE
                 : EZT_TRANSPORT_FAILED;
     }
     curl_slist_free_all(headers);

@@ -4,12 +4,17 @@
  * verified through the C API.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <ezthrottle.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../examples/c/curl_transport.h"
 #include "check.h"
@@ -236,6 +241,44 @@ static void unreachable_falls_back(void) {
 
 static void noop(void *user_data) { *(int *)user_data += 1; }
 
+/* A gateway that reads the request and hangs up without a word. */
+static void *hang_up_once(void *listener) {
+    int peer = accept(*(int *)listener, NULL, NULL);
+    if (peer >= 0) {
+        char buffer[4096];
+        if (read(peer, buffer, sizeof buffer) < 0) perror("read");
+        close(peer);
+    }
+    return NULL;
+}
+
+/* No answer came back from a gateway that hangs up: the service was not reached, so the fallback runs, as for a
+ * refused connection (and as the reference SDK's requests.ConnectionError). */
+static void hangup_falls_back(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t length = sizeof address;
+    bool listening = listener >= 0 && bind(listener, (struct sockaddr *)&address, sizeof address) == 0 &&
+                     listen(listener, 1) == 0 && getsockname(listener, (struct sockaddr *)&address, &length) == 0;
+    CHECK(listening, "a loopback listener");
+    pthread_t thread;
+    if (!listening || pthread_create(&thread, NULL, hang_up_once, &listener) != 0) return;
+    char gateway[64];
+    snprintf(gateway, sizeof gateway, "http://127.0.0.1:%d", ntohs(address.sin_port));
+    ezt_client_options options = {.api_key = getenv("EZT_API_KEY"), .tracktags_url = gateway, .timeout_ms = 5000};
+    ezt_client *hangs_up = NULL;
+    CHECK(ezt_client_new(&options, ezt_curl_transport, NULL, &hangs_up) == EZT_OK, "%s", ezt_last_error_message());
+    char forward[512], *answer = NULL;
+    snprintf(forward, sizeof forward, "{\"url\": \"%s\"}", url_of("/upstream/status/%s", "200"));
+    int fallbacks = 0;
+    bool fell_back = false;
+    CHECK(ezt_forward_or_fallback(hangs_up, forward, noop, &fallbacks, &answer, &fell_back) == EZT_OK, "%s", ezt_last_error_message());
+    CHECK(fell_back && fallbacks == 1 && answer == NULL, "a gateway that hangs up: the fallback ran");
+    pthread_join(thread, NULL);
+    close(listener);
+    ezt_client_free(hangs_up);
+}
+
 static void forward_and_secrets(void) {
     char *answer = NULL;
     char forward[512];
@@ -348,6 +391,7 @@ int main(void) {
         {"FRUGAL 429 -> forwarded", frugal_forwarded},
         {"forward, forward-or-fallback, secrets", forward_and_secrets},
         {"forward-or-fallback needs a fallback", unreachable_falls_back},
+        {"forward-or-fallback falls back when the gateway hangs up", hangup_falls_back},
         {"secret rotation, then deletion", secret_rotation},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {

@@ -48,7 +48,7 @@ cc=(gcc -std=c11 -Wall -Wextra -Werror -g)
 "${cc[@]}" tests/c/conformance.c tests/c/check.c tests/c/json.c $(pkg-config --cflags --libs ezthrottle libcjson) -o "$build/conformance"
 "${cc[@]}" tests/c/misuse.c tests/c/check.c $(pkg-config --cflags --libs ezthrottle) -pthread -o "$build/misuse"
 "${cc[@]}" tests/c/e2e.c tests/c/check.c tests/c/json.c tests/c/fetch.c examples/c/curl_transport.c \
-    $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -o "$build/e2e"
+    $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -pthread -o "$build/e2e"
 "${cc[@]}" tests/c/wait.c tests/c/check.c tests/c/fetch.c examples/c/curl_transport.c \
     $(pkg-config --cflags --libs ezthrottle libcurl libcjson) -pthread -o "$build/wait"
 "${cc[@]}" examples/c/quickstart.c examples/c/curl_transport.c $(pkg-config --cflags --libs ezthrottle libcurl) -o "$build/quickstart"
