@@ -1,8 +1,8 @@
 // The Node entry's own HTTP (node:http with keep-alive, used when a client
 // is given no `fetch`), against servers on loopback that this test starts:
 // connections are reused, redirects are followed as fetch follows them,
-// credentials stay on their origin, and a timeout, a refused connection and
-// a good answer each come back as the core expects them.
+// credentials stay on their origin, and a timeout, a refused connection, a
+// hang-up and a good answer each come back as the core expects them.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test, after } from 'node:test';
@@ -141,4 +141,14 @@ test('a refused connection is unreachable: forwardOrFallback runs the fallback',
   });
   const value = await down.forwardOrFallback(() => 'ran locally', { url: 'http://127.0.0.1:9/x' });
   assert.equal(value, 'ran locally');
+});
+
+test('a gateway that hangs up is unreachable too, over node:http and over fetch: the fallback runs', async () => {
+  const gateway = await serve((request, response) => response.socket.destroy());
+  for (const [stack, options] of [['node:http', {}], ['fetch', { fetch: (request) => fetch(request) }]]) {
+    const hangsUp = new EZThrottle({ apiKey: 'ck_local_only', tracktagsUrl: gateway.url, ...options });
+    const value = await hangsUp.forwardOrFallback(() => 'ran locally', { url: 'http://127.0.0.1:9/x' });
+    assert.equal(value, 'ran locally', stack);
+  }
+  assert.equal(gateway.seen.requests.length, 2);
 });
