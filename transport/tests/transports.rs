@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ezthrottle_core::{
-    Client, ClientOptions, HttpRequest, Outcome, Step, StepType, Target, TransportErrorKind,
+    Client, ClientOptions, HttpRequest, Outcome, Step, StepType, Target, TransportError,
+    TransportErrorKind,
 };
 use ezthrottle_transport::{AsyncTransport, BlockingTransport};
 
@@ -22,11 +23,16 @@ static CLOSED: AtomicUsize = AtomicUsize::new(0);
 /// with a header and the request's body echoed. One request a connection,
 /// said with `Connection: close` so no client reuses a closed one.
 fn serve() -> String {
+    serve_with("http", answer)
+}
+
+/// A loopback server that treats every connection with `treat`.
+fn serve_with(scheme: &str, treat: fn(TcpStream)) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let base = format!("{scheme}://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || answer(stream));
+            std::thread::spawn(move || treat(stream));
         }
     });
     base
@@ -261,18 +267,6 @@ async fn dropping_a_background_run_closes_its_socket_and_frees_its_thread() {
     assert_eq!(HELD.load(Ordering::SeqCst), in_flight);
 }
 
-/// A loopback server that treats every connection with `treat`.
-fn serve_with(scheme: &str, treat: fn(TcpStream)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("{scheme}://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || treat(stream));
-        }
-    });
-    base
-}
-
 /// No answer came back, so the service was not reached (PROTOCOL §6: the
 /// case for `forward_or_fallback`'s fallback), as the reference reads a
 /// `requests.ConnectionError`: a peer that hangs up on the request, and (with
@@ -285,30 +279,22 @@ async fn both_transports_read_a_hangup_and_a_failed_handshake_as_unreachable() {
         let _ = stream.read(&mut [0u8; 4096]);
     });
     let (blocking, asynchronous) = (BlockingTransport::default(), AsyncTransport::default());
+    let unreachable = |by: &str, failure: TransportError| {
+        assert_eq!(
+            failure.kind,
+            TransportErrorKind::Unreachable,
+            "{by}: {failure}"
+        );
+    };
     let sent = request("GET", format!("{hangup}/x"), None, 5_000);
-    let by_ureq = blocking.send(&sent).unwrap_err();
-    assert_eq!(
-        by_ureq.kind,
-        TransportErrorKind::Unreachable,
-        "ureq: {by_ureq}"
-    );
-    let by_reqwest = asynchronous.send(&sent).await.unwrap_err();
-    assert_eq!(
-        by_reqwest.kind,
-        TransportErrorKind::Unreachable,
-        "reqwest: {by_reqwest}"
-    );
+    unreachable("ureq", blocking.send(&sent).unwrap_err());
+    unreachable("reqwest", asynchronous.send(&sent).await.unwrap_err());
     if cfg!(feature = "tls") {
         let no_tls = serve_with("https", |mut stream| {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
             std::thread::sleep(Duration::from_millis(200));
         });
         let sent = request("GET", format!("{no_tls}/x"), None, 5_000);
-        let by_ureq = blocking.send(&sent).unwrap_err();
-        assert_eq!(
-            by_ureq.kind,
-            TransportErrorKind::Unreachable,
-            "ureq: {by_ureq}"
-        );
+        unreachable("ureq", blocking.send(&sent).unwrap_err());
     }
 }
