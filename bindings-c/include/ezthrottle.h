@@ -835,6 +835,19 @@ const char *ezt_last_error_message(void);
 const char *ezt_last_error_path(void);
 
 /**
+ * For `EZT_ERR_JOB_REJECTED` and `EZT_ERR_GATEWAY`: the status code of the
+ * answer (the service's or the gateway's); 0 after any other outcome.
+ */
+uint16_t ezt_last_error_answer_status(void);
+
+/**
+ * For `EZT_ERR_JOB_REJECTED` and `EZT_ERR_GATEWAY`: the body text of the
+ * answer (a NUL in it reads as U+FFFD); "" otherwise. Same lifetime as
+ * `ezt_last_error_message()`.
+ */
+const char *ezt_last_error_answer_body(void);
+
+/**
  * For `EZT_ERR_RATE_LIMITED`: when to retry, in milliseconds since the Unix
  * epoch; -1 when unknown or after any other outcome.
  */

@@ -60,6 +60,8 @@ pub(crate) struct Failure {
     pub message: String,
     pub path: Option<String>,
     pub retry_at_ms: Option<u64>,
+    /// A rejected or failed answer's status code and body.
+    pub answer: Option<(u16, String)>,
 }
 
 impl Failure {
@@ -69,6 +71,7 @@ impl Failure {
             message: message.into(),
             path: None,
             retry_at_ms: None,
+            answer: None,
         }
     }
 }
@@ -98,6 +101,9 @@ impl From<Error> for Failure {
             message: error.to_string(),
             path: error.field_path().map(str::to_owned),
             retry_at_ms: error.retry_at_ms(),
+            answer: error
+                .answer()
+                .map(|(status, body)| (status, body.to_owned())),
         }
     }
 }
@@ -107,6 +113,8 @@ struct LastError {
     message: Option<CString>,
     path: Option<CString>,
     retry_at_ms: Option<u64>,
+    answer_status: u16,
+    answer_body: Option<CString>,
 }
 
 thread_local! {
@@ -132,6 +140,8 @@ fn remember(failure: &Failure) {
             message: Some(c_string(&failure.message)),
             path: failure.path.as_deref().map(c_string),
             retry_at_ms: failure.retry_at_ms,
+            answer_status: failure.answer.as_ref().map_or(0, |(status, _)| *status),
+            answer_body: failure.answer.as_ref().map(|(_, body)| c_string(body)),
         }
     });
 }
@@ -337,6 +347,21 @@ fn last_error_text(field: fn(&LastError) -> &Option<CString>) -> *const c_char {
                 .map_or(c"".as_ptr(), |t| t.as_ptr())
         })
     })
+}
+
+/// For `EZT_ERR_JOB_REJECTED` and `EZT_ERR_GATEWAY`: the status code of the
+/// answer (the service's or the gateway's); 0 after any other outcome.
+#[no_mangle]
+pub extern "C" fn ezt_last_error_answer_status() -> u16 {
+    guard_value(0, || LAST_ERROR.with(|last| last.borrow().answer_status))
+}
+
+/// For `EZT_ERR_JOB_REJECTED` and `EZT_ERR_GATEWAY`: the body text of the
+/// answer (a NUL in it reads as U+FFFD); "" otherwise. Same lifetime as
+/// `ezt_last_error_message()`.
+#[no_mangle]
+pub extern "C" fn ezt_last_error_answer_body() -> *const c_char {
+    last_error_text(|last| &last.answer_body)
 }
 
 /// For `EZT_ERR_RATE_LIMITED`: when to retry, in milliseconds since the Unix

@@ -197,6 +197,17 @@ impl Error {
         }
     }
 
+    /// The answer's status code and body text, for a job the service
+    /// rejected or a gateway failure.
+    pub fn answer(&self) -> Option<(u16, &str)> {
+        match self {
+            Self::JobRejected { status, body } | Self::Gateway { status, body } => {
+                Some((*status, body))
+            }
+            _ => None,
+        }
+    }
+
     /// When to try again (ms since the epoch), for a rate limit that said so.
     pub fn retry_at_ms(&self) -> Option<u64> {
         match self {

@@ -297,6 +297,18 @@ static void transports_that_fail_or_lie(void) {
         CHECK(strstr(ezt_last_error_message(), cases[i].message_part) != NULL, "case %zu: message %s", i, ezt_last_error_message());
         CHECK(strstr(ezt_last_error_message(), KEY) == NULL, "case %zu: the API key leaked", i);
     }
+    /* A rejected or failed answer's status and body, and none after another outcome. */
+    canned bad_gateway = {EZT_TRANSPORT_OK, 502, "bad gateway", NULL, 0};
+    EXPECT(execute_with(&bad_gateway, step), EZT_ERR_GATEWAY);
+    CHECK(ezt_last_error_answer_status() == 502 && strcmp(ezt_last_error_answer_body(), "bad gateway") == 0, "%d %s",
+          (int)ezt_last_error_answer_status(), ezt_last_error_answer_body());
+    canned rejected = {EZT_TRANSPORT_OK, 200, "{\"status\":\"allowed\",\"forwarded_response\":{\"status_code\":400,\"body\":\"bad url\"}}", NULL, 0};
+    EXPECT(execute_with(&rejected, step), EZT_ERR_JOB_REJECTED);
+    CHECK(ezt_last_error_answer_status() == 400 && strcmp(ezt_last_error_answer_body(), "bad url") == 0, "%d %s",
+          (int)ezt_last_error_answer_status(), ezt_last_error_answer_body());
+    canned refused = {EZT_TRANSPORT_OK, 401, "{\"error\":\"who\"}", NULL, 0};
+    EXPECT(execute_with(&refused, step), EZT_ERR_AUTHENTICATION);
+    CHECK(ezt_last_error_answer_status() == 0 && *ezt_last_error_answer_body() == '\0', "no answer after an authentication error");
     /* A rate limit carries when to retry. */
     canned limited = {EZT_TRANSPORT_OK, 429, "{\"error\":\"slow down\"}", "5", 0};
     int64_t before = (int64_t)time(NULL) * 1000;
