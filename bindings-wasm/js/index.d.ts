@@ -234,6 +234,23 @@ export interface WebhookEvent {
   [field: string]: Json;
 }
 
+/**
+ * A follow-up's failure, reported rather than thrown: the fields of the error
+ * it would have thrown, as a plain object (it survives `JSON.stringify`).
+ */
+export interface FollowUpError {
+  /** As `EZThrottleError.code`: `rate_limited`, `job_rejected`, `unreachable`, … */
+  code: string;
+  message: string;
+  /** For `job_rejected` and `gateway`: the answer's status and body. */
+  status?: number;
+  body?: string;
+  /** For `rate_limited`: when to retry (ms since the epoch), or null. */
+  retryAt?: number | null;
+  /** For `validation`: the refused field. */
+  path?: string;
+}
+
 /** What the handler did with one delivery. */
 export interface HandledDelivery {
   /** 200 accepted (or a repeat), 401 bad signature, 400 malformed. */
@@ -244,7 +261,7 @@ export interface HandledDelivery {
   /** The event, when authentic, well-formed and new. */
   event: WebhookEvent | null;
   /** The follow-up step that ran, if the job had one registered. */
-  followUp: { result: SubmitResult | LocalResult } | { error: { code: string; message: string } } | null;
+  followUp: { result: SubmitResult | LocalResult } | { error: FollowUpError } | null;
 }
 
 export interface WebhookHandlerOptions {

@@ -77,6 +77,19 @@ pub fn to_js(error: Error) -> JsValue {
     instance
 }
 
+/// The error as a plain object, `code`, `message` and the variant's details
+/// as the thrown error has them: for a failure that is reported rather than
+/// thrown (a follow-up's), and that survives `JSON.stringify`.
+pub fn plain(error: &Error) -> JsValue {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"code".into(), &error.code().into());
+    let _ = Reflect::set(&object, &"message".into(), &error.to_string().into());
+    for (name, value) in details(error) {
+        let _ = Reflect::set(&object, &name.into(), &value);
+    }
+    object.into()
+}
+
 /// Results crossing into JS.
 pub type JsResult<T> = Result<T, JsValue>;
 

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::client::ClientHandle;
 use crate::convert::{self, to_js};
-use crate::errors::{to_js as error_to_js, IntoJs, JsResult};
+use crate::errors::{self, to_js as error_to_js, IntoJs, JsResult};
 use crate::exchange::{now_ms, Exchange};
 
 /// A raw body given as a string (its UTF-8 bytes) or bytes.
@@ -198,16 +198,22 @@ fn describe(
         None => JsValue::NULL,
     };
     let follow_up = match follow_up {
-        None => Value::Null,
-        Some(Ok(Run { outcome, .. })) => convert::json_object([("result", outcome.to_json())]),
-        Some(Err(e)) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
+        None => JsValue::NULL,
+        Some(Ok(Run { outcome, .. })) => {
+            to_js(&convert::json_object([("result", outcome.to_json())]))
+        }
+        Some(Err(e)) => {
+            let failed = js_sys::Object::new();
+            js_sys::Reflect::set(&failed, &"error".into(), &errors::plain(&e))?;
+            failed.into()
+        }
     };
     let handled = to_js(&convert::json_object([
         ("status", received.status.into()),
         ("body", received.body.into()),
         ("reason", received.verification.reason.as_str().into()),
-        ("followUp", follow_up),
     ]));
     js_sys::Reflect::set(&handled, &"event".into(), &event)?;
+    js_sys::Reflect::set(&handled, &"followUp".into(), &follow_up)?;
     Ok(handled)
 }

@@ -3,6 +3,7 @@
 // WebAssembly trap (RuntimeError), never a hang.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import {
   AuthenticationError, DeniedError, EZThrottle, EZThrottleError, GatewayError, JobRejectedError,
   ProtocolError, RateLimitError, SecretsNotConfiguredError, SignatureError, Step, TransportError, ValidationError,
@@ -35,6 +36,25 @@ test('each gateway answer becomes its error class', async () => {
   for (const error of [await submit(gateway(401, '{}')).catch((e) => e)]) {
     assert.ok(!error.message.includes('ck_secret_never_shown') && !error.stack.includes('ck_secret_never_shown'));
   }
+});
+
+test("a follow-up's failure is reported with the fields of the error it would throw, as plain data", async () => {
+  let calls = 0;
+  const fetch = async () => (++calls === 1 ? allowed(201, '{"job_id":"job_1","status":"queued"}') : gateway(502, 'upstream down'))();
+  const client = new EZThrottle({
+    apiKey: 'ck_secret_never_shown', tracktagsUrl: 'http://gw.invalid', fetch, continuationWebhook: 'https://app.example/hooks',
+  });
+  await new Step(client).url('https://api.example.com/a').onSuccess(new Step().url('https://api.example.com/b')).execute();
+  const secret = 'whsec_follow_up_0123456789';
+  const body = JSON.stringify({ job_id: 'job_1', status: 'success' });
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+  const handled = await client.webhookHandler({ primarySecret: secret }).receive(body, `t=${t},v1=${v1}`);
+  assert.equal(handled.status, 200);
+  const { message } = handled.followUp.error;
+  assert.ok(message.includes('502') && !message.includes('ck_secret_never_shown'), message);
+  assert.deepEqual(JSON.parse(JSON.stringify(handled.followUp)),
+    { error: { code: 'gateway', message, status: 502, body: 'upstream down' } });
 });
 
 test('a missing apiKey is read from process.env.EZTHROTTLE_API_KEY', async () => {
