@@ -70,24 +70,26 @@ pub fn to_js(error: Error) -> JsValue {
             Reflect::construct(&class, &args).ok()
         })
         .unwrap_or_else(|| js_sys::Error::new(&message).into());
-    let _ = Reflect::set(&instance, &"code".into(), &error.code().into());
-    for (name, value) in details(&error) {
-        let _ = Reflect::set(&instance, &name.into(), &value);
-    }
+    set_fields(&instance, &error);
     instance
+}
+
+/// Set `code` (the core's stable code) and the variant's details on `target`.
+fn set_fields(target: &JsValue, error: &Error) {
+    let _ = Reflect::set(target, &"code".into(), &error.code().into());
+    for (name, value) in details(error) {
+        let _ = Reflect::set(target, &name.into(), &value);
+    }
 }
 
 /// The error as a plain object, `code`, `message` and the variant's details
 /// as the thrown error has them: for a failure that is reported rather than
 /// thrown (a follow-up's), and that survives `JSON.stringify`.
 pub fn plain(error: &Error) -> JsValue {
-    let object = Object::new();
-    let _ = Reflect::set(&object, &"code".into(), &error.code().into());
+    let object: JsValue = Object::new().into();
     let _ = Reflect::set(&object, &"message".into(), &error.to_string().into());
-    for (name, value) in details(error) {
-        let _ = Reflect::set(&object, &name.into(), &value);
-    }
-    object.into()
+    set_fields(&object, error);
+    object
 }
 
 /// Results crossing into JS.
